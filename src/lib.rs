@@ -1,0 +1,8 @@
+//! eventlens: explore event-sourced histories. This library is everything but the window:
+//! reading stores ([`store`]), rebuilding state ([`replay`]), diffs and blame ([`diff`]),
+//! integrity checks ([`audit`]), the command line ([`cli`]) and sample data ([`sample`]).
+
+pub mod audit;
+pub mod diff;
+pub mod replay;
+pub mod store;

@@ -1,0 +1,684 @@
+//! Reading an event's envelope (stream, seq, type, time, id, data, meta) out of one record,
+//! for each format, with the field aliases and the `--*-field` pointers of the contract.
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::format::Format;
+use super::record::{Kind, RawObject, decode_str, resolve_pointer};
+use super::time::from_epoch_millis;
+
+/// JSON Pointers naming where each envelope field is, overriding the format's own names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldPointers {
+    pub stream: Option<String>,
+    pub seq: Option<String>,
+    pub type_: Option<String>,
+    pub time: Option<String>,
+    pub id: Option<String>,
+    pub data: Option<String>,
+    pub meta: Option<String>,
+}
+
+impl FieldPointers {
+    /// Checks every pointer is empty or starts with `/` (RFC 6901).
+    pub fn validate(&self) -> Result<(), String> {
+        let all = [
+            &self.stream,
+            &self.seq,
+            &self.type_,
+            &self.time,
+            &self.id,
+            &self.data,
+            &self.meta,
+        ];
+        match all
+            .into_iter()
+            .flatten()
+            .find(|p| !p.is_empty() && !p.starts_with('/'))
+        {
+            Some(bad) => Err(format!(
+                "'{bad}' is not a JSON Pointer; pointers start with '/', as in /payload/orderId"
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+/// An event's envelope as read from its record. Text borrows from the file where it can.
+#[derive(Debug, Default)]
+pub struct Envelope<'a> {
+    pub stream: Option<Cow<'a, str>>,
+    pub seq: Option<u64>,
+    pub type_: Option<Cow<'a, str>>,
+    pub time: Option<Cow<'a, str>>,
+    pub id: Option<Cow<'a, str>>,
+    /// The payload as JSON text.
+    pub data: Option<Cow<'a, str>>,
+    /// The metadata as JSON text.
+    pub meta: Option<Cow<'a, str>>,
+    /// A position the format names itself (kcat's offset); else the store order is used.
+    pub position: Option<u64>,
+    /// Problems that leave the event usable (a missing type, an unreadable time).
+    pub warnings: Vec<String>,
+}
+
+/// Where each field is looked for when no pointer names it: the format's own names first,
+/// then the common aliases.
+struct Names {
+    stream: &'static [&'static str],
+    seq: &'static [&'static str],
+    type_: &'static [&'static str],
+    time: &'static [&'static str],
+    id: &'static [&'static str],
+    data: &'static [&'static str],
+    meta: &'static [&'static str],
+}
+
+const NATIVE: Names = Names {
+    stream: &[
+        "stream",
+        "streamId",
+        "stream_id",
+        "aggregateId",
+        "stream_name",
+    ],
+    seq: &[
+        "seq",
+        "version",
+        "position",
+        "eventNumber",
+        "revision",
+        "sequence",
+    ],
+    type_: &["type", "eventType", "event_type"],
+    time: &["time", "timestamp", "created", "createdAt", "occurredAt"],
+    id: &["id", "eventId", "event_id"],
+    data: &["data", "payload", "body"],
+    meta: &["meta", "metadata", "metaData", "headers"],
+};
+
+const KURRENT: Names = Names {
+    stream: &[
+        "streamId",
+        "eventStreamId",
+        "positionStreamId",
+        "stream",
+        "stream_id",
+        "aggregateId",
+    ],
+    seq: &[
+        "eventNumber",
+        "positionEventNumber",
+        "seq",
+        "version",
+        "revision",
+    ],
+    type_: &["eventType", "type", "event_type"],
+    time: &["created", "updated", "time", "timestamp", "createdAt"],
+    id: &["eventId", "event_id", "id"],
+    data: &["data", "payload", "body"],
+    meta: &["metaData", "metadata", "meta"],
+};
+
+const MESSAGE_DB: Names = Names {
+    stream: &["stream_name", "stream", "streamId"],
+    seq: &["position", "seq", "version"],
+    type_: &["type", "eventType"],
+    time: &["time", "timestamp", "created"],
+    id: &["id", "eventId"],
+    data: &["data", "payload"],
+    meta: &["metadata", "metaData", "meta"],
+};
+
+/// Reads the envelope of `root`, a record in `format`. `Err` says why the record cannot be an
+/// event (it is not an object, or a field has a type no event can have).
+pub fn read<'a>(
+    root: &'a RawValue,
+    format: Format,
+    pointers: &FieldPointers,
+) -> Result<Envelope<'a>, String> {
+    let Some(record) = RawObject::parse(root) else {
+        return Err(format!(
+            "the record is {}, not a JSON object",
+            Kind::of(root).article_name()
+        ));
+    };
+    let mut envelope = match format {
+        Format::Jsonl | Format::Json => read_named(&record, root, pointers, &NATIVE, false)?,
+        Format::Kurrent => {
+            let decode = record.get("isJson").is_none_or(|v| v.get() != "false");
+            read_named(&record, root, pointers, &KURRENT, decode)?
+        }
+        Format::MessageDb => read_named(&record, root, pointers, &MESSAGE_DB, true)?,
+        Format::CloudEvents => read_cloudevent(&record, root, pointers)?,
+        Format::Kcat => read_kcat(&record, root, pointers)?,
+    };
+    if envelope.stream.is_none() {
+        envelope
+            .warnings
+            .push("no stream; the event is put in the stream (none)".to_owned());
+    }
+    if envelope.type_.is_none() {
+        envelope
+            .warnings
+            .push("no event type; the event's type is (none)".to_owned());
+    }
+    Ok(envelope)
+}
+
+/// A field's raw value: at its pointer if one is given, else under the first name present.
+/// JSON `null` counts as absent.
+fn lookup<'a>(
+    record: &RawObject<'a>,
+    root: &'a RawValue,
+    pointer: Option<&String>,
+    names: &[&str],
+) -> Option<&'a RawValue> {
+    let found = match pointer {
+        Some(pointer) => resolve_pointer(root, pointer),
+        None => record.get_any(names),
+    };
+    found.filter(|raw| Kind::of(raw) != Kind::Null)
+}
+
+fn read_named<'a>(
+    record: &RawObject<'a>,
+    root: &'a RawValue,
+    pointers: &FieldPointers,
+    names: &Names,
+    decode_json_strings: bool,
+) -> Result<Envelope<'a>, String> {
+    let mut envelope = Envelope {
+        stream: lookup(record, root, pointers.stream.as_ref(), names.stream)
+            .map(|raw| stream_text(raw))
+            .transpose()?,
+        seq: lookup(record, root, pointers.seq.as_ref(), names.seq)
+            .map(parse_seq)
+            .transpose()?,
+        type_: lookup(record, root, pointers.type_.as_ref(), names.type_)
+            .map(type_text)
+            .transpose()?,
+        ..Envelope::default()
+    };
+    envelope.time = lookup(record, root, pointers.time.as_ref(), names.time)
+        .and_then(|raw| time_text(raw, &mut envelope.warnings));
+    envelope.id = lookup(record, root, pointers.id.as_ref(), names.id)
+        .and_then(|raw| id_text(raw, &mut envelope.warnings));
+    // `data: null` is a payload (a merge patch that empties the state), so it is not looked up
+    // through `lookup`, which drops nulls.
+    let data = match &pointers.data {
+        Some(pointer) => resolve_pointer(root, pointer),
+        None => record.get_any(names.data),
+    };
+    let meta = lookup(record, root, pointers.meta.as_ref(), names.meta);
+    envelope.data = data.map(|raw| payload_text(raw, decode_json_strings));
+    envelope.meta = meta.map(|raw| payload_text(raw, decode_json_strings));
+    Ok(envelope)
+}
+
+/// CloudEvents 1.0: stream from `subject` (else `source`), seq from the `sequence` extension,
+/// data from `data` or `data_base64`, and every other attribute as metadata.
+fn read_cloudevent<'a>(
+    record: &RawObject<'a>,
+    root: &'a RawValue,
+    pointers: &FieldPointers,
+) -> Result<Envelope<'a>, String> {
+    let stream_name = if record.get("subject").is_some() {
+        "subject"
+    } else {
+        "source"
+    };
+    let names = Names {
+        stream: if stream_name == "subject" {
+            &["subject"]
+        } else {
+            &["source"]
+        },
+        seq: &["sequence"],
+        type_: &["type"],
+        time: &["time"],
+        id: &["id"],
+        data: &["data"],
+        meta: &[],
+    };
+    let mut envelope = read_named(record, root, pointers, &names, false)?;
+    if envelope.data.is_none() && pointers.data.is_none() {
+        envelope.data = record
+            .get("data_base64")
+            .map(decode_base64_payload)
+            .transpose()?;
+    }
+    if pointers.meta.is_none() {
+        let used = [
+            "id",
+            "type",
+            "time",
+            "sequence",
+            "data",
+            "data_base64",
+            stream_name,
+        ];
+        let rest: Map<String, Value> = record
+            .members()
+            .filter(|(name, _)| !used.contains(name))
+            .filter_map(|(name, raw)| {
+                Some((name.to_owned(), serde_json::from_str(raw.get()).ok()?))
+            })
+            .collect();
+        envelope.meta = Some(Cow::Owned(Value::Object(rest).to_string()));
+    }
+    Ok(envelope)
+}
+
+fn decode_base64_payload(raw: &RawValue) -> Result<Cow<'static, str>, String> {
+    let text = decode_str(raw).ok_or("data_base64 is not a string")?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|e| format!("data_base64 is not base64: {e}"))?;
+    Ok(Cow::Owned(match String::from_utf8(bytes) {
+        Ok(text) if serde_json::from_str::<&RawValue>(&text).is_ok() => text,
+        Ok(text) => Value::String(text).to_string(),
+        Err(_) => raw.get().to_owned(),
+    }))
+}
+
+/// `kcat -J`: stream from `key`, time from `ts` (ms), position from `offset`, type and data
+/// from the payload (a JSON object with `type`/`data`) or the `type` header.
+fn read_kcat<'a>(
+    record: &RawObject<'a>,
+    root: &'a RawValue,
+    pointers: &FieldPointers,
+) -> Result<Envelope<'a>, String> {
+    let headers = kcat_headers(record.get("headers"));
+    let payload_text = record
+        .get("payload")
+        .filter(|raw| Kind::of(raw) != Kind::Null)
+        .map(|raw| match decode_str(raw) {
+            Some(text) => text.into_owned(),
+            None => raw.get().to_owned(),
+        });
+    let payload: Option<&RawValue> = payload_text
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok());
+    let payload_object = payload.and_then(RawObject::parse);
+    let from_payload = |name: &str| payload_object.as_ref().and_then(|object| object.get(name));
+
+    let mut envelope = Envelope {
+        stream: lookup(record, root, pointers.stream.as_ref(), &["key"])
+            .map(|raw| stream_text(raw))
+            .transpose()?
+            .map(own),
+        seq: pointers
+            .seq
+            .as_ref()
+            .and_then(|p| resolve_pointer(root, p))
+            .map(parse_seq)
+            .transpose()?,
+        position: record.get("offset").and_then(|raw| parse_seq(raw).ok()),
+        ..Envelope::default()
+    };
+    envelope.type_ = match (&pointers.type_, from_payload("type")) {
+        (Some(pointer), _) => resolve_pointer(root, pointer)
+            .map(type_text)
+            .transpose()?
+            .map(own),
+        (None, Some(raw)) => Some(type_text(raw)?.into_owned().into()),
+        (None, None) => headers
+            .get("type")
+            .and_then(Value::as_str)
+            .map(|t| Cow::Owned(t.to_owned())),
+    };
+    envelope.time = lookup(record, root, pointers.time.as_ref(), &["ts"])
+        .and_then(|raw| time_text(raw, &mut envelope.warnings))
+        .map(own);
+    envelope.id = match (&pointers.id, from_payload("id")) {
+        (Some(pointer), _) => resolve_pointer(root, pointer),
+        (None, found) => found,
+    }
+    .and_then(|raw| id_text(raw, &mut envelope.warnings))
+    .map(own);
+    envelope.data = match &pointers.data {
+        Some(pointer) => resolve_pointer(root, pointer).map(|raw| Cow::Borrowed(raw.get())),
+        None => match (from_payload("data"), payload, &payload_text) {
+            (Some(data), _, _) => Some(Cow::Owned(data.get().to_owned())),
+            (None, Some(json), _) => Some(Cow::Owned(json.get().to_owned())),
+            (None, None, Some(text)) => Some(Cow::Owned(Value::String(text.clone()).to_string())),
+            (None, None, None) => None,
+        },
+    };
+    envelope.meta = match &pointers.meta {
+        Some(pointer) => resolve_pointer(root, pointer).map(|raw| Cow::Borrowed(raw.get())),
+        None => {
+            let mut meta = Map::new();
+            for name in ["topic", "partition", "offset"] {
+                if let Some(value) = record
+                    .get(name)
+                    .and_then(|raw| serde_json::from_str(raw.get()).ok())
+                {
+                    meta.insert(name.to_owned(), value);
+                }
+            }
+            meta.insert("headers".to_owned(), Value::Object(headers));
+            Some(Cow::Owned(Value::Object(meta).to_string()))
+        }
+    };
+    Ok(envelope)
+}
+
+fn own<'a>(text: Cow<'_, str>) -> Cow<'a, str> {
+    Cow::Owned(text.into_owned())
+}
+
+/// kcat prints headers as `["name", "value", ...]`; objects are accepted too.
+fn kcat_headers(raw: Option<&RawValue>) -> Map<String, Value> {
+    let Some(value) = raw.and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok()) else {
+        return Map::new();
+    };
+    match value {
+        Value::Object(map) => map,
+        Value::Array(items) => items
+            .chunks(2)
+            .filter_map(|pair| {
+                Some((
+                    pair[0].as_str()?.to_owned(),
+                    pair.get(1).cloned().unwrap_or(Value::Null),
+                ))
+            })
+            .collect(),
+        _ => Map::new(),
+    }
+}
+
+fn stream_text(raw: &RawValue) -> Result<Cow<'_, str>, String> {
+    match Kind::of(raw) {
+        Kind::String => {
+            decode_str(raw).ok_or_else(|| "stream is not a valid JSON string".to_owned())
+        }
+        Kind::Number => Ok(Cow::Borrowed(raw.get())),
+        other => Err(format!(
+            "stream is {}; expected a string or a number",
+            other.article_name()
+        )),
+    }
+}
+
+fn type_text(raw: &RawValue) -> Result<Cow<'_, str>, String> {
+    match Kind::of(raw) {
+        Kind::String => decode_str(raw).ok_or_else(|| "type is not a valid JSON string".to_owned()),
+        other => Err(format!(
+            "type is {}; expected a string",
+            other.article_name()
+        )),
+    }
+}
+
+/// A seq is a non-negative integer that fits in 64 bits, written as a number or as a string
+/// holding one (CloudEvents' `sequence`).
+pub fn parse_seq(raw: &RawValue) -> Result<u64, String> {
+    let digits: Cow<str> = match Kind::of(raw) {
+        Kind::Number => Cow::Borrowed(raw.get()),
+        Kind::String => decode_str(raw).ok_or("seq is not a valid JSON string")?,
+        other => {
+            return Err(format!(
+                "seq is {}; expected an integer",
+                other.article_name()
+            ));
+        }
+    };
+    let digits = digits.trim();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("seq {digits} is not a non-negative integer"));
+    }
+    digits
+        .parse()
+        .map_err(|_| format!("seq {digits} does not fit in 64 bits"))
+}
+
+fn time_text<'a>(raw: &'a RawValue, warnings: &mut Vec<String>) -> Option<Cow<'a, str>> {
+    match Kind::of(raw) {
+        Kind::String => decode_str(raw),
+        Kind::Number => {
+            let millis = raw.get().parse::<i64>().ok().and_then(from_epoch_millis);
+            if millis.is_none() {
+                warnings.push(format!(
+                    "time {} is not milliseconds since the epoch",
+                    raw.get()
+                ));
+            }
+            millis.map(Cow::Owned)
+        }
+        other => {
+            warnings.push(format!(
+                "time is {}; expected an RFC 3339 string",
+                other.article_name()
+            ));
+            None
+        }
+    }
+}
+
+fn id_text<'a>(raw: &'a RawValue, warnings: &mut Vec<String>) -> Option<Cow<'a, str>> {
+    match Kind::of(raw) {
+        Kind::String => decode_str(raw),
+        Kind::Number => Some(Cow::Borrowed(raw.get())),
+        other => {
+            warnings.push(format!("id is {}; expected a string", other.article_name()));
+            None
+        }
+    }
+}
+
+/// The payload's JSON text. Stores that keep JSON in a string column (message-db's text
+/// columns, KurrentDB exports) get it decoded when it holds an object or an array.
+fn payload_text(raw: &RawValue, decode_json_strings: bool) -> Cow<'_, str> {
+    if decode_json_strings && Kind::of(raw) == Kind::String {
+        if let Some(inner) = decode_str(raw) {
+            let trimmed = inner.trim_start();
+            if (trimmed.starts_with('{') || trimmed.starts_with('['))
+                && serde_json::from_str::<&RawValue>(&inner).is_ok()
+            {
+                return Cow::Owned(inner.into_owned());
+            }
+        }
+    }
+    Cow::Borrowed(raw.get())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(format: Format, json: &str) -> Envelope<'_> {
+        read(
+            serde_json::from_str(json).unwrap(),
+            format,
+            &FieldPointers::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn native_records_and_aliases() {
+        let e = envelope(
+            Format::Jsonl,
+            r#"{"stream":"order-1","seq":3,"type":"A","time":"2024-01-01T00:00:00Z","id":"x","data":{"n":19.99},"meta":{"u":1}}"#,
+        );
+        assert_eq!(
+            (e.stream.as_deref(), e.seq, e.type_.as_deref()),
+            (Some("order-1"), Some(3), Some("A"))
+        );
+        assert_eq!(
+            (e.data.as_deref(), e.meta.as_deref()),
+            (Some(r#"{"n":19.99}"#), Some(r#"{"u":1}"#))
+        );
+        let e = envelope(
+            Format::Jsonl,
+            r#"{"aggregateId":1042,"version":"7","eventType":"B","payload":[1],"headers":{}}"#,
+        );
+        assert_eq!(
+            (
+                e.stream.as_deref(),
+                e.seq,
+                e.type_.as_deref(),
+                e.data.as_deref()
+            ),
+            (Some("1042"), Some(7), Some("B"), Some("[1]"))
+        );
+        assert!(e.warnings.is_empty());
+    }
+
+    #[test]
+    fn pointers_override_names() {
+        let root =
+            serde_json::from_str(r#"{"k":{"agg":"s-1","n":4},"what":"T","body":{"x":1}}"#).unwrap();
+        let pointers = FieldPointers {
+            stream: Some("/k/agg".into()),
+            seq: Some("/k/n".into()),
+            type_: Some("/what".into()),
+            ..FieldPointers::default()
+        };
+        let e = read(root, Format::Jsonl, &pointers).unwrap();
+        assert_eq!(
+            (
+                e.stream.as_deref(),
+                e.seq,
+                e.type_.as_deref(),
+                e.data.as_deref()
+            ),
+            (Some("s-1"), Some(4), Some("T"), Some(r#"{"x":1}"#))
+        );
+        assert!(
+            FieldPointers {
+                seq: Some("k".into()),
+                ..FieldPointers::default()
+            }
+            .validate()
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn bad_field_types_are_refused_or_warned() {
+        let read_native = |json: &'static str| {
+            read(
+                serde_json::from_str(json).unwrap(),
+                Format::Jsonl,
+                &FieldPointers::default(),
+            )
+        };
+        assert!(
+            read_native(r#"{"type":"A","seq":18446744073709551616}"#)
+                .unwrap_err()
+                .contains("64 bits")
+        );
+        assert!(
+            read_native(r#"{"type":"A","seq":-1}"#)
+                .unwrap_err()
+                .contains("non-negative")
+        );
+        assert!(read_native(r#"{"type":"A","seq":1.5}"#).is_err());
+        assert!(
+            read_native(r#"{"type":{"a":1}}"#)
+                .unwrap_err()
+                .contains("type is an object")
+        );
+        assert!(
+            read_native(r#"[1,2]"#)
+                .unwrap_err()
+                .contains("an array, not a JSON object")
+        );
+        let e = read_native(r#"{"stream":"s","time":true,"id":[1]}"#).unwrap();
+        assert_eq!(e.warnings.len(), 3, "{:?}", e.warnings);
+        assert_eq!(
+            read_native(r#"{"type":"A","seq":18446744073709551615}"#)
+                .unwrap()
+                .seq,
+            Some(u64::MAX)
+        );
+    }
+
+    #[test]
+    fn cloudevents_map_subject_sequence_and_base64() {
+        let e = envelope(
+            Format::CloudEvents,
+            r#"{"specversion":"1.0","id":"e1","source":"/shop","subject":"order-7","type":"Placed","sequence":"12","time":"2024-01-01T00:00:00Z","data_base64":"eyJhIjoxfQ=="}"#,
+        );
+        assert_eq!(
+            (
+                e.stream.as_deref(),
+                e.seq,
+                e.id.as_deref(),
+                e.data.as_deref()
+            ),
+            (Some("order-7"), Some(12), Some("e1"), Some(r#"{"a":1}"#))
+        );
+        assert_eq!(
+            e.meta.as_deref(),
+            Some(r#"{"specversion":"1.0","source":"/shop"}"#)
+        );
+        let e = envelope(
+            Format::CloudEvents,
+            r#"{"specversion":"1.0","id":"e2","source":"/shop","type":"T","data":{"b":2}}"#,
+        );
+        assert_eq!(e.stream.as_deref(), Some("/shop"));
+    }
+
+    #[test]
+    fn kurrent_and_message_db_decode_json_in_strings() {
+        let e = envelope(
+            Format::Kurrent,
+            r#"{"eventId":"u1","eventType":"A","eventNumber":0,"streamId":"s","data":"{\"a\":1}","metaData":{"m":1},"isJson":true,"id":"http://x/0","updated":"2024-01-01T00:00:00Z"}"#,
+        );
+        assert_eq!(
+            (e.seq, e.id.as_deref(), e.data.as_deref(), e.time.as_deref()),
+            (
+                Some(0),
+                Some("u1"),
+                Some(r#"{"a":1}"#),
+                Some("2024-01-01T00:00:00Z")
+            )
+        );
+        let e = envelope(
+            Format::MessageDb,
+            r#"{"id":"u2","stream_name":"account-1","type":"Opened","position":4,"global_position":99,"data":{"x":1},"metadata":null,"time":"2024-01-01T00:00:00.5"}"#,
+        );
+        assert_eq!(
+            (e.stream.as_deref(), e.seq, e.meta.as_deref()),
+            (Some("account-1"), Some(4), None)
+        );
+    }
+
+    #[test]
+    fn kcat_reads_payload_headers_and_offsets() {
+        let e = envelope(
+            Format::Kcat,
+            r#"{"topic":"orders","partition":0,"offset":41,"tstype":"create","ts":1700000000123,"headers":["type","FromHeader","trace","t1"],"key":"order-9","payload":"{\"type\":\"Placed\",\"data\":{\"qty\":2}}"}"#,
+        );
+        assert_eq!(
+            (e.stream.as_deref(), e.type_.as_deref(), e.data.as_deref()),
+            (Some("order-9"), Some("Placed"), Some(r#"{"qty":2}"#))
+        );
+        assert_eq!(
+            (e.seq, e.position, e.time.as_deref()),
+            (None, Some(41), Some("2023-11-14T22:13:20.123Z"))
+        );
+        assert_eq!(
+            e.meta.as_deref(),
+            Some(
+                r#"{"topic":"orders","partition":0,"offset":41,"headers":{"type":"FromHeader","trace":"t1"}}"#
+            )
+        );
+        let e = envelope(
+            Format::Kcat,
+            r#"{"topic":"t","partition":0,"offset":1,"headers":["type","H"],"key":null,"payload":"not json"}"#,
+        );
+        assert_eq!(
+            (e.stream, e.type_.as_deref(), e.data.as_deref()),
+            (None, Some("H"), Some(r#""not json""#))
+        );
+    }
+}
