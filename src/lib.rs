@@ -3,6 +3,8 @@
 //! integrity checks ([`audit`]), the command line ([`cli`]) and sample data ([`sample`]).
 
 pub mod audit;
+pub mod cli;
 pub mod diff;
 pub mod replay;
+pub mod sample;
 pub mod store;

@@ -1,1 +1,58 @@
-fn main() {}
+//! The `eventlens` binary: parse the command line, run a subcommand or open the window.
+
+use std::io;
+use std::process::ExitCode;
+
+use clap::Parser;
+use eventlens::cli::{self, Cli, Failure};
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    match run(&args) {
+        Ok(code) => code,
+        Err(error) => report(&error),
+    }
+}
+
+fn run(args: &Cli) -> anyhow::Result<ExitCode> {
+    match &args.command {
+        Some(command) => cli::run(command),
+        None => open_window(args),
+    }
+}
+
+/// The explorer window is not in this build yet: say so, and point to what works.
+fn open_window(args: &Cli) -> anyhow::Result<ExitCode> {
+    let file = args
+        .file
+        .as_ref()
+        .map_or_else(|| "FILE".to_owned(), |f| f.display().to_string());
+    let mut failure = Failure::usage(
+        "this build of eventlens has no explorer window yet; the command line has every feature of the core",
+    );
+    failure.hint = Some(format!(
+        "try: eventlens streams {file}   (eventlens --help lists the subcommands)"
+    ));
+    Err(failure.into())
+}
+
+/// Prints an error the eventlens way and picks the exit code. A closed pipe (`| head`) is not
+/// an error worth a word.
+fn report(error: &anyhow::Error) -> ExitCode {
+    if error
+        .downcast_ref::<io::Error>()
+        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("error: {error:#}");
+    match error.downcast_ref::<Failure>() {
+        Some(failure) => {
+            if let Some(hint) = &failure.hint {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::from(failure.exit)
+        }
+        None => ExitCode::from(2),
+    }
+}

@@ -1,0 +1,210 @@
+//! The command line's arguments, as clap reads them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::store::{FieldPointers, Format, ReadOptions};
+
+/// eventlens: explore event-sourced histories.
+#[derive(Debug, Parser)]
+#[command(
+    name = "eventlens",
+    version,
+    about,
+    args_conflicts_with_subcommands = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// The store to open in the window.
+    pub file: Option<PathBuf>,
+    /// Select this stream when the window opens.
+    #[arg(long)]
+    pub stream: Option<String>,
+    /// Put the cursor on this seq.
+    #[arg(long, conflicts_with = "at_time")]
+    pub at: Option<u64>,
+    /// Put the cursor on the last event at or before this RFC 3339 time.
+    #[arg(long)]
+    pub at_time: Option<String>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// One row per stream: events, first/last seq and time, types.
+    Streams(StreamsArgs),
+    /// The events of the store, or of one stream, in store order.
+    Events(EventsArgs),
+    /// A stream's state at a point (default: after its last event), as JSON.
+    State(StateArgs),
+    /// The RFC 6902 patch one event caused, or between two points.
+    Diff(DiffArgs),
+    /// Every event that changed the value at a JSON Pointer, oldest first.
+    Blame(BlameArgs),
+    /// Integrity findings: unreadable records, seq gaps, duplicates, time going backwards…
+    Check(CheckArgs),
+    /// Write a seeded sample store of order histories (JSON Lines).
+    Generate(GenerateArgs),
+}
+
+/// How to read the store: every subcommand takes these.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ReadArgs {
+    /// The store's format: jsonl, json, cloudevents, kurrent, message-db, kcat (default:
+    /// detected from the first records).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// JSON Pointer to the stream id in each record.
+    #[arg(long, value_name = "POINTER")]
+    pub stream_field: Option<String>,
+    /// JSON Pointer to the per-stream seq.
+    #[arg(long, value_name = "POINTER")]
+    pub seq_field: Option<String>,
+    /// JSON Pointer to the event type.
+    #[arg(long, value_name = "POINTER")]
+    pub type_field: Option<String>,
+    /// JSON Pointer to the time (RFC 3339, or milliseconds since the epoch).
+    #[arg(long, value_name = "POINTER")]
+    pub time_field: Option<String>,
+    /// JSON Pointer to the event id.
+    #[arg(long, value_name = "POINTER")]
+    pub id_field: Option<String>,
+    /// JSON Pointer to the payload.
+    #[arg(long, value_name = "POINTER")]
+    pub data_field: Option<String>,
+    /// JSON Pointer to the metadata.
+    #[arg(long, value_name = "POINTER")]
+    pub meta_field: Option<String>,
+}
+
+impl ReadArgs {
+    /// The reader's options.
+    pub fn options(&self) -> ReadOptions {
+        ReadOptions {
+            format: self.format,
+            fields: FieldPointers {
+                stream: self.stream_field.clone(),
+                seq: self.seq_field.clone(),
+                type_: self.type_field.clone(),
+                time: self.time_field.clone(),
+                id: self.id_field.clone(),
+                data: self.data_field.clone(),
+                meta: self.meta_field.clone(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct StreamsArgs {
+    pub file: PathBuf,
+    /// Print a JSON array sorted by stream id.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    pub file: PathBuf,
+    /// Only this stream's events.
+    #[arg(long)]
+    pub stream: Option<String>,
+    /// Only events of this type (repeat for several).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub types: Vec<String>,
+    /// Print JSON Lines, one normalized event a line.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    pub file: PathBuf,
+    #[arg(long)]
+    pub stream: String,
+    /// The state after the event with this seq.
+    #[arg(long, conflicts_with = "at_time")]
+    pub at: Option<u64>,
+    /// The state after the last event whose time is at or before this RFC 3339 time.
+    #[arg(long, value_name = "RFC3339")]
+    pub at_time: Option<String>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    pub file: PathBuf,
+    #[arg(long)]
+    pub stream: String,
+    /// The change made by the event with this seq.
+    #[arg(long, conflicts_with_all = ["from", "to"], required_unless_present_all = ["from", "to"])]
+    pub at: Option<u64>,
+    /// From the state at this seq (0: the empty start)…
+    #[arg(long, requires = "to")]
+    pub from: Option<u64>,
+    /// …to the state at this seq.
+    #[arg(long, requires = "from")]
+    pub to: Option<u64>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BlameArgs {
+    pub file: PathBuf,
+    #[arg(long)]
+    pub stream: String,
+    /// JSON Pointer (RFC 6901) to the value, as in /items/SKU-1001/qty.
+    #[arg(long, value_name = "POINTER")]
+    pub path: String,
+    /// Only events up to and including this seq.
+    #[arg(long)]
+    pub at: Option<u64>,
+    /// Print a JSON array.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    pub file: PathBuf,
+    /// Print {"events","streams","findings"} as JSON.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print the findings as CSV.
+    #[arg(long)]
+    pub csv: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// How many events to write.
+    #[arg(long, default_value_t = 6000)]
+    pub events: u64,
+    /// Seed: the same seed writes the same file.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Share of all events (0–1) that go to one hot order, order-1000.
+    #[arg(long, default_value_t = 0.0)]
+    pub hot_share: f64,
+    /// Add three realistic defects for check to find (a reused id, a seq gap, a skewed clock).
+    #[arg(long)]
+    pub anomalies: bool,
+    /// Write here instead of stdout. An existing file is not overwritten.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+}

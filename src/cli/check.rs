@@ -1,0 +1,78 @@
+//! `eventlens check`: the store's integrity findings; exits 1 when any is an error.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use super::args::CheckArgs;
+use super::table::{Table, or_dash};
+use crate::audit::{Report, Severity, check};
+use crate::store::{Store, plural};
+
+pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&args.file, &args.read.options())
+        .map_err(|e| super::Failure::usage(e.to_string()))?;
+    let report = check(&store);
+    if args.json {
+        super::write_pretty(out, &report)?;
+    } else if args.csv {
+        write_csv(&report, out)?;
+    } else {
+        write_table(&report, out)?;
+        let (errors, warnings) = (
+            report.count(Severity::Error),
+            report.count(Severity::Warning),
+        );
+        eprintln!(
+            "{}: {} event{} in {} stream{}: {errors} error{}, {warnings} warning{}",
+            store.path().display(),
+            report.events,
+            plural(report.events),
+            report.streams,
+            plural(report.streams),
+            plural(errors),
+            plural(warnings)
+        );
+    }
+    Ok(if report.count(Severity::Error) > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn write_table(report: &Report, out: &mut dyn Write) -> anyhow::Result<()> {
+    if report.findings.is_empty() {
+        return Ok(());
+    }
+    let mut table = Table::new(&["LINE", "SEVERITY", "CODE", "STREAM", "SEQ", "MESSAGE"]);
+    for f in &report.findings {
+        table.row(vec![
+            f.line.to_string(),
+            f.severity.as_str().to_owned(),
+            f.code.as_str().to_owned(),
+            or_dash(f.stream.as_deref()),
+            or_dash(f.seq),
+            f.message.clone(),
+        ]);
+    }
+    table.write(out)?;
+    Ok(())
+}
+
+fn write_csv(report: &Report, out: &mut dyn Write) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(["severity", "code", "stream", "seq", "line", "message"])?;
+    for f in &report.findings {
+        let seq = f.seq.map(|s| s.to_string()).unwrap_or_default();
+        writer.write_record([
+            f.severity.as_str(),
+            f.code.as_str(),
+            f.stream.as_deref().unwrap_or(""),
+            &seq,
+            &f.line.to_string(),
+            &f.message,
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
+}

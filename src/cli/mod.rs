@@ -1,0 +1,159 @@
+//! The `eventlens` command line: the subcommands of the contract in DESIGN.md. Each prints its
+//! result to stdout and its messages to stderr; see [`Failure`] for exit codes.
+
+mod args;
+mod blame;
+mod check;
+mod events;
+mod generate;
+mod state;
+mod streams;
+mod table;
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+pub use args::{Cli, Command, ReadArgs};
+
+use crate::replay::{Point, PointError};
+use crate::store::{Store, Stream, parse_instant, plural};
+
+/// A failure with its exit code: 1 when the command ran but found a problem (a stream or seq
+/// that does not exist), 2 for bad usage or input that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Failure {
+    pub exit: u8,
+    pub message: String,
+    /// A line of advice printed after the message.
+    pub hint: Option<String>,
+}
+
+impl Failure {
+    /// Bad usage or unreadable input: exit 2.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            exit: 2,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// The command ran but what it was asked about is not there: exit 1.
+    pub fn not_found(message: impl Into<String>, hint: Option<String>) -> Self {
+        Self {
+            exit: 1,
+            message: message.into(),
+            hint,
+        }
+    }
+}
+
+/// Runs a subcommand. `Ok` carries the exit code (`check` exits 1 on errors it found).
+pub fn run(command: &Command) -> anyhow::Result<ExitCode> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let code = match command {
+        Command::Streams(args) => streams::run(args, &mut out)?,
+        Command::Events(args) => events::run(args, &mut out)?,
+        Command::State(args) => state::run_state(args, &mut out)?,
+        Command::Diff(args) => state::run_diff(args, &mut out)?,
+        Command::Blame(args) => blame::run(args, &mut out)?,
+        Command::Check(args) => check::run(args, &mut out)?,
+        Command::Generate(args) => generate::run(args, &mut out)?,
+    };
+    out.flush()?;
+    Ok(code)
+}
+
+/// Opens the store for a subcommand, saying on stderr what was skipped.
+fn open(file: &Path, read: &ReadArgs) -> Result<Store, Failure> {
+    let store = Store::open(file, &read.options()).map_err(|e| Failure::usage(e.to_string()))?;
+    warn_skipped(&store);
+    Ok(store)
+}
+
+fn warn_skipped(store: &Store) {
+    let skipped = store.skipped();
+    if skipped == 0 {
+        return;
+    }
+    let name = store.path().display();
+    let first = store
+        .problems()
+        .iter()
+        .find(|p| p.severity == crate::audit::Severity::Error)
+        .map_or(0, |p| p.line);
+    eprintln!(
+        "warning: {name}: {skipped} record{} could not be read (the first at line {first}); see eventlens check {name}",
+        plural(skipped)
+    );
+}
+
+/// The stream named `id`, or a not-found failure suggesting near names.
+fn find_stream<'s>(store: &'s Store, id: &str) -> Result<&'s Stream, Failure> {
+    if let Some(stream) = store.stream(id) {
+        return Ok(stream);
+    }
+    let wanted = id.to_lowercase();
+    let mut near: Vec<&str> = store
+        .streams()
+        .iter()
+        .map(|s| s.id.as_str())
+        .filter(|s| s.to_lowercase().contains(&wanted) || wanted.contains(&s.to_lowercase()))
+        .collect();
+    near.sort_unstable();
+    near.truncate(5);
+    let hint = if near.is_empty() {
+        format!(
+            "the store has {} stream{}; list them with: eventlens streams {}",
+            store.streams().len(),
+            plural(store.streams().len()),
+            store.path().display()
+        )
+    } else {
+        format!("did you mean {}?", near.join(", "))
+    };
+    Err(Failure::not_found(
+        format!("{}: stream \"{id}\" does not exist", store.path().display()),
+        Some(hint),
+    ))
+}
+
+/// The point `--at SEQ` or `--at-time T` names (at the end without either).
+fn point(at: Option<u64>, at_time: Option<&str>) -> Result<Point, Failure> {
+    match (at, at_time) {
+        (Some(seq), _) => Ok(Point::Seq(seq)),
+        (None, Some(text)) => parse_instant(text).map(Point::Time).ok_or_else(|| {
+            let mut failure = Failure::usage(format!("--at-time {text}: not an RFC 3339 time"));
+            failure.hint =
+                Some("write it as 2024-03-01T10:15:00Z or 2024-03-01T11:15:00+01:00".into());
+            failure
+        }),
+        (None, None) => Ok(Point::End),
+    }
+}
+
+fn point_failure(store: &Store, error: &PointError) -> Failure {
+    Failure::not_found(format!("{}: {error}", store.path().display()), None)
+}
+
+/// Writes `value` as indented JSON and a newline.
+fn write_pretty(out: &mut dyn Write, value: &impl serde::Serialize) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// JSON text on one line: stored text as it is when it has no line breaks, else re-written
+/// compactly (numbers still exactly as stored).
+fn one_line(json: &str) -> std::borrow::Cow<'_, str> {
+    if !json.contains(['\n', '\r']) {
+        return std::borrow::Cow::Borrowed(json);
+    }
+    match serde_json::from_str::<serde_json::Value>(json) {
+        Ok(value) => std::borrow::Cow::Owned(value.to_string()),
+        Err(_) => std::borrow::Cow::Owned(json.replace(['\n', '\r'], " ")),
+    }
+}

@@ -1,0 +1,57 @@
+//! Plain-text tables for people: columns padded to their widest cell, the last one free.
+
+use std::io::{self, Write};
+
+/// Rows of cells under a header.
+pub struct Table {
+    header: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// A table with these column names.
+    pub fn new(header: &[&'static str]) -> Self {
+        Self {
+            header: header.to_vec(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds a row; it has as many cells as the header.
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// Writes the header and the rows.
+    pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
+        for row in &self.rows {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        let header: Vec<String> = self.header.iter().map(|h| (*h).to_owned()).collect();
+        for row in std::iter::once(&header).chain(&self.rows) {
+            let last = row.len().saturating_sub(1);
+            let mut line = String::new();
+            for (i, cell) in row.iter().enumerate() {
+                if i == last {
+                    line.push_str(cell);
+                } else {
+                    line.push_str(cell);
+                    line.extend(std::iter::repeat_n(
+                        ' ',
+                        widths[i] - cell.chars().count() + 2,
+                    ));
+                }
+            }
+            writeln!(out, "{}", line.trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+/// A cell for an optional value: the value, or `-`.
+pub fn or_dash(value: Option<impl ToString>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}

@@ -1,0 +1,496 @@
+//! A generator of realistic order histories, for the bundled sample store, tests and
+//! benchmarks: placements, items added and removed, quantity and address changes, discounts,
+//! payments, shipments, cancellations and refunds. Prices have cents, order numbers lie above
+//! 2^53, names are unicode. The same seed always writes the same bytes.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde_json::{Map, Number, Value, json};
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct SampleSpec {
+    /// How many events to write in all.
+    pub events: u64,
+    /// Seeds the generator: same seed, same file.
+    pub seed: u64,
+    /// The share of all events (0–1) that go to one long-lived "hot" order, `order-1000`.
+    pub hot_share: f64,
+    /// Inject three realistic defects for `check` to find: a retried write reusing an event
+    /// id, a lost event (seq gap) and a skewed clock (time going backwards).
+    pub anomalies: bool,
+}
+
+impl Default for SampleSpec {
+    fn default() -> Self {
+        Self {
+            events: 6000,
+            seed: 42,
+            hot_share: 0.0,
+            anomalies: false,
+        }
+    }
+}
+
+/// What was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SampleSummary {
+    pub events: u64,
+    pub orders: u64,
+}
+
+const PRODUCTS: [(&str, &str, u64); 12] = [
+    ("SKU-1001", "Espresso beans, 1 kg", 1999),
+    ("SKU-1002", "Milk frother", 3450),
+    ("SKU-1003", "Ceramic mug", 899),
+    ("SKU-1004", "Pour-over kettle", 4999),
+    ("SKU-1005", "Paper filters ×100", 449),
+    ("SKU-1006", "Burr grinder", 12900),
+    ("SKU-1007", "Tea sampler — 12 kinds", 2495),
+    ("SKU-1008", "Chocolate 85 %", 350),
+    ("SKU-1009", "Matcha whisk (茶筅)", 1875),
+    ("SKU-1010", "Descaler", 1),
+    ("SKU-1011", "Café crème cups ×6", 2990),
+    ("SKU-1012", "Gift card", 5000),
+];
+const NAMES: [&str; 16] = [
+    "Zoë Ångström",
+    "José Núñez",
+    "Søren Kierkegård",
+    "Łukasz Żółć",
+    "Ελένη Παπαδοπούλου",
+    "山田 太郎",
+    "Иван Петров",
+    "محمد علي",
+    "Nguyễn Văn An",
+    "Chloé Dubois",
+    "Jürgen Müller",
+    "Siobhán O'Brien",
+    "Ana María Peña",
+    "김민준",
+    "Ngozi Okonkwo",
+    "Priya Raghunathan",
+];
+const CITIES: [(&str, &str); 8] = [
+    ("Zürich", "8001"),
+    ("Kraków", "31-001"),
+    ("São Paulo", "01310-100"),
+    ("København", "1050"),
+    ("Reykjavík", "101"),
+    ("東京", "100-0001"),
+    ("Montréal", "H2Y 1C6"),
+    ("Aarhus", "8000"),
+];
+const STREETS: [&str; 6] = [
+    "Bahnhofstrasse 1",
+    "ul. Floriańska 14",
+    "Av. Paulista 1578",
+    "Strøget 22",
+    "Laugavegur 3",
+    "Rue Saint-Paul 90",
+];
+const DISCOUNTS: [(&str, u64); 3] = [("SPRING10", 10), ("LOYAL15", 15), ("WELCOME5", 5)];
+const SOURCES: [&str; 3] = ["web", "pos", "backoffice"];
+/// 2^53: order numbers start above it, where a double can no longer hold every integer.
+const ORDER_NO_BASE: u64 = 9_007_199_254_740_993;
+/// Orders open at once.
+const CONCURRENT_ORDERS: usize = 24;
+/// 2024-03-01T08:00:00Z in milliseconds.
+const START_MS: i64 = 1_709_280_000_000;
+
+/// SplitMix64: a tiny generator whose output is fixed forever, so a seed names a file.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n`.
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    /// True with probability `percent` / 100.
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+
+    fn uuid(&mut self) -> String {
+        let (a, b) = (self.next(), self.next());
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xFFFF,
+            a & 0xFFF,
+            (b >> 48) | 0x8000,
+            b & 0xFFFF_FFFF_FFFF
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Shopping,
+    Paid,
+    Shipped,
+    Closed,
+}
+
+/// One order's state as the generator tracks it.
+struct Order {
+    number: u64,
+    seq: u64,
+    items: BTreeMap<usize, u64>,
+    discount_percent: u64,
+    phase: Phase,
+    /// Shopping events left before checkout.
+    shopping_left: u64,
+    /// Never checks out (the hot order).
+    endless: bool,
+    /// Time of the order's last event.
+    last_time_ms: i64,
+}
+
+impl Order {
+    fn stream(&self) -> String {
+        format!("order-{}", self.number)
+    }
+
+    fn total_cents(&self) -> u64 {
+        let gross: u64 = self
+            .items
+            .iter()
+            .map(|(&sku, &qty)| PRODUCTS[sku].2 * qty)
+            .sum();
+        (gross * (100 - self.discount_percent) + 50) / 100
+    }
+}
+
+/// A price in cents as an exact JSON number: 1999 → 19.99.
+fn money(cents: u64) -> Value {
+    let text = format!("{}.{:02}", cents / 100, cents % 100);
+    Value::Number(
+        text.parse::<Number>()
+            .unwrap_or_else(|_| Number::from(cents)),
+    )
+}
+
+/// Writes `spec.events` events as JSON Lines to `out`.
+pub fn write_orders(spec: &SampleSpec, out: &mut dyn Write) -> io::Result<SampleSummary> {
+    let mut generator = Generator {
+        rng: Rng(spec.seed),
+        time_ms: START_MS,
+        orders: 0,
+        open: Vec::new(),
+        ids: Vec::new(),
+    };
+    let hot_per_mille = (spec.hot_share.clamp(0.0, 1.0) * 1000.0).round() as u64;
+    let mut hot = (hot_per_mille > 0).then(|| generator.new_order(true));
+    let mut anomalies = if spec.anomalies {
+        [spec.events / 5, spec.events / 2, spec.events * 4 / 5]
+    } else {
+        [u64::MAX; 3]
+    };
+    for n in 0..spec.events {
+        generator.time_ms += 1 + generator.rng.below(90_000) as i64;
+        let use_hot = hot.is_some() && generator.rng.below(1000) < hot_per_mille;
+        let mut order = match (use_hot, hot.take()) {
+            (true, Some(order)) => order,
+            (_, kept) => {
+                hot = kept;
+                generator.pick_open_order()
+            }
+        };
+        let (kind, data) = generator.next_event(&mut order);
+        if n == anomalies[1] && order.seq > 1 {
+            order.seq += 1; // an event lost between two writes
+        }
+        let mut time_ms = generator.time_ms;
+        if n >= anomalies[2] && order.seq > 1 && time_ms - order.last_time_ms < 3_000_000 {
+            time_ms = order.last_time_ms - 180_000; // a terminal whose clock is three minutes slow
+            anomalies[2] = u64::MAX;
+        }
+        let mut line = generator.event_line(&mut order, kind, data, time_ms);
+        if n == anomalies[0] {
+            line = generator.with_reused_id(&line);
+        }
+        out.write_all(line.as_bytes())?;
+        out.write_all(b"\n")?;
+        if order.endless {
+            hot = Some(order);
+        } else if order.phase != Phase::Closed {
+            generator.open.push(order);
+        }
+    }
+    Ok(SampleSummary {
+        events: spec.events,
+        orders: generator.orders,
+    })
+}
+
+struct Generator {
+    rng: Rng,
+    time_ms: i64,
+    orders: u64,
+    open: Vec<Order>,
+    /// Recent event ids, for the reused-id anomaly.
+    ids: Vec<String>,
+}
+
+impl Generator {
+    fn new_order(&mut self, endless: bool) -> Order {
+        let number = 1000 + self.orders;
+        self.orders += 1;
+        let shopping_left = 3 + self.rng.below(30);
+        Order {
+            number,
+            seq: 0,
+            items: BTreeMap::new(),
+            discount_percent: 0,
+            phase: Phase::Shopping,
+            shopping_left,
+            endless,
+            last_time_ms: 0,
+        }
+    }
+
+    /// An open order (removed from the open set), or a new one while fewer than
+    /// `CONCURRENT_ORDERS` are open.
+    fn pick_open_order(&mut self) -> Order {
+        if self.open.len() < CONCURRENT_ORDERS && (self.open.is_empty() || self.rng.chance(30)) {
+            return self.new_order(false);
+        }
+        let at = self.rng.below(self.open.len() as u64) as usize;
+        self.open.swap_remove(at)
+    }
+
+    fn next_event(&mut self, order: &mut Order) -> (&'static str, Value) {
+        if order.seq == 0 {
+            return ("OrderPlaced", self.placed(order));
+        }
+        match order.phase {
+            Phase::Shopping
+                if order.shopping_left > 0 || order.endless || order.items.is_empty() =>
+            {
+                order.shopping_left = order.shopping_left.saturating_sub(1);
+                self.shopping_event(order)
+            }
+            Phase::Shopping if self.rng.chance(12) => {
+                order.phase = Phase::Closed;
+                let reason = *self.rng.pick(&[
+                    "customer changed their mind",
+                    "payment declined",
+                    "out of stock",
+                    "duplicate order",
+                ]);
+                (
+                    "OrderCancelled",
+                    json!({"status": "cancelled", "cancellation": {"reason": reason}}),
+                )
+            }
+            Phase::Shopping => {
+                order.phase = Phase::Paid;
+                let method = *self.rng.pick(&["card", "paypal", "invoice", "twint"]);
+                let reference = format!("PAY-{:010}", self.rng.below(10_000_000_000));
+                (
+                    "PaymentReceived",
+                    json!({"status": "paid", "payment": {"method": method, "amount": money(order.total_cents()), "reference": reference}}),
+                )
+            }
+            Phase::Paid => {
+                order.phase = if self.rng.chance(10) {
+                    Phase::Shipped
+                } else {
+                    Phase::Closed
+                };
+                let carrier =
+                    *self
+                        .rng
+                        .pick(&["DHL", "PostNord", "Correios", "Yamato", "Canada Post"]);
+                let tracking = format!("JD{:012}", self.rng.below(1_000_000_000_000));
+                (
+                    "OrderShipped",
+                    json!({"status": "shipped", "shipment": {"carrier": carrier, "tracking": tracking}}),
+                )
+            }
+            Phase::Shipped | Phase::Closed => {
+                order.phase = Phase::Closed;
+                let reason = *self
+                    .rng
+                    .pick(&["damaged in transit", "wrong item", "late delivery"]);
+                (
+                    "RefundIssued",
+                    json!({"status": "refunded", "refund": {"amount": money(order.total_cents()), "reason": reason}}),
+                )
+            }
+        }
+    }
+
+    fn placed(&mut self, order: &Order) -> Value {
+        let name = *self.rng.pick(&NAMES);
+        let email = format!("customer{}@example.com", self.rng.below(100_000));
+        json!({
+            "order_no": order.number - 1000 + ORDER_NO_BASE,
+            "status": "placed",
+            "customer": {"name": name, "email": email},
+            "shipping_address": self.address(),
+            "currency": "EUR",
+            "items": {},
+            "total": money(0),
+        })
+    }
+
+    fn shopping_event(&mut self, order: &mut Order) -> (&'static str, Value) {
+        let roll = self.rng.below(100);
+        let count = order.items.len();
+        if roll < 50 || count == 0 {
+            let sku = self.rng.below(PRODUCTS.len() as u64) as usize;
+            if let Some(&qty) = order.items.get(&sku) {
+                return self.quantity_changed(order, sku, qty + 1);
+            }
+            let qty = 1 + self.rng.below(3);
+            order.items.insert(sku, qty);
+            let (code, name, price) = PRODUCTS[sku];
+            let item = json!({"name": name, "qty": qty, "unit_price": money(price)});
+            return (
+                "ItemAdded",
+                json!({"items": {code: item}, "total": money(order.total_cents())}),
+            );
+        }
+        let sku = *order
+            .items
+            .keys()
+            .nth(self.rng.below(count as u64) as usize)
+            .unwrap_or(&0);
+        match roll {
+            50..=64 if count > 1 => {
+                order.items.remove(&sku);
+                (
+                    "ItemRemoved",
+                    json!({"items": {PRODUCTS[sku].0: null}, "total": money(order.total_cents())}),
+                )
+            }
+            50..=84 => {
+                let qty = 1 + self.rng.below(8);
+                self.quantity_changed(order, sku, qty)
+            }
+            85..=92 => ("AddressChanged", self.address_change()),
+            _ => {
+                let (code, percent) = *self.rng.pick(&DISCOUNTS);
+                order.discount_percent = percent;
+                (
+                    "DiscountApplied",
+                    json!({"discount": {"code": code, "percent": percent}, "total": money(order.total_cents())}),
+                )
+            }
+        }
+    }
+
+    fn quantity_changed(
+        &mut self,
+        order: &mut Order,
+        sku: usize,
+        qty: u64,
+    ) -> (&'static str, Value) {
+        order.items.insert(sku, qty);
+        (
+            "QuantityChanged",
+            json!({"items": {PRODUCTS[sku].0: {"qty": qty}}, "total": money(order.total_cents())}),
+        )
+    }
+
+    fn address(&mut self) -> Value {
+        let (city, postcode) = *self.rng.pick(&CITIES);
+        json!({"street": self.rng.pick(&STREETS), "city": city, "postcode": postcode})
+    }
+
+    fn address_change(&mut self) -> Value {
+        json!({"shipping_address": self.address()})
+    }
+
+    fn event_line(&mut self, order: &mut Order, kind: &str, data: Value, time_ms: i64) -> String {
+        order.seq += 1;
+        order.last_time_ms = time_ms;
+        let id = self.rng.uuid();
+        self.ids.push(id.clone());
+        if self.ids.len() > 64 {
+            self.ids.remove(0);
+        }
+        let mut meta = Map::new();
+        meta.insert("source".into(), json!(self.rng.pick(&SOURCES)));
+        meta.insert(
+            "correlation_id".into(),
+            json!(format!("corr-{:08x}", self.rng.next() >> 32)),
+        );
+        let event = json!({
+            "stream": order.stream(),
+            "seq": order.seq,
+            "type": kind,
+            "time": crate::store::time::from_epoch_millis(time_ms).unwrap_or_default(),
+            "id": id,
+            "data": data,
+            "meta": meta,
+        });
+        event.to_string()
+    }
+
+    /// The same event written again by a retry: a new seq would be wrong, so the retry keeps
+    /// its line but reuses an earlier event's id.
+    fn with_reused_id(&self, line: &str) -> String {
+        match (self.ids.first(), self.ids.last()) {
+            (Some(old), Some(new)) if old != new => line.replace(new.as_str(), old),
+            _ => line.to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generate(spec: &SampleSpec) -> String {
+        let mut out = Vec::new();
+        write_orders(spec, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn same_seed_same_bytes() {
+        let spec = SampleSpec {
+            events: 300,
+            ..SampleSpec::default()
+        };
+        assert_eq!(generate(&spec), generate(&spec));
+        assert_ne!(generate(&spec), generate(&SampleSpec { seed: 7, ..spec }));
+    }
+
+    #[test]
+    fn hot_share_sends_events_to_one_order() {
+        let text = generate(&SampleSpec {
+            events: 3000,
+            hot_share: 0.33,
+            ..SampleSpec::default()
+        });
+        let hot = text
+            .lines()
+            .filter(|l| l.contains(r#""stream":"order-1000""#))
+            .count();
+        assert!((900..=1100).contains(&hot), "{hot} hot events");
+    }
+
+    #[test]
+    fn money_is_exact() {
+        assert_eq!(money(1999).to_string(), "19.99");
+        assert_eq!(money(5).to_string(), "0.05");
+    }
+}
