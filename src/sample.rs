@@ -50,7 +50,7 @@ const PRODUCTS: [(&str, &str, u64); 12] = [
     ("SKU-1007", "Tea sampler — 12 kinds", 2495),
     ("SKU-1008", "Chocolate 85 %", 350),
     ("SKU-1009", "Matcha whisk (茶筅)", 1875),
-    ("SKU-1010", "Descaler", 1),
+    ("SKU-1010", "Descaler", 1290),
     ("SKU-1011", "Café crème cups ×6", 2990),
     ("SKU-1012", "Gift card", 5000),
 ];
@@ -99,7 +99,7 @@ const CONCURRENT_ORDERS: usize = 24;
 /// 2024-03-01T08:00:00Z in milliseconds.
 const START_MS: i64 = 1_709_280_000_000;
 
-/// SplitMix64: a tiny generator whose output is fixed forever, so a seed names a file.
+/// `SplitMix64`: a tiny generator whose output is fixed forever, so a seed names a file.
 struct Rng(u64);
 
 impl Rng {
@@ -194,6 +194,7 @@ pub fn write_orders(spec: &SampleSpec, out: &mut dyn Write) -> io::Result<Sample
         open: Vec::new(),
         ids: Vec::new(),
     };
+    #[allow(clippy::cast_sign_loss)] // clamped to 0–1 first
     let hot_per_mille = (spec.hot_share.clamp(0.0, 1.0) * 1000.0).round() as u64;
     let mut hot = (hot_per_mille > 0).then(|| generator.new_order(true));
     let mut anomalies = if spec.anomalies {
@@ -202,7 +203,7 @@ pub fn write_orders(spec: &SampleSpec, out: &mut dyn Write) -> io::Result<Sample
         [u64::MAX; 3]
     };
     for n in 0..spec.events {
-        generator.time_ms += 1 + generator.rng.below(90_000) as i64;
+        generator.time_ms += 1 + generator.rng.below(90_000).cast_signed();
         let use_hot = hot.is_some() && generator.rng.below(1000) < hot_per_mille;
         let mut order = match (use_hot, hot.take()) {
             (true, Some(order)) => order,
@@ -220,7 +221,7 @@ pub fn write_orders(spec: &SampleSpec, out: &mut dyn Write) -> io::Result<Sample
             time_ms = order.last_time_ms - 180_000; // a terminal whose clock is three minutes slow
             anomalies[2] = u64::MAX;
         }
-        let mut line = generator.event_line(&mut order, kind, data, time_ms);
+        let mut line = generator.event_line(&mut order, kind, &data, time_ms);
         if n == anomalies[0] {
             line = generator.with_reused_id(&line);
         }
@@ -356,7 +357,7 @@ impl Generator {
         if roll < 50 || count == 0 {
             let sku = self.rng.below(PRODUCTS.len() as u64) as usize;
             if let Some(&qty) = order.items.get(&sku) {
-                return self.quantity_changed(order, sku, qty + 1);
+                return Self::quantity_changed(order, sku, qty + 1);
             }
             let qty = 1 + self.rng.below(3);
             order.items.insert(sku, qty);
@@ -382,7 +383,7 @@ impl Generator {
             }
             50..=84 => {
                 let qty = 1 + self.rng.below(8);
-                self.quantity_changed(order, sku, qty)
+                Self::quantity_changed(order, sku, qty)
             }
             85..=92 => ("AddressChanged", self.address_change()),
             _ => {
@@ -396,12 +397,7 @@ impl Generator {
         }
     }
 
-    fn quantity_changed(
-        &mut self,
-        order: &mut Order,
-        sku: usize,
-        qty: u64,
-    ) -> (&'static str, Value) {
+    fn quantity_changed(order: &mut Order, sku: usize, qty: u64) -> (&'static str, Value) {
         order.items.insert(sku, qty);
         (
             "QuantityChanged",
@@ -418,7 +414,7 @@ impl Generator {
         json!({"shipping_address": self.address()})
     }
 
-    fn event_line(&mut self, order: &mut Order, kind: &str, data: Value, time_ms: i64) -> String {
+    fn event_line(&mut self, order: &mut Order, kind: &str, data: &Value, time_ms: i64) -> String {
         order.seq += 1;
         order.last_time_ms = time_ms;
         let id = self.rng.uuid();

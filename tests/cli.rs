@@ -1,5 +1,7 @@
 //! Golden tests of the command line: the real binary over one fixture per format.
 
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
 mod common;
 
 use common::{eventlens, eventlens_ok, fixture};
@@ -33,7 +35,11 @@ const FINAL_ORDER_1: &str = r#"{
 #[test]
 fn every_format_folds_to_the_same_exact_state() {
     for (name, file, _) in FIXTURES {
-        assert_eq!(eventlens_ok(&["state", &fixture(file), "--stream", "order-1"]), FINAL_ORDER_1, "{name}");
+        assert_eq!(
+            eventlens_ok(&["state", &fixture(file), "--stream", "order-1"]),
+            FINAL_ORDER_1,
+            "{name}"
+        );
     }
 }
 
@@ -44,10 +50,31 @@ fn every_format_gives_the_same_diffs_and_blame() {
         let qty_change = (first + 2).to_string();
         let diff = eventlens_ok(&["diff", &file, "--stream", "order-1", "--at", &qty_change]);
         insta::assert_snapshot!("diff_at_quantity_change", diff);
-        let blame = eventlens_ok(&["blame", &file, "--stream", "order-1", "--path", "/items/SKU-1/qty", "--json"]);
-        let seqs: Vec<u64> = serde_json::from_str::<Vec<serde_json::Value>>(&blame).unwrap().iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+        let blame = eventlens_ok(&[
+            "blame",
+            &file,
+            "--stream",
+            "order-1",
+            "--path",
+            "/items/SKU-1/qty",
+            "--json",
+        ]);
+        let seqs: Vec<u64> = serde_json::from_str::<Vec<serde_json::Value>>(&blame)
+            .unwrap()
+            .iter()
+            .map(|e| e["seq"].as_u64().unwrap())
+            .collect();
         assert_eq!(seqs, [first + 1, first + 2, first + 4], "{name}");
-        let tags = eventlens_ok(&["diff", &file, "--stream", "order-2", "--from", &first.to_string(), "--to", &(first + 1).to_string()]);
+        let tags = eventlens_ok(&[
+            "diff",
+            &file,
+            "--stream",
+            "order-2",
+            "--from",
+            &first.to_string(),
+            "--to",
+            &(first + 1).to_string(),
+        ]);
         insta::assert_snapshot!("diff_order_2_one_tag_removed", tags);
     }
 }
@@ -56,12 +83,27 @@ fn every_format_gives_the_same_diffs_and_blame() {
 fn golden_outputs_per_format() {
     for (name, file, first) in FIXTURES {
         let file = fixture(file);
-        insta::assert_snapshot!(format!("{name}__streams_json"), eventlens_ok(&["streams", &file, "--json"]));
-        insta::assert_snapshot!(format!("{name}__events_json"), eventlens_ok(&["events", &file, "--json"]));
+        insta::assert_snapshot!(
+            format!("{name}__streams_json"),
+            eventlens_ok(&["streams", &file, "--json"])
+        );
+        insta::assert_snapshot!(
+            format!("{name}__events_json"),
+            eventlens_ok(&["events", &file, "--json"])
+        );
         let at = (first + 1).to_string();
-        insta::assert_snapshot!(format!("{name}__state_at_second"), eventlens_ok(&["state", &file, "--stream", "order-1", "--at", &at]));
-        insta::assert_snapshot!(format!("{name}__blame_table"), eventlens_ok(&["blame", &file, "--stream", "order-1", "--path", "/total"]));
-        insta::assert_snapshot!(format!("{name}__check_json"), eventlens_ok(&["check", &file, "--json"]));
+        insta::assert_snapshot!(
+            format!("{name}__state_at_second"),
+            eventlens_ok(&["state", &file, "--stream", "order-1", "--at", &at])
+        );
+        insta::assert_snapshot!(
+            format!("{name}__blame_table"),
+            eventlens_ok(&["blame", &file, "--stream", "order-1", "--path", "/total"])
+        );
+        insta::assert_snapshot!(
+            format!("{name}__check_json"),
+            eventlens_ok(&["check", &file, "--json"])
+        );
     }
 }
 
@@ -69,13 +111,18 @@ fn golden_outputs_per_format() {
 fn text_tables_for_people() {
     let file = fixture("orders.jsonl");
     insta::assert_snapshot!("streams_table", eventlens_ok(&["streams", &file]));
-    insta::assert_snapshot!("events_table", eventlens_ok(&["events", &file, "--stream", "order-2"]));
+    insta::assert_snapshot!(
+        "events_table",
+        eventlens_ok(&["events", &file, "--stream", "order-2"])
+    );
 }
 
 #[test]
 fn seq_zero_is_the_start_where_no_event_has_it() {
     let file = fixture("orders.jsonl");
-    let whole = eventlens_ok(&["diff", &file, "--stream", "order-2", "--from", "0", "--to", "2"]);
+    let whole = eventlens_ok(&[
+        "diff", &file, "--stream", "order-2", "--from", "0", "--to", "2",
+    ]);
     insta::assert_snapshot!("diff_order_2_from_start", whole);
 }
 
@@ -83,17 +130,47 @@ fn seq_zero_is_the_start_where_no_event_has_it() {
 fn state_at_a_time_follows_zones() {
     let file = fixture("orders.jsonl");
     // 11:10+01:00 is 10:10Z: at 10:11Z the quantity is already 6.
-    let state = eventlens_ok(&["state", &file, "--stream", "order-1", "--at-time", "2024-03-01T10:11:00Z"]);
+    let state = eventlens_ok(&[
+        "state",
+        &file,
+        "--stream",
+        "order-1",
+        "--at-time",
+        "2024-03-01T10:11:00Z",
+    ]);
     assert!(state.contains(r#""qty": 6"#), "{state}");
-    let before = eventlens_ok(&["state", &file, "--stream", "order-1", "--at-time", "2024-03-01T09:00:00Z"]);
+    let before = eventlens_ok(&[
+        "state",
+        &file,
+        "--stream",
+        "order-1",
+        "--at-time",
+        "2024-03-01T09:00:00Z",
+    ]);
     assert_eq!(before, "{}\n");
 }
 
 #[test]
 fn events_filter_by_stream_and_type() {
     let file = fixture("orders.jsonl");
-    let out = eventlens_ok(&["events", &file, "--type", "OrderPlaced", "--type", "TagsChanged", "--json"]);
-    let types: Vec<String> = out.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["type"].as_str().unwrap().to_owned()).collect();
+    let out = eventlens_ok(&[
+        "events",
+        &file,
+        "--type",
+        "OrderPlaced",
+        "--type",
+        "TagsChanged",
+        "--json",
+    ]);
+    let types: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
     assert_eq!(types, ["OrderPlaced", "OrderPlaced", "TagsChanged"]);
 }
 
@@ -103,8 +180,25 @@ fn field_pointers_read_unfamiliar_records() {
     let path = dir.path().join("custom.jsonl");
     std::fs::write(&path, "{\"hdr\":{\"agg\":\"A-1\",\"v\":1,\"kind\":\"Opened\",\"at\":\"2024-01-01T00:00:00Z\"},\"body\":{\"n\":1.50}}\n{\"hdr\":{\"agg\":\"A-1\",\"v\":2,\"kind\":\"Bumped\"},\"body\":{\"n\":2.50}}\n").unwrap();
     let path = path.display().to_string();
-    let fields = ["--stream-field", "/hdr/agg", "--seq-field", "/hdr/v", "--type-field", "/hdr/kind", "--time-field", "/hdr/at", "--data-field", "/body"];
-    let state = eventlens_ok(&[&["state", &path, "--stream", "A-1", "--at", "1"][..], &fields[..]].concat());
+    let fields = [
+        "--stream-field",
+        "/hdr/agg",
+        "--seq-field",
+        "/hdr/v",
+        "--type-field",
+        "/hdr/kind",
+        "--time-field",
+        "/hdr/at",
+        "--data-field",
+        "/body",
+    ];
+    let state = eventlens_ok(
+        &[
+            &["state", &path, "--stream", "A-1", "--at", "1"][..],
+            &fields[..],
+        ]
+        .concat(),
+    );
     assert_eq!(state, "{\n  \"n\": 1.50\n}\n");
     let bad = eventlens(&["state", &path, "--stream", "A-1", "--seq-field", "hdr/v"]);
     assert_eq!(bad.code, 2);
@@ -115,10 +209,20 @@ fn field_pointers_read_unfamiliar_records() {
 fn forced_format_overrides_detection() {
     let out = eventlens(&["streams", &fixture("orders.jsonl"), "--format", "kcat"]);
     assert_eq!(out.code, 0);
-    assert!(out.stderr.contains("kcat (JSON Lines), as given by --format"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("kcat (JSON Lines), as given by --format"),
+        "{}",
+        out.stderr
+    );
     let bad = eventlens(&["streams", &fixture("orders.jsonl"), "--format", "yaml"]);
     assert_eq!(bad.code, 2);
-    assert!(bad.stderr.contains("expected one of: jsonl, json, cloudevents, kurrent, message-db, kcat"), "{}", bad.stderr);
+    assert!(
+        bad.stderr
+            .contains("expected one of: jsonl, json, cloudevents, kurrent, message-db, kcat"),
+        "{}",
+        bad.stderr
+    );
 }
 
 #[test]
@@ -128,7 +232,11 @@ fn bom_and_crlf_read_like_clean_files() {
     let path = dir.path().join("windows.jsonl");
     std::fs::write(&path, format!("\u{feff}{}", clean.replace('\n', "\r\n"))).unwrap();
     let path = path.display().to_string();
-    for args in [&["events", "--json"][..], &["check", "--json"], &["state", "--stream", "order-1"]] {
+    for args in [
+        &["events", "--json"][..],
+        &["check", "--json"],
+        &["state", "--stream", "order-1"],
+    ] {
         let with = |file: &str| eventlens_ok(&[&[args[0], file][..], &args[1..]].concat());
         assert_eq!(with(&path), with(&fixture("orders.jsonl")), "{args:?}");
     }
@@ -137,13 +245,36 @@ fn bom_and_crlf_read_like_clean_files() {
 #[test]
 fn the_sample_store_is_big_and_realistic() {
     let sample = common::sample_store();
-    let streams: Vec<serde_json::Value> = serde_json::from_str(&eventlens_ok(&["streams", &sample, "--json"])).unwrap();
+    let streams: Vec<serde_json::Value> =
+        serde_json::from_str(&eventlens_ok(&["streams", &sample, "--json"])).unwrap();
     let events: u64 = streams.iter().map(|s| s["events"].as_u64().unwrap()).sum();
-    assert!(streams.len() >= 200 && events >= 5000, "{} streams, {events} events", streams.len());
-    let types: std::collections::BTreeSet<&str> = streams.iter().flat_map(|s| s["types"].as_object().unwrap().keys().map(String::as_str)).collect();
-    for wanted in ["OrderPlaced", "ItemAdded", "ItemRemoved", "QuantityChanged", "AddressChanged", "DiscountApplied", "PaymentReceived", "OrderShipped", "OrderCancelled", "RefundIssued"] {
+    assert!(
+        streams.len() >= 200 && events >= 5000,
+        "{} streams, {events} events",
+        streams.len()
+    );
+    let types: std::collections::BTreeSet<&str> = streams
+        .iter()
+        .flat_map(|s| s["types"].as_object().unwrap().keys().map(String::as_str))
+        .collect();
+    for wanted in [
+        "OrderPlaced",
+        "ItemAdded",
+        "ItemRemoved",
+        "QuantityChanged",
+        "AddressChanged",
+        "DiscountApplied",
+        "PaymentReceived",
+        "OrderShipped",
+        "OrderCancelled",
+        "RefundIssued",
+    ] {
         assert!(types.contains(wanted), "no {wanted} in the sample");
     }
     let regenerated = eventlens_ok(&["generate", "--events", "6000", "--anomalies"]);
-    assert_eq!(regenerated, std::fs::read_to_string(&sample).unwrap(), "assets/orders.jsonl is what `eventlens generate --events 6000 --anomalies` writes");
+    assert_eq!(
+        regenerated,
+        std::fs::read_to_string(&sample).unwrap(),
+        "assets/orders.jsonl is what `eventlens generate --events 6000 --anomalies` writes"
+    );
 }

@@ -1,6 +1,8 @@
 //! The public conformance suites in `../shared/conformance/`: RFC 6902 JSON Patch (apply) and
 //! RFC 7396 JSON Merge Patch. Skipped with a notice where `../shared/` is absent.
 
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
 mod common;
 
 use eventlens::diff::{apply, json_equal, parse_patch};
@@ -20,11 +22,17 @@ fn run_json_patch_suite(name: &str) -> usize {
         let mut doc = case["doc"].clone();
         let result = parse_patch(&case["patch"]).and_then(|patch| apply(&mut doc, &patch));
         if let Some(why) = case.get("error") {
-            assert!(result.is_err(), "{name}: '{label}' should fail ({why}) but gave {doc}");
+            assert!(
+                result.is_err(),
+                "{name}: '{label}' should fail ({why}) but gave {doc}"
+            );
         } else {
             assert!(result.is_ok(), "{name}: '{label}' failed: {result:?}");
             if let Some(expected) = case.get("expected") {
-                assert!(json_equal(&doc, expected), "{name}: '{label}': got {doc}, expected {expected}");
+                assert!(
+                    json_equal(&doc, expected),
+                    "{name}: '{label}': got {doc}, expected {expected}"
+                );
             }
         }
         ran += 1;
@@ -46,7 +54,9 @@ fn json_patch_spec_tests() {
 
 #[test]
 fn merge_patch_tests() {
-    let Some(cases) = cases("merge-patch-tests.json") else { return };
+    let Some(cases) = cases("merge-patch-tests.json") else {
+        return;
+    };
     for case in &cases {
         let mut doc = case["doc"].clone();
         merge_patch(&mut doc, &case["patch"]);

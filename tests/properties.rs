@@ -1,6 +1,8 @@
 //! Property tests: a diff applied to its before-state gives the after-state, and a state
 //! reached through checkpoints equals a full replay.
 
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
 use std::path::Path;
 
 use eventlens::diff::{Operation, apply, diff};
@@ -27,7 +29,8 @@ fn json() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::vec(("[a-d/~]{1,2}", inner), 0..6).prop_map(|members| Value::Object(members.into_iter().collect::<Map<_, _>>())),
+            prop::collection::vec(("[a-d/~]{1,2}", inner), 0..6)
+                .prop_map(|members| Value::Object(members.into_iter().collect::<Map<_, _>>())),
         ]
     })
 }
@@ -89,7 +92,7 @@ proptest! {
 
     #[test]
     fn checkpoints_equal_a_full_replay(patches in prop::collection::vec(json(), 1..400), probes in prop::collection::vec(any::<prop::sample::Index>(), 1..12)) {
-        let text: String = patches.iter().map(|data| format!("{{\"stream\":\"s\",\"type\":\"T\",\"data\":{data}}}\n")).collect();
+        let text = patches.iter().map(|data| format!("{{\"stream\":\"s\",\"type\":\"T\",\"data\":{data}}}\n")).collect::<Vec<_>>().concat();
         let store = Store::from_bytes(Path::new("p.jsonl"), text.into_bytes(), &ReadOptions::default()).unwrap();
         let stream = store.stream("s").unwrap();
         let mut replay = Replay::new(&store, stream, &MergePatch);

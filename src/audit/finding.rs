@@ -49,7 +49,7 @@ pub enum Code {
 }
 
 impl Code {
-    /// The snake_case name used in every output.
+    /// The `snake_case` name used in every output.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ParseError => "parse_error",

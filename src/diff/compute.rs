@@ -177,6 +177,7 @@ mod tests {
     use crate::diff::apply;
     use serde_json::json;
 
+    #[allow(clippy::needless_pass_by_value)] // reads best with json! literals
     fn check(before: Value, after: Value) -> Value {
         let patch = diff(&before, &after);
         let mut applied = before;

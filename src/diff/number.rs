@@ -20,7 +20,7 @@ fn canonical(text: &str) -> Option<(bool, String, i64)> {
     if !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let mut power = exponent - frac.len() as i64;
+    let mut power = exponent - i64::try_from(frac.len()).ok()?;
     while digits.ends_with('0') {
         digits.pop();
         power += 1;

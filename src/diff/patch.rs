@@ -274,6 +274,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    #[allow(clippy::needless_pass_by_value)] // reads best with json! literals
     fn patched(doc: Value, patch: Value) -> Result<Value, PatchError> {
         let mut doc = doc;
         apply(&mut doc, &parse_patch(&patch)?)?;

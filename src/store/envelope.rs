@@ -194,7 +194,7 @@ fn read_named<'a>(
 ) -> Result<Envelope<'a>, String> {
     let mut envelope = Envelope {
         stream: lookup(record, root, pointers.stream.as_ref(), names.stream)
-            .map(|raw| stream_text(raw))
+            .map(stream_text)
             .transpose()?,
         seq: lookup(record, root, pointers.seq.as_ref(), names.seq)
             .map(parse_seq)
@@ -220,7 +220,7 @@ fn read_named<'a>(
     Ok(envelope)
 }
 
-/// CloudEvents 1.0: stream from `subject` (else `source`), seq from the `sequence` extension,
+/// `CloudEvents` 1.0: stream from `subject` (else `source`), seq from the `sequence` extension,
 /// data from `data` or `data_base64`, and every other attribute as metadata.
 fn read_cloudevent<'a>(
     record: &RawObject<'a>,
@@ -309,7 +309,7 @@ fn read_kcat<'a>(
 
     let mut envelope = Envelope {
         stream: lookup(record, root, pointers.stream.as_ref(), &["key"])
-            .map(|raw| stream_text(raw))
+            .map(stream_text)
             .transpose()?
             .map(own),
         seq: pointers
@@ -350,21 +350,20 @@ fn read_kcat<'a>(
             (None, None, None) => None,
         },
     };
-    envelope.meta = match &pointers.meta {
-        Some(pointer) => resolve_pointer(root, pointer).map(|raw| Cow::Borrowed(raw.get())),
-        None => {
-            let mut meta = Map::new();
-            for name in ["topic", "partition", "offset"] {
-                if let Some(value) = record
-                    .get(name)
-                    .and_then(|raw| serde_json::from_str(raw.get()).ok())
-                {
-                    meta.insert(name.to_owned(), value);
-                }
+    envelope.meta = if let Some(pointer) = &pointers.meta {
+        resolve_pointer(root, pointer).map(|raw| Cow::Borrowed(raw.get()))
+    } else {
+        let mut meta = Map::new();
+        for name in ["topic", "partition", "offset"] {
+            if let Some(value) = record
+                .get(name)
+                .and_then(|raw| serde_json::from_str(raw.get()).ok())
+            {
+                meta.insert(name.to_owned(), value);
             }
-            meta.insert("headers".to_owned(), Value::Object(headers));
-            Some(Cow::Owned(Value::Object(meta).to_string()))
         }
+        meta.insert("headers".to_owned(), Value::Object(headers));
+        Some(Cow::Owned(Value::Object(meta).to_string()))
     };
     Ok(envelope)
 }
@@ -417,7 +416,7 @@ fn type_text(raw: &RawValue) -> Result<Cow<'_, str>, String> {
 }
 
 /// A seq is a non-negative integer that fits in 64 bits, written as a number or as a string
-/// holding one (CloudEvents' `sequence`).
+/// holding one (`CloudEvents`' `sequence`).
 pub fn parse_seq(raw: &RawValue) -> Result<u64, String> {
     let digits: Cow<str> = match Kind::of(raw) {
         Kind::Number => Cow::Borrowed(raw.get()),
@@ -473,16 +472,17 @@ fn id_text<'a>(raw: &'a RawValue, warnings: &mut Vec<String>) -> Option<Cow<'a, 
 }
 
 /// The payload's JSON text. Stores that keep JSON in a string column (message-db's text
-/// columns, KurrentDB exports) get it decoded when it holds an object or an array.
+/// columns, `KurrentDB` exports) get it decoded when it holds an object or an array.
 fn payload_text(raw: &RawValue, decode_json_strings: bool) -> Cow<'_, str> {
-    if decode_json_strings && Kind::of(raw) == Kind::String {
-        if let Some(inner) = decode_str(raw) {
-            let trimmed = inner.trim_start();
-            if (trimmed.starts_with('{') || trimmed.starts_with('['))
-                && serde_json::from_str::<&RawValue>(&inner).is_ok()
-            {
-                return Cow::Owned(inner.into_owned());
-            }
+    if decode_json_strings
+        && Kind::of(raw) == Kind::String
+        && let Some(inner) = decode_str(raw)
+    {
+        let trimmed = inner.trim_start();
+        if (trimmed.starts_with('{') || trimmed.starts_with('['))
+            && serde_json::from_str::<&RawValue>(&inner).is_ok()
+        {
+            return Cow::Owned(inner.into_owned());
         }
     }
     Cow::Borrowed(raw.get())
@@ -587,7 +587,7 @@ mod tests {
                 .contains("type is an object")
         );
         assert!(
-            read_native(r#"[1,2]"#)
+            read_native(r"[1,2]")
                 .unwrap_err()
                 .contains("an array, not a JSON object")
         );

@@ -12,9 +12,9 @@ pub enum Format {
     Jsonl,
     /// The same objects in a JSON array, or in `{"events": [...]}`.
     Json,
-    /// CloudEvents 1.0 structured JSON, a line each or as a batch array.
+    /// `CloudEvents` 1.0 structured JSON, a line each or as a batch array.
     CloudEvents,
-    /// KurrentDB / EventStoreDB rich JSON entries.
+    /// `KurrentDB` / `EventStoreDB` rich JSON entries.
     Kurrent,
     /// Rows of message-db's `messages` table as JSON (`row_to_json`).
     MessageDb,

@@ -8,7 +8,6 @@ mod format;
 pub mod record;
 pub mod time;
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -454,10 +453,10 @@ impl<'b> Indexer<'b> {
             seq,
             type_id,
             instant,
-            time: envelope.time.map(|t| self.span(t)),
-            id: envelope.id.map(|t| self.span(t)),
-            data: envelope.data.map(|t| self.span(t)),
-            meta: envelope.meta.map(|t| self.span(t)),
+            time: envelope.time.map(|t| self.span(&t)),
+            id: envelope.id.map(|t| self.span(&t)),
+            data: envelope.data.map(|t| self.span(&t)),
+            meta: envelope.meta.map(|t| self.span(&t)),
         };
         self.events.push(event);
     }
@@ -496,13 +495,10 @@ impl<'b> Indexer<'b> {
     }
 
     /// Where `text` lives: in the file when it was borrowed from it, else appended to `made`.
-    fn span(&mut self, text: Cow<'_, str>) -> Span {
+    fn span(&mut self, text: &str) -> Span {
         let base = self.bytes.as_ptr() as usize;
         let at = text.as_ptr() as usize;
-        if matches!(text, Cow::Borrowed(_))
-            && at >= base
-            && at + text.len() <= base + self.bytes.len()
-        {
+        if at >= base && at + text.len() <= base + self.bytes.len() {
             return Span {
                 start: at - base,
                 len: text.len() as u32,
@@ -510,7 +506,7 @@ impl<'b> Indexer<'b> {
             };
         }
         let start = self.made.len();
-        self.made.push_str(&text);
+        self.made.push_str(text);
         Span {
             start,
             len: text.len() as u32,
@@ -519,7 +515,7 @@ impl<'b> Indexer<'b> {
     }
 }
 
-/// serde_json's message without its "at line 1 column 9" tail, with the column (and the line,
+/// `serde_json`'s message without its "at line 1 column 9" tail, with the column (and the line,
 /// for records spanning lines) said the eventlens way.
 fn describe_json_error(error: &serde_json::Error, record_line: u64) -> String {
     let full = error.to_string();

@@ -7,7 +7,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-/// The deepest nesting eventlens reads. serde_json stops at 128 levels when it builds a tree,
+/// The deepest nesting eventlens reads. `serde_json` stops at 128 levels when it builds a tree,
 /// so a record nested deeper is reported at index time instead of failing later.
 pub const MAX_DEPTH: usize = 127;
 
@@ -27,7 +27,7 @@ impl<'a> RawObject<'a> {
         serde_json::from_str(text).ok()
     }
 
-    /// The value of member `name`; the last one wins when a name repeats (as in serde_json).
+    /// The value of member `name`; the last one wins when a name repeats (as in `serde_json`).
     pub fn get(&self, name: &str) -> Option<&'a RawValue> {
         self.members
             .iter()
