@@ -5,6 +5,8 @@
 pub mod audit;
 pub mod cli;
 pub mod diff;
+#[cfg(feature = "gui")]
+pub mod gui;
 pub mod replay;
 pub mod sample;
 pub mod store;

@@ -21,15 +21,29 @@ fn run(args: &Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The explorer window is not in this build yet: say so, and point to what works.
+/// Opens the explorer window (deep-linked to a stream and point when asked).
+#[cfg(feature = "gui")]
+fn open_window(args: &Cli) -> anyhow::Result<ExitCode> {
+    let launch = eventlens::gui::Launch {
+        file: args.file.clone(),
+        stream: args.stream.clone(),
+        at: args.at,
+        at_time: args.at_time.clone(),
+        read: args.read.options(),
+    };
+    eventlens::gui::run(launch)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Built without the window: say so, and point to what works.
+#[cfg(not(feature = "gui"))]
 fn open_window(args: &Cli) -> anyhow::Result<ExitCode> {
     let file = args
         .file
         .as_ref()
         .map_or_else(|| "FILE".to_owned(), |f| f.display().to_string());
-    let mut failure = Failure::usage(
-        "this build of eventlens has no explorer window yet; the command line has every feature of the core",
-    );
+    let mut failure =
+        Failure::usage("this eventlens was built without the window (the gui feature)");
     failure.hint = Some(format!(
         "try: eventlens streams {file}   (eventlens --help lists the subcommands)"
     ));

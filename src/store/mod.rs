@@ -9,6 +9,7 @@ pub mod record;
 pub mod time;
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -57,6 +58,66 @@ pub enum StoreError {
     },
     #[error("{message}")]
     Options { message: String },
+    #[error("opening was cancelled")]
+    Cancelled,
+}
+
+/// What opening a store is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Phase {
+    /// Reading the file's bytes.
+    #[default]
+    Reading,
+    /// Splitting records and reading envelopes.
+    Indexing,
+}
+
+/// How far opening a store has got, for progress bars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    pub phase: Phase,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    /// Events indexed so far.
+    pub events: u64,
+}
+
+/// Records between two progress reports while indexing.
+const PROGRESS_EVERY: usize = 4096;
+/// Bytes read between two progress reports.
+const READ_CHUNK: usize = 8 << 20;
+
+/// Reads the whole file in chunks, reporting progress, read-only.
+fn read_file(
+    path: &Path,
+    progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+) -> Result<Vec<u8>, StoreError> {
+    use std::io::Read as _;
+    let io_error = |source| StoreError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io_error)?;
+    let total = file.metadata().map_err(io_error)?.len();
+    let mut bytes = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    loop {
+        let now = Progress {
+            phase: Phase::Reading,
+            bytes_done: bytes.len() as u64,
+            bytes_total: total,
+            events: 0,
+        };
+        if progress(now).is_break() {
+            return Err(StoreError::Cancelled);
+        }
+        let read = (&mut file)
+            .take(READ_CHUNK as u64)
+            .read_to_end(&mut bytes)
+            .map_err(io_error)?;
+        if read == 0 {
+            return Ok(bytes);
+        }
+    }
 }
 
 /// How the format was chosen, for messages ("kurrent, detected from 32 records").
@@ -142,12 +203,22 @@ pub struct Store {
 impl Store {
     /// Opens the store at `path` (read-only) and indexes it.
     pub fn open(path: &Path, options: &ReadOptions) -> Result<Self, StoreError> {
+        Self::open_with_progress(path, options, &mut |_| ControlFlow::Continue(()))
+    }
+
+    /// Like [`Store::open`], reporting progress now and then; `progress` returning
+    /// `ControlFlow::Break` cancels the work.
+    pub fn open_with_progress(
+        path: &Path,
+        options: &ReadOptions,
+        progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+    ) -> Result<Self, StoreError> {
         let name = path.display().to_string();
         if path.is_dir() {
             return Err(StoreError::Directory { path: name });
         }
-        let bytes = std::fs::read(path).map_err(|source| StoreError::Io { path: name, source })?;
-        Self::from_bytes(path, bytes, options)
+        let bytes = read_file(path, progress)?;
+        Self::from_bytes_with_progress(path, bytes, options, progress)
     }
 
     /// Indexes `bytes` as if read from `path`.
@@ -155,6 +226,15 @@ impl Store {
         path: &Path,
         bytes: Vec<u8>,
         options: &ReadOptions,
+    ) -> Result<Self, StoreError> {
+        Self::from_bytes_with_progress(path, bytes, options, &mut |_| ControlFlow::Continue(()))
+    }
+
+    fn from_bytes_with_progress(
+        path: &Path,
+        bytes: Vec<u8>,
+        options: &ReadOptions,
+        progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
     ) -> Result<Self, StoreError> {
         let name = path.display().to_string();
         options
@@ -171,7 +251,19 @@ impl Store {
         let split = container::split(&bytes, &container);
         let detection = detect(&bytes, &split.records, container, options.format);
         let mut indexer = Indexer::new(&bytes, &detection, &options.fields);
-        for record in &split.records {
+        let total = bytes.len() as u64;
+        for (n, record) in split.records.iter().enumerate() {
+            if n % PROGRESS_EVERY == 0 {
+                let now = Progress {
+                    phase: Phase::Indexing,
+                    bytes_done: record.start as u64,
+                    bytes_total: total,
+                    events: indexer.events.len() as u64,
+                };
+                if progress(now).is_break() {
+                    return Err(StoreError::Cancelled);
+                }
+            }
             indexer.add(record);
         }
         if let Some(line) = split.truncated_tail {
@@ -259,6 +351,11 @@ impl Store {
     /// The stream named `id`.
     pub fn stream(&self, id: &str) -> Option<&Stream> {
         self.stream_ids.get(id).map(|&i| &self.streams[i as usize])
+    }
+
+    /// The index in [`Store::streams`] of the stream named `id`.
+    pub fn stream_index(&self, id: &str) -> Option<u32> {
+        self.stream_ids.get(id).copied()
     }
 
     /// The type name with index `type_id`.

@@ -1,0 +1,504 @@
+//! The app: which screen is up (start, loading, an opened store), the commands the panels
+//! pushed and the one place they are applied, background work polled each frame, and what is
+//! saved across runs.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::time::{Duration, Instant};
+
+use egui::{Color32, Key, Modifiers, RichText, Ui};
+
+use super::Launch;
+use super::command::Command;
+use super::inspect::{Ask, Inspector};
+use super::loader::{Loader, Opened, Poll, Source};
+use super::panels::event_list::EventList;
+use super::panels::inspector::inspector_ui;
+use super::panels::start::{StartScreen, path_field_ui};
+use super::panels::streams::StreamsPanel;
+use super::panels::timeline::timeline_ui;
+use super::settings::{Position, Settings};
+use super::view::View;
+use crate::replay::Point;
+use crate::store::{Phase, ReadOptions, parse_instant, plural};
+
+/// A dialog that returns in less than this most likely could not open at all.
+const DIALOG_FAILED_WITHIN: Duration = Duration::from_millis(400);
+
+/// An opened store with its panels.
+pub struct Ready {
+    pub source: Source,
+    pub view: View,
+    pub inspector: Inspector,
+    pub streams: StreamsPanel,
+    pub events: EventList,
+}
+
+/// What the window shows.
+pub enum Screen {
+    Start,
+    Loading(Loader),
+    Ready(Box<Ready>),
+}
+
+/// Where to go once a store is open, from the command line.
+struct DeepLink {
+    stream: Option<String>,
+    point: Point,
+}
+
+/// The eventlens window.
+pub struct App {
+    pub settings: Settings,
+    pub screen: Screen,
+    /// Messages for the user, shown until dismissed.
+    pub notices: Vec<String>,
+    read: ReadOptions,
+    deep_link: Option<DeepLink>,
+    start: StartScreen,
+    /// The path field in the top bar.
+    path: String,
+    dialog: Option<(Instant, Receiver<Option<PathBuf>>)>,
+    cmds: Vec<Command>,
+    title: String,
+    ctx: egui::Context,
+}
+
+impl App {
+    /// Creates the app, restoring saved settings and starting to open the launch file.
+    pub fn new(cc: &eframe::CreationContext<'_>, launch: Launch) -> Self {
+        let settings = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
+            .unwrap_or_default();
+        let mut app = Self {
+            settings,
+            screen: Screen::Start,
+            notices: Vec::new(),
+            read: launch.read.clone(),
+            deep_link: None,
+            start: StartScreen::default(),
+            path: String::new(),
+            dialog: None,
+            cmds: Vec::new(),
+            title: String::new(),
+            ctx: cc.egui_ctx.clone(),
+        };
+        let point = match (launch.at, &launch.at_time) {
+            (Some(seq), _) => Some(Point::Seq(seq)),
+            (None, Some(text)) => parse_instant(text).map(Point::Time).or_else(|| {
+                app.notices.push(format!(
+                    "--at-time {text} is not an RFC 3339 time; showing the end of the stream"
+                ));
+                None
+            }),
+            (None, None) => None,
+        };
+        if launch.stream.is_some() || point.is_some() {
+            app.deep_link = Some(DeepLink {
+                stream: launch.stream,
+                point: point.unwrap_or(Point::End),
+            });
+        }
+        if let Some(file) = launch.file {
+            app.cmds.push(Command::OpenPath(file));
+        }
+        app
+    }
+
+    /// The opened store's view, if one is open.
+    pub fn view(&self) -> Option<&View> {
+        match &self.screen {
+            Screen::Ready(ready) => Some(&ready.view),
+            _ => None,
+        }
+    }
+
+    /// The opened store and its panels, if one is open.
+    pub fn ready(&self) -> Option<&Ready> {
+        match &self.screen {
+            Screen::Ready(ready) => Some(ready),
+            _ => None,
+        }
+    }
+
+    /// Whether nothing is under way in the background: no load, and the inspector's answer is
+    /// for what is on screen. Tests wait for this.
+    pub fn is_settled(&self) -> bool {
+        match &self.screen {
+            Screen::Start => self.dialog.is_none(),
+            Screen::Loading(_) => false,
+            Screen::Ready(ready) => ready.inspector.is_current() && !ready.view.playback.playing,
+        }
+    }
+
+    /// Queues a command as if a widget had pushed it.
+    pub fn push(&mut self, command: Command) {
+        self.cmds.push(command);
+    }
+
+    fn poll_background(&mut self) {
+        if let Some((opened_at, rx)) = &self.dialog {
+            match rx.try_recv() {
+                Ok(Some(path)) => {
+                    self.cmds.push(Command::OpenPath(path));
+                    self.dialog = None;
+                }
+                Ok(None) | Err(TryRecvError::Disconnected) => {
+                    if opened_at.elapsed() < DIALOG_FAILED_WITHIN {
+                        self.notices.push("The file dialog could not open (this system may have no desktop portal). Type the file's path in the path field instead.".into());
+                    }
+                    self.dialog = None;
+                }
+                Err(TryRecvError::Empty) => {}
+            }
+        }
+        if let Screen::Loading(loader) = &self.screen
+            && let Poll::Done(result) = loader.poll()
+        {
+            match result {
+                Ok(opened) => self.opened(opened),
+                Err(error) => {
+                    self.notices.push(format!(
+                        "Could not open {}: {error}",
+                        loader.source.path().display()
+                    ));
+                    self.screen = Screen::Start;
+                }
+            }
+        }
+        if let Screen::Ready(ready) = &mut self.screen {
+            ready.inspector.poll();
+        }
+    }
+
+    fn opened(&mut self, opened: Opened) {
+        let Opened {
+            source,
+            store,
+            report,
+        } = opened;
+        let skipped = store.skipped();
+        if skipped > 0 {
+            let first = store
+                .problems()
+                .iter()
+                .find(|p| p.severity == crate::audit::Severity::Error);
+            let detail = first
+                .map(|p| format!(" The first, at line {}: {}", p.line, p.message))
+                .unwrap_or_default();
+            self.notices.push(format!(
+                "{skipped} record{} of {} could not be read and were skipped.{detail}",
+                plural(skipped),
+                store.path().display()
+            ));
+        }
+        let ctx = self.ctx.clone();
+        let inspector = Inspector::start(store.clone(), move || ctx.request_repaint());
+        let mut view = View::new(store, report);
+        let path = source.path();
+        let target = match self.deep_link.take() {
+            Some(link) => link
+                .stream
+                .or_else(|| Some(view.stream().id.clone()))
+                .map(|s| (s, link.point)),
+            None => self
+                .settings
+                .position(&path)
+                .map(|p| (p.stream.clone(), Point::Seq(p.seq))),
+        };
+        if let Some((stream, point)) = target
+            && let Err(why) = view.go_to(&stream, point)
+        {
+            self.notices
+                .push(format!("Could not go to {stream} at {point}: {why}"));
+        }
+        if let Source::File(file) = &source {
+            self.settings.remember_file(file);
+        }
+        self.title = format!(
+            "eventlens — {}",
+            path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned()
+            )
+        );
+        self.ctx
+            .send_viewport_cmd(egui::ViewportCommand::Title(self.title.clone()));
+        self.screen = Screen::Ready(Box::new(Ready {
+            source,
+            view,
+            inspector,
+            streams: StreamsPanel::default(),
+            events: EventList::default(),
+        }));
+    }
+
+    /// Applies queued commands: the one place where the model changes.
+    fn apply_commands(&mut self) {
+        for command in std::mem::take(&mut self.cmds) {
+            match command {
+                Command::OpenDialog => self.open_dialog(),
+                Command::OpenPath(path) => self.load(Source::File(path)),
+                Command::OpenSample => self.load(Source::Sample),
+                Command::CancelLoad => {
+                    if let Screen::Loading(loader) = &self.screen {
+                        loader.cancel();
+                    }
+                }
+                Command::CloseStore => {
+                    self.remember_position();
+                    self.screen = Screen::Start;
+                    self.ctx
+                        .send_viewport_cmd(egui::ViewportCommand::Title("eventlens".into()));
+                }
+                Command::Copy(text) => self.ctx.copy_text(text),
+                Command::DismissNotice(index) => {
+                    if index < self.notices.len() {
+                        self.notices.remove(index);
+                    }
+                }
+                navigation => {
+                    if let Screen::Ready(ready) = &mut self.screen {
+                        ready.view.apply(&navigation);
+                    }
+                }
+            }
+        }
+        if let Screen::Ready(ready) = &mut self.screen {
+            let view = &ready.view;
+            ready.inspector.ask(Ask {
+                stream: view.stream,
+                cursor: view.cursor,
+                pin: view.pin,
+                blame: view.blame.clone(),
+            });
+        }
+    }
+
+    fn load(&mut self, source: Source) {
+        self.remember_position();
+        let ctx = self.ctx.clone();
+        self.screen = Screen::Loading(Loader::start(source, self.read.clone(), move || {
+            ctx.request_repaint();
+        }));
+    }
+
+    fn open_dialog(&mut self) {
+        if self.dialog.is_some() {
+            return;
+        }
+        let (tx, rx) = mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("eventlens-dialog".into())
+            .spawn(move || {
+                let picked = rfd::FileDialog::new()
+                    .set_title("Open an event store")
+                    .add_filter("Event stores", &["jsonl", "ndjson", "json", "log", "txt"])
+                    .pick_file();
+                let _ = tx.send(picked);
+            });
+        match spawned {
+            Ok(_) => self.dialog = Some((Instant::now(), rx)),
+            Err(error) => self.notices.push(format!("The file dialog could not start ({error}). Type the file's path in the path field instead.")),
+        }
+    }
+
+    fn remember_position(&mut self) {
+        if let Screen::Ready(ready) = &self.screen
+            && let Source::File(path) = &ready.source
+        {
+            let position = Position {
+                stream: ready.view.stream().id.clone(),
+                seq: ready.view.cursor_seq(),
+            };
+            self.settings.remember_position(path, position);
+        }
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::O)) {
+            self.cmds.push(Command::OpenDialog);
+        }
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_owned())
+                .collect()
+        });
+        if let Some(path) = dropped.into_iter().next() {
+            self.cmds.push(Command::OpenPath(path));
+        }
+        if !matches!(self.screen, Screen::Ready(_)) || ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        let keys = [
+            (Key::ArrowLeft, Command::StepBack),
+            (Key::ArrowRight, Command::StepForward),
+            (Key::Home, Command::First),
+            (Key::End, Command::Last),
+            (Key::Space, Command::TogglePlay),
+        ];
+        for (key, command) in keys {
+            if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, key)) {
+                self.cmds.push(command);
+            }
+        }
+    }
+
+    fn top_bar_ui(&mut self, ui: &mut Ui) {
+        egui::Panel::top("top").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.strong("eventlens");
+                if ui.button("Open… (Ctrl+O)").clicked() {
+                    self.cmds.push(Command::OpenDialog);
+                }
+                if ui.button("Open sample").clicked() {
+                    self.cmds.push(Command::OpenSample);
+                }
+                if let Screen::Ready(ready) = &self.screen {
+                    if ui.button("Close").clicked() {
+                        self.cmds.push(Command::CloseStore);
+                    }
+                    ui.separator();
+                    let store = &ready.view.store;
+                    ui.label(format!(
+                        "{} · {} events in {} streams",
+                        store.path().display(),
+                        store.events().len(),
+                        store.streams().len()
+                    ));
+                    ui.weak(store.detection().describe());
+                    let errors = ready.view.report.count(crate::audit::Severity::Error);
+                    let warnings = ready.view.report.count(crate::audit::Severity::Warning);
+                    if errors + warnings > 0 {
+                        ui.colored_label(
+                            Color32::from_rgb(230, 90, 70),
+                            format!(
+                                "check: {errors} error{}, {warnings} warning{}",
+                                plural(errors),
+                                plural(warnings)
+                            ),
+                        );
+                    }
+                    ui.separator();
+                    path_field_ui(ui, &mut self.path, &mut self.cmds);
+                }
+            });
+            for (index, notice) in self.notices.iter().enumerate() {
+                egui::Frame::group(ui.style())
+                    .fill(Color32::from_rgb(90, 50, 30))
+                    .show(ui, |ui| {
+                        ui.horizontal(|ui| {
+                            ui.label(RichText::new(notice).color(Color32::WHITE));
+                            if ui.small_button("Dismiss").clicked() {
+                                self.cmds.push(Command::DismissNotice(index));
+                            }
+                        });
+                    });
+            }
+        });
+    }
+
+    fn loading_ui(ui: &mut Ui, loader: &Loader, cmds: &mut Vec<Command>) {
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.vertical_centered(|ui| {
+                ui.add_space(80.0);
+                ui.heading(format!("Opening {}", loader.source.path().display()));
+                let (progress, checking) = loader.progress();
+                let fraction = if progress.bytes_total > 0 {
+                    progress.bytes_done as f32 / progress.bytes_total as f32
+                } else {
+                    0.0
+                };
+                let (phase, fraction) = match (checking, progress.phase) {
+                    (true, _) => ("Checking the log", 1.0),
+                    (false, Phase::Reading) => ("Reading", fraction * 0.3),
+                    (false, Phase::Indexing) => ("Indexing", 0.3 + fraction * 0.7),
+                };
+                ui.add(
+                    egui::ProgressBar::new(fraction)
+                        .desired_width(420.0)
+                        .show_percentage(),
+                );
+                let mb = |b: u64| b as f64 / 1_048_576.0;
+                ui.label(format!(
+                    "{phase}: {:.1} of {:.1} MB · {} events · {:.1} s",
+                    mb(progress.bytes_done),
+                    mb(progress.bytes_total),
+                    progress.events,
+                    loader.started.elapsed().as_secs_f32()
+                ));
+                if ui.button("Cancel (Esc)").clicked() || ui.input(|i| i.key_pressed(Key::Escape)) {
+                    cmds.push(Command::CancelLoad);
+                }
+            });
+        });
+    }
+
+    fn ready_ui(ui: &mut Ui, ready: &mut Ready, settings: &mut Settings, cmds: &mut Vec<Command>) {
+        egui::Panel::bottom("timeline").show(ui, |ui| {
+            ui.add_space(4.0);
+            timeline_ui(ui, &ready.view, &mut settings.axis, cmds);
+            ui.add_space(4.0);
+        });
+        egui::Panel::left("streams")
+            .resizable(true)
+            .default_size(240.0)
+            .show(ui, |ui| {
+                ready.streams.ui(ui, &ready.view, cmds);
+            });
+        let width = ui.available_width();
+        egui::Panel::right("inspector")
+            .resizable(true)
+            .default_size(width * 0.42)
+            .show(ui, |ui| {
+                let answer = ready.inspector.latest().map(AsRef::as_ref);
+                inspector_ui(
+                    ui,
+                    &ready.view,
+                    answer,
+                    ready.inspector.is_current(),
+                    &mut settings.tab,
+                    cmds,
+                );
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            ready.events.ui(ui, &ready.view, cmds);
+        });
+    }
+}
+
+impl eframe::App for App {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.poll_background();
+        if let Screen::Ready(ready) = &mut self.screen {
+            let dt_s = ctx.input(|i| i.stable_dt).min(0.1);
+            if ready.view.tick(dt_s) {
+                ctx.request_repaint();
+            }
+        }
+        self.apply_commands();
+    }
+
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        self.shortcuts(&ctx);
+        self.top_bar_ui(ui);
+        match &mut self.screen {
+            Screen::Start => {
+                egui::CentralPanel::default()
+                    .show(ui, |ui| self.start.ui(ui, &self.settings, &mut self.cmds));
+            }
+            Screen::Loading(loader) => Self::loading_ui(ui, loader, &mut self.cmds),
+            Screen::Ready(ready) => Self::ready_ui(ui, ready, &mut self.settings, &mut self.cmds),
+        }
+        self.apply_commands();
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.remember_position();
+        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+    }
+}

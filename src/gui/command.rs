@@ -1,0 +1,41 @@
+//! What the window's widgets ask for. Panels push commands while drawing; the app applies them
+//! in one place afterwards, so every action is testable without drawing anything.
+
+use std::path::PathBuf;
+
+/// One thing the user asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Show the native file dialog (Ctrl+O).
+    OpenDialog,
+    /// Open a store file (path field, recent files, drag-and-drop, dialog result).
+    OpenPath(PathBuf),
+    /// Open the bundled sample store.
+    OpenSample,
+    /// Stop the load in progress.
+    CancelLoad,
+    /// Back to the start screen.
+    CloseStore,
+    /// Show stream `index` (into `Store::streams`), cursor on its last event.
+    SelectStream(u32),
+    /// Put the cursor on the stream's `k`-th event.
+    SetCursor(usize),
+    StepBack,
+    StepForward,
+    First,
+    Last,
+    TogglePlay,
+    /// Playback speed, a factor from 0.5 to 16.
+    SetSpeed(f32),
+    SetLoop(bool),
+    /// Pin the current point for Compare.
+    Pin,
+    Unpin,
+    /// Show the history of the member at this JSON Pointer.
+    Blame(String),
+    CloseBlame,
+    /// Put this text on the clipboard.
+    Copy(String),
+    /// Hide notice `index`.
+    DismissNotice(usize),
+}

@@ -1,0 +1,187 @@
+//! The event list: a virtualized table (seq, time, type, payload preview) of the selected
+//! stream, filtered by type and by text in the payload. Events after the cursor are dimmed;
+//! clicking a row moves the cursor there.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use egui::{Align, Color32, RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+
+use crate::gui::command::Command;
+use crate::gui::view::View;
+
+/// The color of events after the cursor.
+const DIMMED: Color32 = Color32::from_gray(105);
+/// Characters of payload shown in the preview column.
+const PREVIEW_CHARS: usize = 120;
+
+/// The list's view state.
+#[derive(Debug, Default)]
+pub struct EventList {
+    /// Types shown; empty shows all.
+    pub types: BTreeSet<String>,
+    /// Text the payload must contain.
+    pub text: String,
+    /// Indices (in the stream) of the rows shown, for `cached_for`.
+    rows: Vec<usize>,
+    cached_for: Option<(usize, u32, BTreeSet<String>, String)>,
+    /// The cursor the table last scrolled to.
+    scrolled_to: Option<(u32, usize)>,
+}
+
+impl EventList {
+    /// Draws the filters and the table.
+    pub fn ui(&mut self, ui: &mut Ui, view: &View, cmds: &mut Vec<Command>) {
+        self.filters_ui(ui, view);
+        self.refresh(view);
+        ui.separator();
+        let target = (view.stream, view.cursor);
+        let scroll_to = (self.scrolled_to != Some(target))
+            .then(|| self.rows.partition_point(|&k| k < view.cursor));
+        self.scrolled_to = Some(target);
+        let row_height = ui.text_style_height(&egui::TextStyle::Monospace) + 6.0;
+        let normal = ui.visuals().strong_text_color();
+        let mut table = TableBuilder::new(ui)
+            .id_salt("events")
+            .striped(true)
+            .sense(egui::Sense::click())
+            .cell_layout(egui::Layout::left_to_right(Align::Center))
+            .column(Column::auto().at_least(40.0))
+            .column(Column::auto().at_least(80.0))
+            .column(Column::auto().at_least(100.0))
+            .column(Column::remainder().clip(true));
+        if let Some(row) = scroll_to.filter(|&r| r < self.rows.len()) {
+            table = table.scroll_to_row(row, Some(Align::Center));
+        }
+        let stream = view.stream();
+        table
+            .header(20.0, |mut header| {
+                for title in ["Seq", "Time", "Type", "Payload"] {
+                    header.col(|ui| {
+                        ui.strong(title);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(row_height, self.rows.len(), |mut row| {
+                    let k = self.rows[row.index()];
+                    let event = view.store.event(stream.events[k]);
+                    let dim = k > view.cursor;
+                    let text =
+                        |s: String| RichText::new(s).color(if dim { DIMMED } else { normal });
+                    row.set_selected(k == view.cursor);
+                    row.col(|ui| {
+                        ui.label(text(event.event.seq.to_string()).monospace());
+                    });
+                    row.col(|ui| {
+                        ui.label(text(event.time().unwrap_or("-").to_owned()).monospace());
+                    });
+                    row.col(|ui| {
+                        ui.label(text(event.type_name().to_owned()));
+                    });
+                    row.col(|ui| {
+                        ui.label(text(preview(event.data_json().unwrap_or(""))).monospace());
+                    });
+                    if row.response().clicked() {
+                        cmds.push(Command::SetCursor(k));
+                    }
+                });
+            });
+    }
+
+    /// The indices (in the stream) of the rows shown.
+    pub fn rows(&self) -> &[usize] {
+        &self.rows
+    }
+
+    fn filters_ui(&mut self, ui: &mut Ui, view: &View) {
+        ui.horizontal(|ui| {
+            ui.strong(format!("Events of {}", view.stream().id));
+            let summary = if self.types.is_empty() {
+                "All types".to_owned()
+            } else {
+                format!("{} type(s)", self.types.len())
+            };
+            let combo = egui::ComboBox::from_id_salt("type-filter")
+                .selected_text(summary)
+                .show_ui(ui, |ui| {
+                    if ui
+                        .selectable_label(self.types.is_empty(), "All types")
+                        .clicked()
+                    {
+                        self.types.clear();
+                    }
+                    for name in stream_types(view) {
+                        let mut on = self.types.contains(&name);
+                        if ui.checkbox(&mut on, &name).changed() {
+                            if on {
+                                self.types.insert(name)
+                            } else {
+                                self.types.remove(&name)
+                            };
+                        }
+                    }
+                });
+            super::name_widget(&combo.response, egui::Role::ComboBox, "Event types");
+            let search = ui.add(
+                egui::TextEdit::singleline(&mut self.text)
+                    .hint_text("Search payloads")
+                    .desired_width(220.0),
+            );
+            super::name_widget(
+                &search.on_hover_text("Show events whose payload contains this text"),
+                egui::Role::TextInput,
+                "Search payloads",
+            );
+            ui.weak(format!("{} of {}", self.rows.len(), view.len()));
+        });
+    }
+
+    fn refresh(&mut self, view: &View) {
+        let key = (
+            Arc::as_ptr(&view.store) as usize,
+            view.stream,
+            self.types.clone(),
+            self.text.clone(),
+        );
+        if self.cached_for.as_ref() == Some(&key) {
+            return;
+        }
+        let stream = view.stream();
+        self.rows = (0..stream.events.len())
+            .filter(|&k| {
+                let event = view.store.event(stream.events[k]);
+                (self.types.is_empty() || self.types.contains(event.type_name()))
+                    && (self.text.is_empty()
+                        || event
+                            .data_json()
+                            .is_some_and(|d| d.contains(self.text.as_str())))
+            })
+            .collect();
+        self.cached_for = Some(key);
+    }
+}
+
+/// The type names of the selected stream, sorted.
+fn stream_types(view: &View) -> BTreeSet<String> {
+    view.stream()
+        .events
+        .iter()
+        .map(|&i| view.store.event(i).type_name().to_owned())
+        .collect()
+}
+
+/// The payload on one line, cut to fit the column.
+fn preview(json: &str) -> String {
+    let line: String = json
+        .chars()
+        .filter(|c| *c != '\n' && *c != '\r')
+        .take(PREVIEW_CHARS + 1)
+        .collect();
+    if line.chars().count() > PREVIEW_CHARS {
+        format!("{}…", line.chars().take(PREVIEW_CHARS).collect::<String>())
+    } else {
+        line
+    }
+}

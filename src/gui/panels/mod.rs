@@ -1,0 +1,14 @@
+//! The window's panels. Each holds only its view state and draws with
+//! `fn ui(&mut self, ui, view, cmds)`, pushing commands instead of changing the model.
+
+pub mod event_list;
+pub mod inspector;
+pub mod json_tree;
+pub mod start;
+pub mod streams;
+pub mod timeline;
+
+/// Gives a widget without a visible label its accessible name (for screen readers and tests).
+pub fn name_widget(response: &egui::Response, role: egui::Role, name: &str) {
+    response.widget_info(|| egui::WidgetInfo::labeled(role, true, name));
+}

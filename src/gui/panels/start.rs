@@ -1,0 +1,68 @@
+//! The start screen: Open…, a path field, drag-and-drop, recent files and the bundled sample.
+
+use std::path::PathBuf;
+
+use egui::{RichText, Ui};
+
+use crate::gui::command::Command;
+use crate::gui::settings::Settings;
+
+/// The start screen's view state.
+#[derive(Debug, Default)]
+pub struct StartScreen {
+    /// The path field's text.
+    pub path: String,
+}
+
+impl StartScreen {
+    /// Draws the start screen.
+    pub fn ui(&mut self, ui: &mut Ui, settings: &Settings, cmds: &mut Vec<Command>) {
+        ui.vertical_centered(|ui| {
+            ui.add_space(40.0);
+            ui.heading(RichText::new("eventlens").size(32.0));
+            ui.label("Explore event-sourced histories: state at any point, the diff of every event, who set a field, and whether the log is intact.");
+            ui.add_space(20.0);
+            ui.horizontal(|ui| {
+                ui.add_space((ui.available_width() - 320.0).max(0.0) / 2.0);
+                if ui.button(RichText::new("Open… (Ctrl+O)").size(16.0)).clicked() {
+                    cmds.push(Command::OpenDialog);
+                }
+                if ui.button(RichText::new("Open sample").size(16.0)).on_hover_text("The bundled order store: 6 000 events, 300 orders").clicked() {
+                    cmds.push(Command::OpenSample);
+                }
+            });
+            ui.add_space(12.0);
+            path_field_ui(ui, &mut self.path, cmds);
+            ui.weak("…or drop a store file anywhere in this window.");
+            ui.add_space(20.0);
+            if !settings.recent.is_empty() {
+                ui.strong("Recent files");
+                for path in &settings.recent {
+                    let exists = path.exists();
+                    let label = if exists { RichText::new(path.display().to_string()) } else { RichText::new(format!("{} (missing)", path.display())).weak() };
+                    if ui.link(label).clicked() {
+                        cmds.push(Command::OpenPath(path.clone()));
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// A path field with an Open button; Enter opens too.
+pub fn path_field_ui(ui: &mut Ui, path: &mut String, cmds: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        ui.add_space((ui.available_width() - 520.0).max(0.0) / 2.0);
+        ui.label("Path:");
+        let field = ui.add(
+            egui::TextEdit::singleline(path)
+                .hint_text("/path/to/store.jsonl")
+                .desired_width(380.0),
+        );
+        super::name_widget(&field, egui::Role::TextInput, "Store path");
+        let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if (ui.button("Open path").clicked() || entered) && !path.trim().is_empty() {
+            cmds.push(Command::OpenPath(PathBuf::from(path.trim())));
+        }
+    });
+}

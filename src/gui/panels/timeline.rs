@@ -1,0 +1,197 @@
+//! The timeline: step, play and jump buttons (with their keys), speed and loop, a slider across
+//! the stream's events, and a density strip with markers for findings, the pin and the cursor.
+//! The axis counts events (sequence) or time.
+
+use egui::{Color32, Pos2, Rect, Sense, Stroke, Ui, vec2};
+
+use crate::audit::Severity;
+use crate::gui::command::Command;
+use crate::gui::settings::Axis;
+use crate::gui::view::{SPEEDS, View};
+use crate::store::Instant;
+
+/// Height of the density strip in points.
+const STRIP_HEIGHT: f32 = 34.0;
+/// Width of one density bucket in points.
+const BUCKET_WIDTH: f32 = 3.0;
+
+/// Draws the timeline.
+pub fn timeline_ui(ui: &mut Ui, view: &View, axis: &mut Axis, cmds: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        buttons_ui(ui, view, cmds);
+        ui.separator();
+        let mut speed = view.playback.speed;
+        let combo = egui::ComboBox::from_id_salt("speed")
+            .selected_text(format!("{speed}×"))
+            .show_ui(ui, |ui| {
+                for choice in SPEEDS {
+                    ui.selectable_value(&mut speed, choice, format!("{choice}×"));
+                }
+            });
+        super::name_widget(&combo.response, egui::Role::ComboBox, "Speed");
+        if (speed - view.playback.speed).abs() > f32::EPSILON {
+            cmds.push(Command::SetSpeed(speed));
+        }
+        let mut looping = view.playback.looping;
+        if ui.checkbox(&mut looping, "Loop").changed() {
+            cmds.push(Command::SetLoop(looping));
+        }
+        ui.separator();
+        ui.label("Axis:");
+        ui.selectable_value(axis, Axis::Sequence, "Sequence");
+        ui.selectable_value(axis, Axis::Time, "Time");
+        ui.separator();
+        let event = view.store.event(view.stream().events[view.cursor]);
+        ui.label(format!(
+            "seq {} · event {} of {} · {}",
+            event.event.seq,
+            view.cursor + 1,
+            view.len(),
+            event.time().unwrap_or("no time")
+        ));
+    });
+    let last = view.len().saturating_sub(1);
+    let mut k = view.cursor;
+    ui.spacing_mut().slider_width = (ui.available_width() - 16.0).max(100.0);
+    let slider = ui
+        .add(egui::Slider::new(&mut k, 0..=last).show_value(false))
+        .on_hover_text("Drag to scrub through the stream (Left, Right, Home, End)");
+    super::name_widget(&slider, egui::Role::Slider, "Cursor");
+    if k != view.cursor {
+        cmds.push(Command::SetCursor(k));
+    }
+    strip_ui(ui, view, *axis, cmds);
+}
+
+fn buttons_ui(ui: &mut Ui, view: &View, cmds: &mut Vec<Command>) {
+    let buttons: [(&str, &str, Command); 5] = [
+        ("First", "Home", Command::First),
+        ("Back", "Left", Command::StepBack),
+        (
+            if view.playback.playing {
+                "Pause"
+            } else {
+                "Play"
+            },
+            "Space",
+            Command::TogglePlay,
+        ),
+        ("Forward", "Right", Command::StepForward),
+        ("Last", "End", Command::Last),
+    ];
+    for (label, key, command) in buttons {
+        if ui.button(format!("{label} ({key})")).clicked() {
+            cmds.push(command);
+        }
+    }
+}
+
+/// Where each event of the stream sits along the axis, from 0 to 1.
+fn event_positions(view: &View, axis: Axis) -> Vec<f32> {
+    let stream = view.stream();
+    let len = stream.events.len();
+    match axis {
+        Axis::Sequence => (0..len)
+            .map(|k| {
+                if len > 1 {
+                    k as f32 / (len - 1) as f32
+                } else {
+                    0.5
+                }
+            })
+            .collect(),
+        Axis::Time => {
+            let instants: Vec<Option<Instant>> = stream
+                .events
+                .iter()
+                .map(|&i| view.store.events()[i as usize].instant)
+                .collect();
+            let (first, last) = instants
+                .iter()
+                .flatten()
+                .fold((Instant::MAX, Instant::MIN), |(lo, hi), &t| {
+                    (lo.min(t), hi.max(t))
+                });
+            let span = (last - first).max(1) as f64;
+            let mut previous = 0.0;
+            instants
+                .iter()
+                .map(|t| {
+                    // Events without a time sit where the one before them is.
+                    previous = t.map_or(previous, |t| ((t - first) as f64 / span) as f32);
+                    previous
+                })
+                .collect()
+        }
+    }
+}
+
+fn strip_ui(ui: &mut Ui, view: &View, axis: Axis, cmds: &mut Vec<Command>) {
+    let width = ui.available_width();
+    let (rect, response) =
+        ui.allocate_exact_size(vec2(width, STRIP_HEIGHT), Sense::click_and_drag());
+    let response =
+        response.on_hover_text("Events along the stream; click to jump. Red ticks: findings.");
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+    let positions = event_positions(view, axis);
+    let buckets = bucket_of(width / BUCKET_WIDTH, usize::MAX).max(1);
+    let mut counts = vec![0u32; buckets];
+    for &p in &positions {
+        counts[bucket_of(p * buckets as f32, buckets - 1)] += 1;
+    }
+    let most = counts.iter().copied().max().unwrap_or(1).max(1) as f32;
+    let x_of = |p: f32| rect.left() + p * rect.width();
+    for (i, &count) in counts.iter().enumerate().filter(|(_, c)| **c > 0) {
+        let height = (count as f32 / most).sqrt() * (rect.height() - 4.0);
+        let left = rect.left() + i as f32 * BUCKET_WIDTH;
+        let bar = Rect::from_min_max(
+            Pos2::new(left, rect.bottom() - height),
+            Pos2::new(left + BUCKET_WIDTH - 0.5, rect.bottom()),
+        );
+        painter.rect_filled(bar, 0.0, Color32::from_rgb(70, 120, 170));
+    }
+    for marker in view.markers.get(&view.stream).into_iter().flatten() {
+        let color = if marker.severity == Severity::Error {
+            Color32::from_rgb(230, 60, 50)
+        } else {
+            Color32::from_rgb(240, 170, 40)
+        };
+        let x = x_of(positions[marker.k]);
+        painter.line_segment(
+            [Pos2::new(x, rect.top()), Pos2::new(x, rect.top() + 9.0)],
+            Stroke::new(2.0, color),
+        );
+    }
+    if let Some(pin) = view.pin {
+        let x = x_of(positions[pin]);
+        painter.line_segment(
+            [Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())],
+            Stroke::new(2.0, Color32::from_rgb(90, 170, 255)),
+        );
+    }
+    let x = x_of(positions[view.cursor]);
+    painter.line_segment(
+        [Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())],
+        Stroke::new(2.0, ui.visuals().strong_text_color()),
+    );
+    if let Some(pointer) = response
+        .interact_pointer_pos()
+        .filter(|_| response.clicked() || response.dragged())
+    {
+        let wanted = ((pointer.x - rect.left()) / rect.width()).clamp(0.0, 1.0);
+        // The last event at or before the clicked place (the first event if none is).
+        let k = positions
+            .partition_point(|&p| p <= wanted)
+            .saturating_sub(1);
+        if k != view.cursor {
+            cmds.push(Command::SetCursor(k));
+        }
+    }
+}
+
+/// The bucket a place along the strip falls in: `at` rounded down, within `0..=last`.
+#[allow(clippy::cast_sign_loss)] // clamped to be non-negative first
+fn bucket_of(at: f32, last: usize) -> usize {
+    (at.max(0.0) as usize).min(last)
+}

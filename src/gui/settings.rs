@@ -1,0 +1,90 @@
+//! What the window remembers across runs (eframe storage): recent files, the last position in
+//! each file, the inspector tab and the timeline axis. Runtime state lives elsewhere.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// How many recent files are kept.
+const RECENT_MAX: usize = 10;
+
+/// A remembered place in a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    pub stream: String,
+    pub seq: u64,
+}
+
+/// The inspector's tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Tab {
+    #[default]
+    Event,
+    Diff,
+    State,
+    Compare,
+}
+
+/// What the timeline's axis counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Axis {
+    #[default]
+    Sequence,
+    Time,
+}
+
+/// Saved state.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Most recent first.
+    pub recent: Vec<PathBuf>,
+    /// Last position per file (by path).
+    pub positions: BTreeMap<String, Position>,
+    pub tab: Tab,
+    pub axis: Axis,
+}
+
+impl Settings {
+    /// Puts `path` first in the recent files.
+    pub fn remember_file(&mut self, path: &Path) {
+        self.recent.retain(|p| p != path);
+        self.recent.insert(0, path.to_owned());
+        self.recent.truncate(RECENT_MAX);
+    }
+
+    /// Remembers where the cursor is in `path`.
+    pub fn remember_position(&mut self, path: &Path, position: Position) {
+        self.positions.insert(path.display().to_string(), position);
+    }
+
+    /// Where the cursor was when `path` was last open.
+    pub fn position(&self, path: &Path) -> Option<&Position> {
+        self.positions.get(&path.display().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recent_files_are_unique_and_bounded() {
+        let mut settings = Settings::default();
+        for n in 0..12 {
+            settings.remember_file(Path::new(&format!("/s/{n}.jsonl")));
+        }
+        settings.remember_file(Path::new("/s/5.jsonl"));
+        assert_eq!(settings.recent.len(), RECENT_MAX);
+        assert_eq!(settings.recent[0], Path::new("/s/5.jsonl"));
+        assert_eq!(
+            settings
+                .recent
+                .iter()
+                .filter(|p| p.ends_with("5.jsonl"))
+                .count(),
+            1
+        );
+    }
+}

@@ -1,0 +1,294 @@
+//! The state of an opened store in the window: which stream, where the cursor is, what is
+//! pinned and blamed, and playback. Plain data with no egui in it: commands change it and
+//! playback advances it with a fixed time step, so both are tested without a screen.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::audit::{Report, Severity};
+use crate::replay::{Point, PointError};
+use crate::store::{Store, Stream};
+
+use super::command::Command;
+
+/// Events per second at speed 1×.
+pub const EVENTS_PER_SECOND: f32 = 4.0;
+/// The speeds offered.
+pub const SPEEDS: [f32; 6] = [0.5, 1.0, 2.0, 4.0, 8.0, 16.0];
+
+/// Play, pause, speed and loop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Playback {
+    pub playing: bool,
+    pub speed: f32,
+    pub looping: bool,
+    /// Fractions of an event carried over between frames.
+    carry: f32,
+}
+
+impl Default for Playback {
+    fn default() -> Self {
+        Self {
+            playing: false,
+            speed: 1.0,
+            looping: false,
+            carry: 0.0,
+        }
+    }
+}
+
+/// A finding placed on an event of a stream, for markers and badges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Marker {
+    /// The event's index in its stream.
+    pub k: usize,
+    pub severity: Severity,
+}
+
+/// An opened store as the window shows it.
+pub struct View {
+    pub store: Arc<Store>,
+    pub report: Arc<Report>,
+    /// Findings placed on events, per stream index.
+    pub markers: HashMap<u32, Vec<Marker>>,
+    /// The selected stream's index in `store.streams()`.
+    pub stream: u32,
+    /// The stream's event the cursor is on; the state shown is the one after it.
+    pub cursor: usize,
+    pub pin: Option<usize>,
+    /// The JSON Pointer whose history is shown.
+    pub blame: Option<String>,
+    pub playback: Playback,
+}
+
+impl View {
+    /// A view of `store` on its first stream, cursor on that stream's last event.
+    pub fn new(store: Arc<Store>, report: Arc<Report>) -> Self {
+        let markers = place_findings(&store, &report);
+        let mut view = Self {
+            store,
+            report,
+            markers,
+            stream: 0,
+            cursor: 0,
+            pin: None,
+            blame: None,
+            playback: Playback::default(),
+        };
+        view.select_stream(0);
+        view
+    }
+
+    /// The selected stream.
+    pub fn stream(&self) -> &Stream {
+        &self.store.streams()[self.stream as usize]
+    }
+
+    /// How many events the selected stream has.
+    pub fn len(&self) -> usize {
+        self.stream().events.len()
+    }
+
+    /// Whether the selected stream has no events (never, for streams of a store).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The seq of the event under the cursor.
+    pub fn cursor_seq(&self) -> u64 {
+        self.seq_at(self.cursor)
+    }
+
+    /// The seq of the stream's `k`-th event.
+    pub fn seq_at(&self, k: usize) -> u64 {
+        self.store.events()[self.stream().events[k] as usize].seq
+    }
+
+    /// Selects the stream named `id` with the cursor at `point` (a deep link or a restored
+    /// position).
+    pub fn go_to(&mut self, id: &str, point: Point) -> Result<(), String> {
+        let index = self
+            .store
+            .stream_index(id)
+            .ok_or_else(|| format!("stream \"{id}\" does not exist"))?;
+        self.select_stream(index);
+        let count = point
+            .count(&self.store, self.stream())
+            .map_err(|e: PointError| e.to_string())?;
+        self.cursor = count.saturating_sub(1);
+        Ok(())
+    }
+
+    /// Applies a navigation command; others are the app's and are ignored here.
+    pub fn apply(&mut self, command: &Command) {
+        let last = self.len().saturating_sub(1);
+        match command {
+            Command::SelectStream(index) if (*index as usize) < self.store.streams().len() => {
+                self.select_stream(*index);
+            }
+            Command::SetCursor(k) => self.cursor = (*k).min(last),
+            Command::StepBack => self.cursor = self.cursor.saturating_sub(1),
+            Command::StepForward => self.cursor = (self.cursor + 1).min(last),
+            Command::First => self.cursor = 0,
+            Command::Last => self.cursor = last,
+            Command::TogglePlay => {
+                self.playback.playing = !self.playback.playing;
+                if self.playback.playing && self.cursor == last {
+                    self.cursor = 0;
+                }
+                self.playback.carry = 0.0;
+            }
+            Command::SetSpeed(speed) => {
+                self.playback.speed = speed.clamp(SPEEDS[0], SPEEDS[SPEEDS.len() - 1]);
+            }
+            Command::SetLoop(looping) => self.playback.looping = *looping,
+            Command::Pin => self.pin = Some(self.cursor),
+            Command::Unpin => self.pin = None,
+            Command::Blame(pointer) => self.blame = Some(pointer.clone()),
+            Command::CloseBlame => self.blame = None,
+            _ => {}
+        }
+    }
+
+    /// Advances playback by `dt_s` seconds. Returns whether it is still playing.
+    pub fn tick(&mut self, dt_s: f32) -> bool {
+        if !self.playback.playing {
+            return false;
+        }
+        let last = self.len().saturating_sub(1);
+        self.playback.carry += dt_s * EVENTS_PER_SECOND * self.playback.speed;
+        while self.playback.carry >= 1.0 {
+            self.playback.carry -= 1.0;
+            if self.cursor < last {
+                self.cursor += 1;
+            } else if self.playback.looping {
+                self.cursor = 0;
+            } else {
+                self.playback.playing = false;
+                self.playback.carry = 0.0;
+                break;
+            }
+        }
+        self.playback.playing
+    }
+
+    /// How many findings each stream has, by index; for badges.
+    pub fn finding_count(&self, stream: u32) -> usize {
+        self.markers.get(&stream).map_or(0, Vec::len)
+    }
+
+    fn select_stream(&mut self, index: u32) {
+        self.stream = index;
+        self.cursor = self.len().saturating_sub(1);
+        self.pin = None;
+        self.blame = None;
+        self.playback.playing = false;
+    }
+}
+
+/// Places each finding that names a stream on that stream's event at the finding's line.
+fn place_findings(store: &Store, report: &Report) -> HashMap<u32, Vec<Marker>> {
+    let mut markers: HashMap<u32, Vec<Marker>> = HashMap::new();
+    for finding in &report.findings {
+        let Some(id) = &finding.stream else { continue };
+        let Some(index) = store.stream_index(id) else {
+            continue;
+        };
+        let stream = &store.streams()[index as usize];
+        let line_of = |i: u32| store.events()[i as usize].line;
+        let k = stream
+            .events
+            .partition_point(|&i| line_of(i) < finding.line);
+        if stream
+            .events
+            .get(k)
+            .is_some_and(|&i| line_of(i) == finding.line)
+        {
+            markers.entry(index).or_default().push(Marker {
+                k,
+                severity: finding.severity,
+            });
+        }
+    }
+    markers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::check;
+    use crate::store::ReadOptions;
+    use std::path::Path;
+
+    fn view(events: usize) -> View {
+        let text = (1..=events)
+            .map(|seq| {
+                format!(
+                    "{{\"stream\":\"s\",\"seq\":{seq},\"type\":\"T\",\"data\":{{\"n\":{seq}}}}}\n"
+                )
+            })
+            .collect::<Vec<_>>()
+            .concat();
+        let store = Arc::new(
+            Store::from_bytes(
+                Path::new("t.jsonl"),
+                text.into_bytes(),
+                &ReadOptions::default(),
+            )
+            .unwrap(),
+        );
+        let report = Arc::new(check(&store));
+        View::new(store, report)
+    }
+
+    #[test]
+    fn opens_on_the_last_event_and_steps_within_bounds() {
+        let mut view = view(5);
+        assert_eq!(view.cursor, 4);
+        view.apply(&Command::StepForward);
+        assert_eq!(view.cursor, 4);
+        view.apply(&Command::First);
+        view.apply(&Command::StepBack);
+        assert_eq!(view.cursor, 0);
+        view.apply(&Command::SetCursor(99));
+        assert_eq!(view.cursor, 4);
+    }
+
+    #[test]
+    fn playback_advances_with_time_and_stops_or_loops_at_the_end() {
+        let mut view = view(10);
+        view.apply(&Command::TogglePlay);
+        assert_eq!(view.cursor, 0, "playing from the end starts over");
+        view.apply(&Command::SetSpeed(2.0));
+        for _ in 0..30 {
+            view.tick(1.0 / 60.0); // half a second at 8 events per second
+        }
+        assert_eq!(view.cursor, 4);
+        for _ in 0..120 {
+            view.tick(1.0 / 60.0);
+        }
+        assert_eq!((view.cursor, view.playback.playing), (9, false));
+        view.apply(&Command::SetLoop(true));
+        view.apply(&Command::TogglePlay);
+        view.apply(&Command::SetSpeed(16.0));
+        assert!(view.tick(1.0));
+        assert_eq!(view.cursor, 64 % 10, "64 events on, looping through 10");
+    }
+
+    #[test]
+    fn deep_links_find_stream_and_seq() {
+        let mut view = view(5);
+        view.go_to("s", Point::Seq(2)).unwrap();
+        assert_eq!(view.cursor_seq(), 2);
+        assert!(
+            view.go_to("s", Point::Seq(9))
+                .unwrap_err()
+                .contains("no event with seq 9")
+        );
+        assert!(
+            view.go_to("x", Point::End)
+                .unwrap_err()
+                .contains("does not exist")
+        );
+    }
+}

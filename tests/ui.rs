@@ -1,0 +1,234 @@
+//! UI tests with `egui_kittest`, headless: panels through a `Harness` (find widgets by role and
+//! label, click, type, assert on emitted commands) and the whole app opening a fixture store.
+#![cfg(feature = "gui")]
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use eventlens::audit::check;
+use eventlens::gui::panels::streams::StreamsPanel;
+use eventlens::gui::panels::timeline::timeline_ui;
+use eventlens::gui::settings::{Axis, Tab};
+use eventlens::gui::view::View;
+use eventlens::gui::{App, Command, Launch};
+use eventlens::store::{ReadOptions, Store};
+
+fn fixture_view() -> View {
+    let store = Arc::new(
+        Store::open(
+            common::fixture("orders.jsonl").as_ref(),
+            &ReadOptions::default(),
+        )
+        .unwrap(),
+    );
+    let report = Arc::new(check(&store));
+    View::new(store, report)
+}
+
+/// Steps the app until its background work has caught up with what is on screen.
+fn settle(harness: &mut Harness<'_, App>) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        harness.step();
+        if harness.state().is_settled() && harness.state().view().is_some() {
+            harness.run_ok();
+            if harness.state().is_settled() {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the app did not settle; notices: {:?}",
+            harness.state().notices
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn app_on(file: &str, stream: Option<&str>, at: Option<u64>) -> Harness<'static, App> {
+    let launch = Launch {
+        file: Some(file.into()),
+        stream: stream.map(str::to_owned),
+        at,
+        ..Launch::default()
+    };
+    // The sample's names are in scripts egui's bundled fonts lack; the window loads system
+    // fonts for them, which a test machine may not have.
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 860.0])
+        .allow_missing_glyphs()
+        .build_eframe(|cc| App::new(cc, launch));
+    settle(&mut harness);
+    harness
+}
+
+#[test]
+fn streams_panel_filters_and_selects() {
+    let mut harness = Harness::new_ui_state(
+        |ui, (panel, view, cmds): &mut (StreamsPanel, View, Vec<Command>)| panel.ui(ui, view, cmds),
+        (StreamsPanel::default(), fixture_view(), Vec::new()),
+    );
+    harness.run();
+    assert_eq!(harness.state().0.rows().len(), 2);
+    harness.get_by_label("Filter streams").focus();
+    harness.run();
+    harness.get_by_label("Filter streams").type_text("der-2");
+    harness.run();
+    assert_eq!(harness.state().0.rows(), [1]);
+    harness.get_by_label("order-2").click();
+    harness.run();
+    assert_eq!(harness.state().2, [Command::SelectStream(1)]);
+}
+
+#[test]
+fn timeline_buttons_push_commands() {
+    let mut harness = Harness::builder()
+        .with_size([1500.0, 160.0])
+        .build_ui_state(
+            |ui, (view, axis, cmds): &mut (View, Axis, Vec<Command>)| {
+                timeline_ui(ui, view, axis, cmds);
+            },
+            (fixture_view(), Axis::Sequence, Vec::new()),
+        );
+    harness.run();
+    for label in [
+        "First (Home)",
+        "Back (Left)",
+        "Play (Space)",
+        "Forward (Right)",
+        "Last (End)",
+    ] {
+        harness.get_by_label(label).click();
+        harness.run();
+    }
+    assert_eq!(
+        harness.state().2,
+        [
+            Command::First,
+            Command::StepBack,
+            Command::TogglePlay,
+            Command::StepForward,
+            Command::Last
+        ]
+    );
+    harness.get_by_label("Time").click();
+    harness.run();
+    assert_eq!(harness.state().1, Axis::Time);
+}
+
+#[test]
+fn the_app_opens_a_store_steps_and_shows_diff_and_state() {
+    let mut harness = app_on(&common::fixture("orders.jsonl"), None, None);
+    let view = harness.state().view().unwrap();
+    assert_eq!(
+        (view.stream().id.as_str(), view.cursor_seq()),
+        ("order-1", 5),
+        "first stream, last event"
+    );
+    // Back to seq 4 (the discount) and then seq 3 (quantity 2 → 6) with the keyboard.
+    harness.key_press(egui::Key::ArrowLeft);
+    harness.key_press(egui::Key::ArrowLeft);
+    settle(&mut harness);
+    assert_eq!(harness.state().view().unwrap().cursor_seq(), 3);
+    harness.get_by_label("Diff").click();
+    settle(&mut harness);
+    harness.get_by_label("/items/SKU-1/qty");
+    harness.get_by_label("2 -> 6");
+    harness.get_by_label("39.98 -> 119.94");
+    harness.get_by_label("State").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().settings.tab, Tab::State);
+    harness.get_by_label("State after seq 3");
+    harness.get_by_label("18446744073709551615");
+    // Blame: click the member, follow the history back to where qty was first set.
+    harness.get_by_label("qty").click();
+    settle(&mut harness);
+    harness.get_by_label("History of /items/SKU-1/qty");
+    harness.get_by_label("seq 2").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().view().unwrap().cursor_seq(), 2);
+}
+
+#[test]
+fn deep_links_and_compare() {
+    let mut harness = app_on(
+        &common::fixture("orders.kurrent.json"),
+        Some("order-1"),
+        Some(1),
+    );
+    assert_eq!(harness.state().view().unwrap().cursor_seq(), 1);
+    harness.get_by_label("Compare").click();
+    settle(&mut harness);
+    harness.get_by_label("Pin seq 1").click();
+    settle(&mut harness);
+    harness.key_press(egui::Key::End);
+    settle(&mut harness);
+    harness.get_by_label("From pinned seq 1 to cursor seq 4");
+    harness.get_by_label("/discount");
+    assert_eq!(harness.state().view().unwrap().pin, Some(1));
+}
+
+#[test]
+fn playback_runs_with_space_and_stops_at_the_end() {
+    let mut harness = app_on(&common::sample_store(), Some("order-1001"), Some(1));
+    harness.key_press(egui::Key::Space);
+    harness.step();
+    assert!(harness.state().view().unwrap().playback.playing);
+    let before = harness.state().view().unwrap().cursor;
+    for _ in 0..60 {
+        harness.step(); // kittest steps a fixed 1/60 s
+    }
+    let after = harness.state().view().unwrap().cursor;
+    assert!(after > before, "the cursor moved from {before} to {after}");
+    harness.key_press(egui::Key::Space);
+    harness.step();
+    assert!(!harness.state().view().unwrap().playback.playing);
+}
+
+#[test]
+fn errors_show_in_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.jsonl");
+    std::fs::write(
+        &broken,
+        "{\"stream\":\"s\",\"type\":\"T\",\"data\":{}}\n{oops\n",
+    )
+    .unwrap();
+    let harness = app_on(&broken.display().to_string(), None, None);
+    let notice = &harness.state().notices[0];
+    assert!(
+        notice.starts_with("1 record of") && notice.contains("line 2"),
+        "{notice}"
+    );
+    harness.get_by_label_contains("could not be read and were skipped");
+
+    let mut harness = Harness::builder().build_eframe(|cc| {
+        App::new(
+            cc,
+            Launch {
+                file: Some(dir.path().join("missing.jsonl")),
+                ..Launch::default()
+            },
+        )
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while harness.state().notices.is_empty() {
+        harness.step();
+        assert!(Instant::now() < deadline);
+    }
+    harness.run_ok();
+    assert!(
+        harness.state().notices[0].contains("No such file or directory"),
+        "{:?}",
+        harness.state().notices
+    );
+    assert!(
+        harness.get_all_by_label("Open sample").count() >= 1,
+        "back on the start screen"
+    );
+}
