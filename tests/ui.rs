@@ -155,6 +155,28 @@ fn the_app_opens_a_store_steps_and_shows_diff_and_state() {
 }
 
 #[test]
+fn event_rows_are_clicked_and_filtered_by_type() {
+    let mut harness = app_on(&common::fixture("orders.jsonl"), Some("order-1"), None);
+    harness.get_by_label("QuantityChanged").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().view().unwrap().cursor_seq(), 3);
+    harness.get_by_label("Event types").click();
+    harness.run_ok();
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::CheckBox, "ItemAdded")
+        .click();
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::CheckBox, "ItemRemoved")
+        .click();
+    harness.run_ok();
+    assert_eq!(
+        harness.state().ready().unwrap().events.rows(),
+        [1, 4],
+        "ItemAdded is seq 2, ItemRemoved seq 5"
+    );
+}
+
+#[test]
 fn deep_links_and_compare() {
     let mut harness = app_on(
         &common::fixture("orders.kurrent.json"),

@@ -42,6 +42,8 @@ impl EventList {
         self.scrolled_to = Some(target);
         let row_height = ui.text_style_height(&egui::TextStyle::Monospace) + 6.0;
         let normal = ui.visuals().strong_text_color();
+        // Rows are clicked, not their text selected.
+        ui.style_mut().interaction.selectable_labels = false;
         let mut table = TableBuilder::new(ui)
             .id_salt("events")
             .striped(true)
@@ -105,6 +107,7 @@ impl EventList {
             };
             let combo = egui::ComboBox::from_id_salt("type-filter")
                 .selected_text(summary)
+                .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside) // pick several types
                 .show_ui(ui, |ui| {
                     if ui
                         .selectable_label(self.types.is_empty(), "All types")
