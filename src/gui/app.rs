@@ -22,6 +22,8 @@ use super::view::View;
 use crate::replay::Point;
 use crate::store::{Phase, ReadOptions, parse_instant, plural};
 
+/// A cursor that has rested this long is saved as the file's last position.
+const POSITION_SAVE_DELAY: Duration = Duration::from_secs(2);
 /// A dialog that returns in less than this most likely could not open at all.
 const DIALOG_FAILED_WITHIN: Duration = Duration::from_millis(400);
 
@@ -62,6 +64,11 @@ pub struct App {
     cmds: Vec<Command>,
     title: String,
     ctx: egui::Context,
+    /// Settings changed in a way worth saving now (a file was opened), not only at exit.
+    save_now: bool,
+    /// The (stream, cursor) last saved, and since when the cursor has been elsewhere.
+    saved_position: Option<(u32, usize)>,
+    moved_since: Option<Instant>,
 }
 
 impl App {
@@ -83,6 +90,9 @@ impl App {
             cmds: Vec::new(),
             title: String::new(),
             ctx: cc.egui_ctx.clone(),
+            save_now: false,
+            saved_position: None,
+            moved_since: None,
         };
         let point = match (launch.at, &launch.at_time) {
             (Some(seq), _) => Some(Point::Seq(seq)),
@@ -215,6 +225,7 @@ impl App {
         }
         if let Source::File(file) = &source {
             self.settings.remember_file(file);
+            self.save_now = true;
         }
         self.title = format!(
             "eventlens — {}",
@@ -239,7 +250,9 @@ impl App {
         for command in std::mem::take(&mut self.cmds) {
             match command {
                 Command::OpenDialog => self.open_dialog(),
-                Command::OpenPath(path) => self.load(Source::File(path)),
+                Command::OpenPath(path) => {
+                    self.load(Source::File(std::fs::canonicalize(&path).unwrap_or(path)))
+                }
                 Command::OpenSample => self.load(Source::Sample),
                 Command::CancelLoad => {
                     if let Screen::Loading(loader) = &self.screen {
@@ -273,6 +286,24 @@ impl App {
                 pin: view.pin,
                 blame: view.blame.clone(),
             });
+            let position = (view.stream, view.cursor);
+            self.note_position(position);
+        }
+    }
+
+    /// Schedules saving the position once the cursor has rested for a moment.
+    fn note_position(&mut self, position: (u32, usize)) {
+        if self.saved_position == Some(position) {
+            self.moved_since = None;
+            return;
+        }
+        let since = *self.moved_since.get_or_insert_with(Instant::now);
+        if since.elapsed() >= POSITION_SAVE_DELAY {
+            self.save_now = true;
+            self.saved_position = Some(position);
+            self.moved_since = None;
+        } else {
+            self.ctx.request_repaint_after(POSITION_SAVE_DELAY);
         }
     }
 
@@ -471,8 +502,14 @@ impl App {
 }
 
 impl eframe::App for App {
-    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
         self.poll_background();
+        if std::mem::take(&mut self.save_now) {
+            if let Some(storage) = frame.storage_mut() {
+                self.save(storage);
+                storage.flush();
+            }
+        }
         if let Screen::Ready(ready) = &mut self.screen {
             let dt_s = ctx.input(|i| i.stable_dt).min(0.1);
             if ready.view.tick(dt_s) {
@@ -495,6 +532,11 @@ impl eframe::App for App {
             Screen::Ready(ready) => Self::ready_ui(ui, ready, &mut self.settings, &mut self.cmds),
         }
         self.apply_commands();
+    }
+
+    /// Positions are saved every few seconds, so that a killed window loses little.
+    fn auto_save_interval(&self) -> Duration {
+        Duration::from_secs(5)
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -24,6 +24,8 @@ pub struct StreamsPanel {
     /// Stream indices in display order, for (store, filter, sort) = `cached_for`.
     rows: Vec<u32>,
     cached_for: Option<(usize, String, SortBy)>,
+    /// The selected stream the list last scrolled to.
+    scrolled_to: Option<u32>,
 }
 
 impl StreamsPanel {
@@ -50,33 +52,36 @@ impl StreamsPanel {
         ui.separator();
         self.refresh(view);
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
-        egui::ScrollArea::vertical().auto_shrink(false).show_rows(
-            ui,
-            row_height,
-            self.rows.len(),
-            |ui, range| {
-                for &index in &self.rows[range] {
-                    let stream = &view.store.streams()[index as usize];
-                    ui.horizontal(|ui| {
-                        let selected = index == view.stream;
-                        if ui.selectable_label(selected, &stream.id).clicked() && !selected {
-                            cmds.push(Command::SelectStream(index));
-                        }
-                        ui.weak(stream.events.len().to_string());
-                        let findings = view.finding_count(index);
-                        if findings > 0 {
-                            ui.label(
-                                RichText::new(format!("! {findings}"))
-                                    .color(Color32::from_rgb(230, 90, 70)),
-                            )
-                            .on_hover_text(format!(
-                                "check found {findings} problem(s) in this stream"
-                            ));
-                        }
-                    });
-                }
-            },
-        );
+        let mut scroll = egui::ScrollArea::vertical().auto_shrink(false);
+        if self.scrolled_to != Some(view.stream) {
+            self.scrolled_to = Some(view.stream);
+            if let Some(row) = self.rows.iter().position(|&i| i == view.stream) {
+                let spacing = ui.spacing().item_spacing.y;
+                scroll = scroll.vertical_scroll_offset(
+                    (row as f32 * (row_height + spacing) - 3.0 * row_height).max(0.0),
+                );
+            }
+        }
+        scroll.show_rows(ui, row_height, self.rows.len(), |ui, range| {
+            for &index in &self.rows[range] {
+                let stream = &view.store.streams()[index as usize];
+                ui.horizontal(|ui| {
+                    let selected = index == view.stream;
+                    if ui.selectable_label(selected, &stream.id).clicked() && !selected {
+                        cmds.push(Command::SelectStream(index));
+                    }
+                    ui.weak(stream.events.len().to_string());
+                    let findings = view.finding_count(index);
+                    if findings > 0 {
+                        ui.label(
+                            RichText::new(format!("! {findings}"))
+                                .color(Color32::from_rgb(230, 90, 70)),
+                        )
+                        .on_hover_text(format!("check found {findings} problem(s) in this stream"));
+                    }
+                });
+            }
+        });
     }
 
     /// The ids in display order (for tests).
