@@ -251,7 +251,7 @@ impl App {
             match command {
                 Command::OpenDialog => self.open_dialog(),
                 Command::OpenPath(path) => {
-                    self.load(Source::File(std::fs::canonicalize(&path).unwrap_or(path)))
+                    self.load(Source::File(std::fs::canonicalize(&path).unwrap_or(path)));
                 }
                 Command::OpenSample => self.load(Source::Sample),
                 Command::CancelLoad => {
@@ -504,11 +504,11 @@ impl App {
 impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
         self.poll_background();
-        if std::mem::take(&mut self.save_now) {
-            if let Some(storage) = frame.storage_mut() {
-                self.save(storage);
-                storage.flush();
-            }
+        if std::mem::take(&mut self.save_now)
+            && let Some(storage) = frame.storage_mut()
+        {
+            self.save(storage);
+            storage.flush();
         }
         if let Screen::Ready(ready) = &mut self.screen {
             let dt_s = ctx.input(|i| i.stable_dt).min(0.1);
