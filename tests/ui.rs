@@ -12,7 +12,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use eventlens::audit::check;
 use eventlens::gui::panels::streams::StreamsPanel;
-use eventlens::gui::panels::timeline::timeline_ui;
+use eventlens::gui::panels::timeline::Timeline;
 use eventlens::gui::settings::{Axis, Tab};
 use eventlens::gui::view::View;
 use eventlens::gui::{App, Command, Launch};
@@ -90,10 +90,15 @@ fn timeline_buttons_push_commands() {
     let mut harness = Harness::builder()
         .with_size([1500.0, 160.0])
         .build_ui_state(
-            |ui, (view, axis, cmds): &mut (View, Axis, Vec<Command>)| {
-                timeline_ui(ui, view, axis, cmds);
+            |ui, (timeline, view, axis, cmds): &mut (Timeline, View, Axis, Vec<Command>)| {
+                timeline.ui(ui, view, axis, cmds);
             },
-            (fixture_view(), Axis::Sequence, Vec::new()),
+            (
+                Timeline::default(),
+                fixture_view(),
+                Axis::Sequence,
+                Vec::new(),
+            ),
         );
     harness.run();
     for label in [
@@ -107,7 +112,7 @@ fn timeline_buttons_push_commands() {
         harness.run();
     }
     assert_eq!(
-        harness.state().2,
+        harness.state().3,
         [
             Command::First,
             Command::StepBack,
@@ -118,7 +123,7 @@ fn timeline_buttons_push_commands() {
     );
     harness.get_by_label("Time").click();
     harness.run();
-    assert_eq!(harness.state().1, Axis::Time);
+    assert_eq!(harness.state().2, Axis::Time);
 }
 
 #[test]
@@ -252,5 +257,37 @@ fn errors_show_in_the_window() {
     assert!(
         harness.get_all_by_label("Open sample").count() >= 1,
         "back on the start screen"
+    );
+}
+
+/// A file dropped on the window, as the windowing layer hands it to egui.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_dropped_file_opens() {
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 860.0])
+        .build_eframe(|cc| App::new(cc, Launch::default()));
+    harness.run_ok();
+    assert!(harness.get_all_by_label("Open sample").count() >= 1);
+    harness.input_mut().dropped_files.push(Arc::new(Dropped(
+        common::fixture("orders.cloudevents.jsonl").into(),
+    )));
+    settle(&mut harness);
+    let view = harness.state().view().unwrap();
+    assert_eq!(
+        (view.store.events().len(), view.stream().id.as_str()),
+        (7, "order-1")
     );
 }

@@ -16,7 +16,7 @@ use super::panels::event_list::EventList;
 use super::panels::inspector::inspector_ui;
 use super::panels::start::{StartScreen, path_field_ui};
 use super::panels::streams::StreamsPanel;
-use super::panels::timeline::timeline_ui;
+use super::panels::timeline::Timeline;
 use super::settings::{Position, Settings};
 use super::view::View;
 use crate::replay::Point;
@@ -34,6 +34,7 @@ pub struct Ready {
     pub inspector: Inspector,
     pub streams: StreamsPanel,
     pub events: EventList,
+    pub timeline: Timeline,
 }
 
 /// What the window shows.
@@ -242,6 +243,7 @@ impl App {
             inspector,
             streams: StreamsPanel::default(),
             events: EventList::default(),
+            timeline: Timeline::default(),
         }));
     }
 
@@ -471,7 +473,7 @@ impl App {
     fn ready_ui(ui: &mut Ui, ready: &mut Ready, settings: &mut Settings, cmds: &mut Vec<Command>) {
         egui::Panel::bottom("timeline").show(ui, |ui| {
             ui.add_space(4.0);
-            timeline_ui(ui, &ready.view, &mut settings.axis, cmds);
+            ready.timeline.ui(ui, &ready.view, &mut settings.axis, cmds);
             ui.add_space(4.0);
         });
         egui::Panel::left("streams")

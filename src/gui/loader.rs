@@ -156,3 +156,66 @@ fn open(
         report: Arc::new(report),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::{SampleSpec, write_orders};
+    use std::time::Duration;
+
+    fn wait(loader: &Loader) -> Result<Opened, String> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Poll::Done(result) = loader.poll() {
+                return result;
+            }
+            assert!(Instant::now() < deadline, "the load did not finish");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn loads_report_progress_and_cancel_stops_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.jsonl");
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        write_orders(
+            &SampleSpec {
+                events: 120_000,
+                ..SampleSpec::default()
+            },
+            &mut file,
+        )
+        .unwrap();
+        drop(file);
+        let size = std::fs::metadata(&path).unwrap().len();
+
+        let loader = Loader::start(Source::File(path.clone()), ReadOptions::default(), || {});
+        let opened = wait(&loader).unwrap();
+        assert_eq!(opened.store.events().len(), 120_000);
+        let (progress, checking) = loader.progress();
+        assert!(
+            checking && progress.bytes_total == size && progress.events > 0,
+            "{progress:?}"
+        );
+
+        let loader = Loader::start(Source::File(path), ReadOptions::default(), || {});
+        loader.cancel();
+        assert_eq!(
+            wait(&loader).err().as_deref(),
+            Some("opening was cancelled")
+        );
+    }
+
+    #[test]
+    fn the_bundled_sample_opens() {
+        let opened = wait(&Loader::start(
+            Source::Sample,
+            ReadOptions::default(),
+            || {},
+        ))
+        .unwrap();
+        assert_eq!(opened.store.events().len(), 6000);
+        assert_eq!(opened.store.path(), std::path::Path::new(SAMPLE_NAME));
+    }
+}

@@ -26,6 +26,9 @@ pub struct EventList {
     /// Indices (in the stream) of the rows shown, for `cached_for`.
     rows: Vec<usize>,
     cached_for: Option<(usize, u32, BTreeSet<String>, String)>,
+    /// The stream's type names, for (store, stream) = `types_for`.
+    stream_types: Vec<String>,
+    types_for: Option<(usize, u32)>,
     /// The cursor the table last scrolled to.
     scrolled_to: Option<(u32, usize)>,
 }
@@ -33,6 +36,7 @@ pub struct EventList {
 impl EventList {
     /// Draws the filters and the table.
     pub fn ui(&mut self, ui: &mut Ui, view: &View, cmds: &mut Vec<Command>) {
+        self.refresh_types(view);
         self.filters_ui(ui, view);
         self.refresh(view);
         ui.separator();
@@ -115,13 +119,13 @@ impl EventList {
                     {
                         self.types.clear();
                     }
-                    for name in stream_types(view) {
-                        let mut on = self.types.contains(&name);
-                        if ui.checkbox(&mut on, &name).changed() {
+                    for name in &self.stream_types {
+                        let mut on = self.types.contains(name);
+                        if ui.checkbox(&mut on, name).changed() {
                             if on {
-                                self.types.insert(name)
+                                self.types.insert(name.clone())
                             } else {
-                                self.types.remove(&name)
+                                self.types.remove(name)
                             };
                         }
                     }
@@ -139,6 +143,20 @@ impl EventList {
             );
             ui.weak(format!("{} of {}", self.rows.len(), view.len()));
         });
+    }
+
+    fn refresh_types(&mut self, view: &View) {
+        let key = (Arc::as_ptr(&view.store) as usize, view.stream);
+        if self.types_for != Some(key) {
+            let names: BTreeSet<&str> = view
+                .stream()
+                .events
+                .iter()
+                .map(|&i| view.store.event(i).type_name())
+                .collect();
+            self.stream_types = names.into_iter().map(str::to_owned).collect();
+            self.types_for = Some(key);
+        }
     }
 
     fn refresh(&mut self, view: &View) {
@@ -164,15 +182,6 @@ impl EventList {
             .collect();
         self.cached_for = Some(key);
     }
-}
-
-/// The type names of the selected stream, sorted.
-fn stream_types(view: &View) -> BTreeSet<String> {
-    view.stream()
-        .events
-        .iter()
-        .map(|&i| view.store.event(i).type_name().to_owned())
-        .collect()
 }
 
 /// The payload on one line, cut to fit the column.

@@ -15,8 +15,32 @@ const STRIP_HEIGHT: f32 = 34.0;
 /// Width of one density bucket in points.
 const BUCKET_WIDTH: f32 = 3.0;
 
-/// Draws the timeline.
-pub fn timeline_ui(ui: &mut Ui, view: &View, axis: &mut Axis, cmds: &mut Vec<Command>) {
+/// The timeline's view state: where each event of the shown stream sits along the axis.
+#[derive(Debug, Default)]
+pub struct Timeline {
+    /// From 0 to 1, one per event, for (store, stream, axis) = `positions_for`.
+    positions: Vec<f32>,
+    positions_for: Option<(usize, u32, Axis)>,
+}
+
+impl Timeline {
+    /// Draws the timeline.
+    pub fn ui(&mut self, ui: &mut Ui, view: &View, axis: &mut Axis, cmds: &mut Vec<Command>) {
+        let key = (
+            std::sync::Arc::as_ptr(&view.store) as usize,
+            view.stream,
+            *axis,
+        );
+        if self.positions_for != Some(key) {
+            self.positions = event_positions(view, *axis);
+            self.positions_for = Some(key);
+        }
+        controls_ui(ui, view, axis, cmds);
+        strip_ui(ui, view, &self.positions, cmds);
+    }
+}
+
+fn controls_ui(ui: &mut Ui, view: &View, axis: &mut Axis, cmds: &mut Vec<Command>) {
     ui.horizontal(|ui| {
         buttons_ui(ui, view, cmds);
         ui.separator();
@@ -60,7 +84,6 @@ pub fn timeline_ui(ui: &mut Ui, view: &View, axis: &mut Axis, cmds: &mut Vec<Com
     if k != view.cursor {
         cmds.push(Command::SetCursor(k));
     }
-    strip_ui(ui, view, *axis, cmds);
 }
 
 fn buttons_ui(ui: &mut Ui, view: &View, cmds: &mut Vec<Command>) {
@@ -126,7 +149,7 @@ fn event_positions(view: &View, axis: Axis) -> Vec<f32> {
     }
 }
 
-fn strip_ui(ui: &mut Ui, view: &View, axis: Axis, cmds: &mut Vec<Command>) {
+fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], cmds: &mut Vec<Command>) {
     let width = ui.available_width();
     let (rect, response) =
         ui.allocate_exact_size(vec2(width, STRIP_HEIGHT), Sense::click_and_drag());
@@ -134,10 +157,9 @@ fn strip_ui(ui: &mut Ui, view: &View, axis: Axis, cmds: &mut Vec<Command>) {
         response.on_hover_text("Events along the stream; click to jump. Red ticks: findings.");
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
-    let positions = event_positions(view, axis);
     let buckets = bucket_of(width / BUCKET_WIDTH, usize::MAX).max(1);
     let mut counts = vec![0u32; buckets];
-    for &p in &positions {
+    for &p in positions {
         counts[bucket_of(p * buckets as f32, buckets - 1)] += 1;
     }
     let most = counts.iter().copied().max().unwrap_or(1).max(1) as f32;
