@@ -278,3 +278,46 @@ fn the_sample_store_is_big_and_realistic() {
         "assets/orders.jsonl is what `eventlens generate --events 6000 --anomalies` writes"
     );
 }
+
+#[test]
+fn bench_scrub_reports_the_contract_keys() {
+    let out = eventlens_ok(&[
+        "bench",
+        "scrub",
+        &fixture("orders.jsonl"),
+        "--stream",
+        "order-1",
+        "--samples",
+        "20",
+        "--json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for key in [
+        "open_ms",
+        "index_mb_per_s",
+        "events",
+        "samples",
+        "p50_ms",
+        "p99_ms",
+        "max_ms",
+        "peak_rss_mb",
+    ] {
+        assert!(report.get(key).is_some(), "no {key} in {out}");
+    }
+    assert_eq!(
+        (report["events"].as_u64(), report["samples"].as_u64()),
+        (Some(7), Some(20))
+    );
+    assert!(
+        report["p50_ms"].as_f64() <= report["p99_ms"].as_f64()
+            && report["p99_ms"].as_f64() <= report["max_ms"].as_f64()
+    );
+    let bad = eventlens(&[
+        "bench",
+        "scrub",
+        &fixture("orders.jsonl"),
+        "--stream",
+        "nope",
+    ]);
+    assert_eq!(bad.code, 1);
+}

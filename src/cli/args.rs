@@ -50,6 +50,37 @@ pub enum Command {
     Check(CheckArgs),
     /// Write a seeded sample store of order histories (JSON Lines).
     Generate(GenerateArgs),
+    /// Measure eventlens on a store (`bench scrub`).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// The benchmarks.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Open a store, then ask for the state at random points of one stream; report open time,
+    /// indexing speed, latency percentiles and peak memory.
+    Scrub(ScrubArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScrubArgs {
+    pub file: PathBuf,
+    #[arg(long)]
+    pub stream: String,
+    /// How many random points to ask for.
+    #[arg(long, default_value_t = 1000)]
+    pub samples: usize,
+    /// Seeds the choice of points.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(
+        long,
+        help = r#"Print {"open_ms","index_mb_per_s","events","samples","p50_ms","p99_ms","max_ms","peak_rss_mb"}"#
+    )]
+    pub json: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 /// How to read the store: every subcommand takes these.

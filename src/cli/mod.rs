@@ -2,6 +2,7 @@
 //! result to stdout and its messages to stderr; see [`Failure`] for exit codes.
 
 mod args;
+mod bench;
 mod blame;
 mod check;
 mod events;
@@ -62,6 +63,7 @@ pub fn run(command: &Command) -> anyhow::Result<ExitCode> {
         Command::Blame(args) => blame::run(args, &mut out)?,
         Command::Check(args) => check::run(args, &mut out)?,
         Command::Generate(args) => generate::run(args, &mut out)?,
+        Command::Bench(args::BenchCommand::Scrub(args)) => bench::run_scrub(args, &mut out)?,
     };
     out.flush()?;
     Ok(code)

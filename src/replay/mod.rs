@@ -97,6 +97,12 @@ impl<'s> Replay<'s> {
         state
     }
 
+    /// Builds every checkpoint of the stream now, so that any later point replays at most
+    /// `CHECKPOINT_EVERY - 1` events.
+    pub fn prepare(&mut self) {
+        self.extend_checkpoints(self.stream.events.len() / CHECKPOINT_EVERY);
+    }
+
     /// The state at `point`.
     pub fn state_at(&mut self, point: Point) -> Result<Value, PointError> {
         let count = point.count(self.store, self.stream)?;
