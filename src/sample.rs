@@ -99,11 +99,13 @@ const CONCURRENT_ORDERS: usize = 24;
 /// 2024-03-01T08:00:00Z in milliseconds.
 const START_MS: i64 = 1_709_280_000_000;
 
-/// `SplitMix64`: a tiny generator whose output is fixed forever, so a seed names a file.
-struct Rng(u64);
+/// `SplitMix64`: a tiny generator whose output is fixed forever, so a seed names a file (and a
+/// benchmark's sample points).
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

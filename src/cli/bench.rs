@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::args::ScrubArgs;
 use super::{Failure, find_stream};
 use crate::replay::{MergePatch, Replay};
+use crate::sample::Rng;
 use crate::store::Store;
 
 /// The result; field order is the JSON order of `bench scrub --json`.
@@ -73,11 +74,10 @@ pub fn run_scrub(args: &ScrubArgs, out: &mut dyn Write) -> anyhow::Result<ExitCo
 /// Times the state after a random number of the stream's events, `samples` times.
 fn sample_latencies(replay: &mut Replay<'_>, samples: usize, seed: u64) -> Vec<Duration> {
     let len = replay.stream().events.len() as u64;
-    let mut state = seed;
+    let mut rng = Rng(seed);
     (0..samples)
         .map(|_| {
-            state = splitmix(state);
-            let count = (1 + state % len) as usize;
+            let count = (1 + rng.next() % len) as usize;
             let started = Instant::now();
             std::hint::black_box(replay.state_after(count));
             started.elapsed()
@@ -88,14 +88,6 @@ fn sample_latencies(replay: &mut Replay<'_>, samples: usize, seed: u64) -> Vec<D
 /// `x` to three decimals, for readable JSON.
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
-}
-
-/// One step of `SplitMix64` (the sample generator's, so points are the same on every machine).
-fn splitmix(state: u64) -> u64 {
-    let mut z = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// The nearest-rank percentile of sorted `values`.

@@ -82,11 +82,7 @@ fn warn_skipped(store: &Store) {
         return;
     }
     let name = store.path().display();
-    let first = store
-        .problems()
-        .iter()
-        .find(|p| p.severity == crate::audit::Severity::Error)
-        .map_or(0, |p| p.line);
+    let first = store.first_unreadable().map_or(0, |p| p.line);
     eprintln!(
         "warning: {name}: {skipped} record{} could not be read (the first at line {first}); see eventlens check {name}",
         plural(skipped)

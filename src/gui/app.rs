@@ -191,11 +191,8 @@ impl App {
         } = opened;
         let skipped = store.skipped();
         if skipped > 0 {
-            let first = store
-                .problems()
-                .iter()
-                .find(|p| p.severity == crate::audit::Severity::Error);
-            let detail = first
+            let detail = store
+                .first_unreadable()
                 .map(|p| format!(" The first, at line {}: {}", p.line, p.message))
                 .unwrap_or_default();
             self.notices.push(format!(

@@ -8,7 +8,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 
 use serde_json::Value;
 
-use crate::diff::{BlameTracker, ChangeOp, Operation, Patch, diff, pointer};
+use crate::diff::{BlameTracker, ChangeOp, Operation, Patch, diff};
 use crate::replay::{MergePatch, Reducer, Replay};
 use crate::store::Store;
 
@@ -261,11 +261,4 @@ fn blame_rows(replay: &mut Replay<'_>, reducer: &dyn Reducer, path: &str) -> Vec
         }
     });
     rows
-}
-
-/// The last token of a pointer, unescaped, for labels.
-pub fn member_name(path: &str) -> String {
-    pointer::tokens(path)
-        .and_then(|t| t.last().cloned())
-        .unwrap_or_else(|| "(root)".to_owned())
 }

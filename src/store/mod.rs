@@ -282,18 +282,14 @@ impl Store {
                 message,
             ));
         }
-        if indexer.events.is_empty() {
-            let first = indexer
-                .problems
-                .iter()
-                .find(|p| p.severity == Severity::Error);
-            if let Some(first) = first {
-                return Err(StoreError::NothingReadable {
-                    path: name,
-                    line: first.line,
-                    message: first.message.clone(),
-                });
-            }
+        if indexer.events.is_empty()
+            && let Some(first) = first_unreadable(&indexer.problems)
+        {
+            return Err(StoreError::NothingReadable {
+                path: name,
+                line: first.line,
+                message: first.message.clone(),
+            });
         }
         let Indexer {
             made,
@@ -369,6 +365,11 @@ impl Store {
         &self.problems
     }
 
+    /// The first record that could not be read as an event (it was skipped).
+    pub fn first_unreadable(&self) -> Option<&Finding> {
+        first_unreadable(&self.problems)
+    }
+
     /// How many records could not be read as events.
     pub fn skipped(&self) -> usize {
         self.skipped
@@ -434,6 +435,11 @@ impl<'s> EventRef<'s> {
     pub fn meta(&self) -> Result<Option<Value>, serde_json::Error> {
         self.meta_json().map(serde_json::from_str).transpose()
     }
+}
+
+/// Read-time errors are the records that were skipped; the first of them.
+fn first_unreadable(problems: &[Finding]) -> Option<&Finding> {
+    problems.iter().find(|p| p.severity == Severity::Error)
 }
 
 /// Chooses the format: the one given, else the one most of the first records look like.

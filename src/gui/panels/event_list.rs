@@ -160,13 +160,14 @@ impl EventList {
     }
 
     fn refresh(&mut self, view: &View) {
-        let key = (
-            Arc::as_ptr(&view.store) as usize,
-            view.stream,
-            self.types.clone(),
-            self.text.clone(),
-        );
-        if self.cached_for.as_ref() == Some(&key) {
+        let store = Arc::as_ptr(&view.store) as usize;
+        let fresh = self
+            .cached_for
+            .as_ref()
+            .is_some_and(|(s, stream, types, text)| {
+                (*s, *stream) == (store, view.stream) && *types == self.types && *text == self.text
+            });
+        if fresh {
             return;
         }
         let stream = view.stream();
@@ -180,7 +181,7 @@ impl EventList {
                             .is_some_and(|d| d.contains(self.text.as_str())))
             })
             .collect();
-        self.cached_for = Some(key);
+        self.cached_for = Some((store, view.stream, self.types.clone(), self.text.clone()));
     }
 }
 

@@ -90,12 +90,11 @@ impl StreamsPanel {
     }
 
     fn refresh(&mut self, view: &View) {
-        let key = (
-            Arc::as_ptr(&view.store) as usize,
-            self.filter.clone(),
-            self.sort,
-        );
-        if self.cached_for.as_ref() == Some(&key) {
+        let store = Arc::as_ptr(&view.store) as usize;
+        let fresh = self.cached_for.as_ref().is_some_and(|(s, filter, sort)| {
+            *s == store && *filter == self.filter && *sort == self.sort
+        });
+        if fresh {
             return;
         }
         let needle = self.filter.to_lowercase();
@@ -118,6 +117,6 @@ impl StreamsPanel {
             }),
         }
         self.rows = rows;
-        self.cached_for = Some(key);
+        self.cached_for = Some((store, self.filter.clone(), self.sort));
     }
 }
