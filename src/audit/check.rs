@@ -87,9 +87,9 @@ fn check_stream(store: &Store, stream: &Stream, findings: &mut Vec<Finding>) {
             }
         }
         first_line_of_seq.entry(seq).or_insert(event.event.line);
-        if let Some(instant) = event.event.instant {
+        if let Some(instant) = event.event.instant() {
             if let Some(latest) =
-                latest_time.filter(|l| l.event.instant.is_some_and(|t| instant < t))
+                latest_time.filter(|l| l.event.instant().is_some_and(|t| instant < t))
             {
                 let message = format!(
                     "time {} is earlier than {} of seq {} (line {})",

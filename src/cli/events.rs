@@ -40,7 +40,7 @@ pub fn run(args: &EventsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             let data = event.data_json().map(super::one_line);
             let meta = event.meta_json().map(super::one_line);
             let line = EventLine {
-                position: event.event.position,
+                position: event.position(),
                 line: event.event.line,
                 stream: event.stream(),
                 seq: event.event.seq,
@@ -58,7 +58,7 @@ pub fn run(args: &EventsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let mut table = Table::new(&["POSITION", "LINE", "STREAM", "SEQ", "TIME", "TYPE", "DATA"]);
     for event in selected {
         table.row(vec![
-            event.event.position.to_string(),
+            event.position().to_string(),
             event.event.line.to_string(),
             event.stream().to_owned(),
             event.event.seq.to_string(),

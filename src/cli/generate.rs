@@ -22,6 +22,7 @@ pub fn run(args: &GenerateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
         seed: args.seed,
         hot_share: args.hot_share,
         anomalies: args.anomalies,
+        lean: args.lean,
     };
     let summary = match &args.out {
         Some(path) => {

@@ -167,7 +167,7 @@ fn answer(replay: &mut Replay<'_>, ask: Ask, blame: Option<Vec<BlameRow>>) -> An
     let event = replay.event(ask.cursor);
     let (data, meta) = (event.data().ok().flatten(), event.meta().ok().flatten());
     let event_json = serde_json::to_string_pretty(&serde_json::json!({
-        "position": event.event.position,
+        "position": event.position(),
         "line": event.event.line,
         "stream": event.stream(),
         "seq": event.event.seq,

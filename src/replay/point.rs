@@ -58,9 +58,11 @@ impl Point {
         match self {
             Self::End => Ok(stream.events.len()),
             Self::Time(instant) => Ok(last_where(&|k| {
-                event_at(k).instant.is_some_and(|t| t <= instant)
+                event_at(k).instant().is_some_and(|t| t <= instant)
             })),
-            Self::Position(position) => Ok(last_where(&|k| event_at(k).position <= position)),
+            Self::Position(position) => Ok(last_where(&|k| {
+                store.position(stream.events[k]) <= position
+            })),
             Self::Seq(seq) => match (0..stream.events.len())
                 .rev()
                 .find(|&k| event_at(k).seq == seq)

@@ -49,6 +49,8 @@ pub struct Split {
     /// The line where the file stops without finishing its last record (no final newline, or
     /// an array without its closing bracket).
     pub truncated_tail: Option<u64>,
+    /// Line ends seen (lines containers).
+    pub newlines: u64,
 }
 
 /// Bytes after a UTF-8 byte-order mark, if any: the offset to start reading at.
@@ -116,13 +118,19 @@ pub fn split(bytes: &[u8], container: &Container) -> Split {
     }
 }
 
-fn split_lines(bytes: &[u8]) -> Split {
+pub fn split_lines(bytes: &[u8]) -> Split {
+    lines_in(bytes, body_start(bytes)..bytes.len())
+}
+
+/// The records of the lines in `range` of `bytes` (which starts at a line start), with lines
+/// counted from 1 at `range.start`.
+pub fn lines_in(bytes: &[u8], range: std::ops::Range<usize>) -> Split {
     let mut split = Split::default();
-    let mut line_start = body_start(bytes);
+    let mut line_start = range.start;
     let mut line = 1u64;
-    while line_start < bytes.len() {
-        let newline = memchr::memchr(b'\n', &bytes[line_start..]).map(|i| line_start + i);
-        let line_end = newline.unwrap_or(bytes.len());
+    while line_start < range.end {
+        let newline = memchr::memchr(b'\n', &bytes[line_start..range.end]).map(|i| line_start + i);
+        let line_end = newline.unwrap_or(range.end);
         let text = trim_cr(&bytes[line_start..line_end]);
         let lead = text.iter().take_while(|b| b.is_ascii_whitespace()).count();
         if lead < text.len() {
@@ -142,6 +150,7 @@ fn split_lines(bytes: &[u8]) -> Split {
         }
         line_start = line_end + 1;
         line += 1;
+        split.newlines += u64::from(newline.is_some());
     }
     split
 }

@@ -4,11 +4,10 @@
 use std::borrow::Cow;
 
 use base64::Engine as _;
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::format::Format;
-use super::record::{Kind, RawObject, decode_str, resolve_pointer};
+use super::record::{Kind, Raw, RawObject, decode_str, resolve_pointer};
 use super::time::from_epoch_millis;
 
 /// JSON Pointers naming where each envelope field is, overriding the format's own names.
@@ -137,7 +136,7 @@ const MESSAGE_DB: Names = Names {
 /// Reads the envelope of `root`, a record in `format`. `Err` says why the record cannot be an
 /// event (it is not an object, or a field has a type no event can have).
 pub fn read<'a>(
-    root: &'a RawValue,
+    root: Raw<'a>,
     format: Format,
     pointers: &FieldPointers,
 ) -> Result<Envelope<'a>, String> {
@@ -147,15 +146,25 @@ pub fn read<'a>(
             Kind::of(root).article_name()
         ));
     };
+    read_object(&record, root, format, pointers)
+}
+
+/// Like [`read`], for a record whose members are already listed.
+pub fn read_object<'a>(
+    record: &RawObject<'a>,
+    root: Raw<'a>,
+    format: Format,
+    pointers: &FieldPointers,
+) -> Result<Envelope<'a>, String> {
     let mut envelope = match format {
-        Format::Jsonl | Format::Json => read_named(&record, root, pointers, &NATIVE, false)?,
+        Format::Jsonl | Format::Json => read_named(record, root, pointers, &NATIVE, false)?,
         Format::Kurrent => {
             let decode = record.get("isJson").is_none_or(|v| v.get() != "false");
-            read_named(&record, root, pointers, &KURRENT, decode)?
+            read_named(record, root, pointers, &KURRENT, decode)?
         }
-        Format::MessageDb => read_named(&record, root, pointers, &MESSAGE_DB, true)?,
-        Format::CloudEvents => read_cloudevent(&record, root, pointers)?,
-        Format::Kcat => read_kcat(&record, root, pointers)?,
+        Format::MessageDb => read_named(record, root, pointers, &MESSAGE_DB, true)?,
+        Format::CloudEvents => read_cloudevent(record, root, pointers)?,
+        Format::Kcat => read_kcat(record, root, pointers)?,
     };
     if envelope.stream.is_none() {
         envelope
@@ -174,20 +183,20 @@ pub fn read<'a>(
 /// JSON `null` counts as absent.
 fn lookup<'a>(
     record: &RawObject<'a>,
-    root: &'a RawValue,
+    root: Raw<'a>,
     pointer: Option<&String>,
     names: &[&str],
-) -> Option<&'a RawValue> {
+) -> Option<Raw<'a>> {
     let found = match pointer {
         Some(pointer) => resolve_pointer(root, pointer),
         None => record.get_any(names),
     };
-    found.filter(|raw| Kind::of(raw) != Kind::Null)
+    found.filter(|&raw| Kind::of(raw) != Kind::Null)
 }
 
 fn read_named<'a>(
     record: &RawObject<'a>,
-    root: &'a RawValue,
+    root: Raw<'a>,
     pointers: &FieldPointers,
     names: &Names,
     decode_json_strings: bool,
@@ -224,7 +233,7 @@ fn read_named<'a>(
 /// data from `data` or `data_base64`, and every other attribute as metadata.
 fn read_cloudevent<'a>(
     record: &RawObject<'a>,
-    root: &'a RawValue,
+    root: Raw<'a>,
     pointers: &FieldPointers,
 ) -> Result<Envelope<'a>, String> {
     let stream_name = if record.get("subject").is_some() {
@@ -274,13 +283,13 @@ fn read_cloudevent<'a>(
     Ok(envelope)
 }
 
-fn decode_base64_payload(raw: &RawValue) -> Result<Cow<'static, str>, String> {
+fn decode_base64_payload(raw: Raw<'_>) -> Result<Cow<'static, str>, String> {
     let text = decode_str(raw).ok_or("data_base64 is not a string")?;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(text.trim())
         .map_err(|e| format!("data_base64 is not base64: {e}"))?;
     Ok(Cow::Owned(match String::from_utf8(bytes) {
-        Ok(text) if serde_json::from_str::<&RawValue>(&text).is_ok() => text,
+        Ok(text) if Raw::parse(&text).is_some() => text,
         Ok(text) => Value::String(text).to_string(),
         Err(_) => raw.get().to_owned(),
     }))
@@ -290,18 +299,18 @@ fn decode_base64_payload(raw: &RawValue) -> Result<Cow<'static, str>, String> {
 /// from the payload (a JSON object with `type`/`data`) or the `type` header.
 fn read_kcat<'a>(
     record: &RawObject<'a>,
-    root: &'a RawValue,
+    root: Raw<'a>,
     pointers: &FieldPointers,
 ) -> Result<Envelope<'a>, String> {
     let headers = kcat_headers(record.get("headers"));
     let payload_text = record
         .get("payload")
-        .filter(|raw| Kind::of(raw) != Kind::Null)
+        .filter(|&raw| Kind::of(raw) != Kind::Null)
         .map(|raw| match decode_str(raw) {
             Some(text) => text.into_owned(),
             None => raw.get().to_owned(),
         });
-    let payload: Option<&RawValue> = payload_text
+    let payload: Option<Raw<'_>> = payload_text
         .as_deref()
         .and_then(|text| serde_json::from_str(text).ok());
     let payload_object = payload.and_then(RawObject::parse);
@@ -373,7 +382,7 @@ fn own<'a>(text: Cow<'_, str>) -> Cow<'a, str> {
 }
 
 /// kcat prints headers as `["name", "value", ...]`; objects are accepted too.
-fn kcat_headers(raw: Option<&RawValue>) -> Map<String, Value> {
+fn kcat_headers(raw: Option<Raw<'_>>) -> Map<String, Value> {
     let Some(value) = raw.and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok()) else {
         return Map::new();
     };
@@ -392,7 +401,7 @@ fn kcat_headers(raw: Option<&RawValue>) -> Map<String, Value> {
     }
 }
 
-fn stream_text(raw: &RawValue) -> Result<Cow<'_, str>, String> {
+fn stream_text(raw: Raw<'_>) -> Result<Cow<'_, str>, String> {
     match Kind::of(raw) {
         Kind::String => {
             decode_str(raw).ok_or_else(|| "stream is not a valid JSON string".to_owned())
@@ -405,7 +414,7 @@ fn stream_text(raw: &RawValue) -> Result<Cow<'_, str>, String> {
     }
 }
 
-fn type_text(raw: &RawValue) -> Result<Cow<'_, str>, String> {
+fn type_text(raw: Raw<'_>) -> Result<Cow<'_, str>, String> {
     match Kind::of(raw) {
         Kind::String => decode_str(raw).ok_or_else(|| "type is not a valid JSON string".to_owned()),
         other => Err(format!(
@@ -417,7 +426,7 @@ fn type_text(raw: &RawValue) -> Result<Cow<'_, str>, String> {
 
 /// A seq is a non-negative integer that fits in 64 bits, written as a number or as a string
 /// holding one (`CloudEvents`' `sequence`).
-pub fn parse_seq(raw: &RawValue) -> Result<u64, String> {
+pub fn parse_seq(raw: Raw<'_>) -> Result<u64, String> {
     let digits: Cow<str> = match Kind::of(raw) {
         Kind::Number => Cow::Borrowed(raw.get()),
         Kind::String => decode_str(raw).ok_or("seq is not a valid JSON string")?,
@@ -437,7 +446,7 @@ pub fn parse_seq(raw: &RawValue) -> Result<u64, String> {
         .map_err(|_| format!("seq {digits} does not fit in 64 bits"))
 }
 
-fn time_text<'a>(raw: &'a RawValue, warnings: &mut Vec<String>) -> Option<Cow<'a, str>> {
+fn time_text<'a>(raw: Raw<'a>, warnings: &mut Vec<String>) -> Option<Cow<'a, str>> {
     match Kind::of(raw) {
         Kind::String => decode_str(raw),
         Kind::Number => {
@@ -460,7 +469,7 @@ fn time_text<'a>(raw: &'a RawValue, warnings: &mut Vec<String>) -> Option<Cow<'a
     }
 }
 
-fn id_text<'a>(raw: &'a RawValue, warnings: &mut Vec<String>) -> Option<Cow<'a, str>> {
+fn id_text<'a>(raw: Raw<'a>, warnings: &mut Vec<String>) -> Option<Cow<'a, str>> {
     match Kind::of(raw) {
         Kind::String => decode_str(raw),
         Kind::Number => Some(Cow::Borrowed(raw.get())),
@@ -473,15 +482,13 @@ fn id_text<'a>(raw: &'a RawValue, warnings: &mut Vec<String>) -> Option<Cow<'a, 
 
 /// The payload's JSON text. Stores that keep JSON in a string column (message-db's text
 /// columns, `KurrentDB` exports) get it decoded when it holds an object or an array.
-fn payload_text(raw: &RawValue, decode_json_strings: bool) -> Cow<'_, str> {
+fn payload_text(raw: Raw<'_>, decode_json_strings: bool) -> Cow<'_, str> {
     if decode_json_strings
         && Kind::of(raw) == Kind::String
         && let Some(inner) = decode_str(raw)
     {
         let trimmed = inner.trim_start();
-        if (trimmed.starts_with('{') || trimmed.starts_with('['))
-            && serde_json::from_str::<&RawValue>(&inner).is_ok()
-        {
+        if (trimmed.starts_with('{') || trimmed.starts_with('[')) && Raw::parse(&inner).is_some() {
             return Cow::Owned(inner.into_owned());
         }
     }
@@ -493,12 +500,7 @@ mod tests {
     use super::*;
 
     fn envelope(format: Format, json: &str) -> Envelope<'_> {
-        read(
-            serde_json::from_str(json).unwrap(),
-            format,
-            &FieldPointers::default(),
-        )
-        .unwrap()
+        read(Raw::parse(json).unwrap(), format, &FieldPointers::default()).unwrap()
     }
 
     #[test]
@@ -533,8 +535,7 @@ mod tests {
 
     #[test]
     fn pointers_override_names() {
-        let root =
-            serde_json::from_str(r#"{"k":{"agg":"s-1","n":4},"what":"T","body":{"x":1}}"#).unwrap();
+        let root = Raw::parse(r#"{"k":{"agg":"s-1","n":4},"what":"T","body":{"x":1}}"#).unwrap();
         let pointers = FieldPointers {
             stream: Some("/k/agg".into()),
             seq: Some("/k/n".into()),
@@ -565,7 +566,7 @@ mod tests {
     fn bad_field_types_are_refused_or_warned() {
         let read_native = |json: &'static str| {
             read(
-                serde_json::from_str(json).unwrap(),
+                Raw::parse(json).unwrap(),
                 Format::Jsonl,
                 &FieldPointers::default(),
             )

@@ -2,33 +2,36 @@
 //! (position, line, stream, seq, type, time, id). Payloads stay in the file's bytes as ranges
 //! and are parsed only when asked for.
 
+mod bytes;
 mod container;
 mod envelope;
 mod format;
+mod index;
 pub mod record;
+mod scan;
 pub mod time;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-use serde_json::value::RawValue;
+use std::sync::Arc;
 
+use serde_json::Value;
+
+use bytes::Bytes;
 pub use container::Container;
 pub use envelope::{FieldPointers, parse_seq};
 pub use format::Format;
+pub use index::Opening;
 pub use time::{Instant, parse_instant};
 
-use crate::audit::{Code, Finding, Severity};
-use record::{MAX_DEPTH, nesting_depth};
+use crate::audit::{Finding, Severity};
 
 /// The stream of events that name none.
 pub const NO_STREAM: &str = "(none)";
 /// The type of events that name none.
 pub const NO_TYPE: &str = "(none)";
-/// How many records format detection looks at.
-const DETECTION_SAMPLE: usize = 32;
 
 /// How to read a store: a format to force, and pointers to the envelope's fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -82,44 +85,6 @@ pub struct Progress {
     pub events: u64,
 }
 
-/// Records between two progress reports while indexing.
-const PROGRESS_EVERY: usize = 4096;
-/// Bytes read between two progress reports.
-const READ_CHUNK: usize = 8 << 20;
-
-/// Reads the whole file in chunks, reporting progress, read-only.
-fn read_file(
-    path: &Path,
-    progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
-) -> Result<Vec<u8>, StoreError> {
-    use std::io::Read as _;
-    let io_error = |source| StoreError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let mut file = std::fs::File::open(path).map_err(io_error)?;
-    let total = file.metadata().map_err(io_error)?.len();
-    let mut bytes = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
-    loop {
-        let now = Progress {
-            phase: Phase::Reading,
-            bytes_done: bytes.len() as u64,
-            bytes_total: total,
-            events: 0,
-        };
-        if progress(now).is_break() {
-            return Err(StoreError::Cancelled);
-        }
-        let read = (&mut file)
-            .take(READ_CHUNK as u64)
-            .read_to_end(&mut bytes)
-            .map_err(io_error)?;
-        if read == 0 {
-            return Ok(bytes);
-        }
-    }
-}
-
 /// How the format was chosen, for messages ("kurrent, detected from 32 records").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Detection {
@@ -148,33 +113,119 @@ impl Detection {
     }
 }
 
-/// Where a piece of an event's text lives: in the file, or in text the reader made (a
-/// decoded base64 payload, a time converted from milliseconds).
+/// Where a piece of an event's text lives: relative to its record in the file, or (with the
+/// top bit of `start` set) relative to the event's share of the text the reader made (a
+/// decoded base64 payload, a time converted from milliseconds). `len` all ones: absent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Span {
-    start: usize,
-    len: u32,
-    made: bool,
+struct Span<T> {
+    start: T,
+    len: T,
 }
 
-/// One event of the index. Text fields are spans; read them through [`EventRef`].
-#[derive(Debug, Clone)]
+/// The payload and metadata: anything up to 2 GiB.
+type LongSpan = Span<u32>;
+/// The time and id: up to 64 KiB, within the first 32 KiB of the record (or of the made text,
+/// where time and id go first).
+type ShortSpan = Span<u16>;
+
+impl LongSpan {
+    const NONE: Self = Self {
+        start: 0,
+        len: u32::MAX,
+    };
+    const MADE: u32 = 1 << 31;
+
+    /// `(start, len, made)`; `None` when absent or too long.
+    fn new(start: usize, len: usize, made: bool) -> Option<Self> {
+        let start = u32::try_from(start).ok().filter(|&s| s < Self::MADE)?;
+        let len = u32::try_from(len).ok().filter(|&l| l < u32::MAX)?;
+        Some(Self {
+            start: if made { start | Self::MADE } else { start },
+            len,
+        })
+    }
+
+    fn get(self) -> Option<(usize, usize, bool)> {
+        (self.len != u32::MAX).then_some((
+            (self.start & !Self::MADE) as usize,
+            self.len as usize,
+            self.start & Self::MADE != 0,
+        ))
+    }
+}
+
+impl ShortSpan {
+    const NONE: Self = Self {
+        start: 0,
+        len: u16::MAX,
+    };
+    const MADE: u16 = 1 << 15;
+
+    fn new(start: usize, len: usize, made: bool) -> Option<Self> {
+        let start = u16::try_from(start).ok().filter(|&s| s < Self::MADE)?;
+        let len = u16::try_from(len).ok().filter(|&l| l < u16::MAX)?;
+        Some(Self {
+            start: if made { start | Self::MADE } else { start },
+            len,
+        })
+    }
+
+    fn get(self) -> Option<(usize, usize, bool)> {
+        (self.len != u16::MAX).then_some((
+            usize::from(self.start & !Self::MADE),
+            usize::from(self.len),
+            self.start & Self::MADE != 0,
+        ))
+    }
+}
+
+/// The texts an [`Event`] points at.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    Time,
+    Id,
+    Data,
+    Meta,
+}
+
+/// One event of the index: 64 bytes, so that millions fit beside the file they point into.
+/// Text fields are spans; read them through [`EventRef`].
+#[derive(Debug, Clone, Copy)]
 pub struct Event {
-    /// Global position: the 0-based order in the store (kcat: the message's offset).
-    pub position: u64,
+    /// Byte offset of the record in the file.
+    record: u64,
     /// 1-based line of the record in the file.
     pub line: u64,
+    pub seq: u64,
+    /// Nanoseconds since the epoch of `time`, [`NO_INSTANT`] when it is no readable time.
+    instant: i64,
     /// Index into [`Store::streams`].
     pub stream: u32,
-    pub seq: u64,
     /// Index into the store's type names.
     pub type_id: u32,
+    data: LongSpan,
+    meta: LongSpan,
+    time: ShortSpan,
+    id: ShortSpan,
+}
+
+/// How an [`Event`] says it has no instant.
+const NO_INSTANT: i64 = i64::MIN;
+
+impl Event {
     /// The instant of `time`, when it is a readable time.
-    pub instant: Option<Instant>,
-    time: Option<Span>,
-    id: Option<Span>,
-    data: Option<Span>,
-    meta: Option<Span>,
+    pub fn instant(&self) -> Option<Instant> {
+        (self.instant != NO_INSTANT).then_some(self.instant)
+    }
+
+    fn span(&self, field: Field) -> Option<(usize, usize, bool)> {
+        match field {
+            Field::Time => self.time.get(),
+            Field::Id => self.id.get(),
+            Field::Data => self.data.get(),
+            Field::Meta => self.meta.get(),
+        }
+    }
 }
 
 /// A stream and its events, in store order.
@@ -189,12 +240,16 @@ pub struct Stream {
 #[derive(Debug)]
 pub struct Store {
     path: PathBuf,
-    bytes: Vec<u8>,
+    bytes: Arc<Bytes>,
+    /// Text the reader made, and where each event's share of it starts, by event index.
     made: String,
+    made_at: Vec<(u32, usize)>,
     detection: Detection,
     events: Vec<Event>,
+    /// Positions, when some differ from the store order (kcat offsets); else empty.
+    positions: Vec<u64>,
     streams: Vec<Stream>,
-    stream_ids: HashMap<String, u32>,
+    stream_ids: FxHashMap<String, u32>,
     types: Vec<String>,
     problems: Vec<Finding>,
     skipped: usize,
@@ -213,12 +268,13 @@ impl Store {
         options: &ReadOptions,
         progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
     ) -> Result<Self, StoreError> {
-        let name = path.display().to_string();
-        if path.is_dir() {
-            return Err(StoreError::Directory { path: name });
+        let mut opening = Opening::open(path, options, progress)?;
+        while opening.step() {
+            if progress(opening.progress()).is_break() {
+                return Err(StoreError::Cancelled);
+            }
         }
-        let bytes = read_file(path, progress)?;
-        Self::from_bytes_with_progress(path, bytes, options, progress)
+        opening.finish()
     }
 
     /// Indexes `bytes` as if read from `path`.
@@ -227,92 +283,9 @@ impl Store {
         bytes: Vec<u8>,
         options: &ReadOptions,
     ) -> Result<Self, StoreError> {
-        Self::from_bytes_with_progress(path, bytes, options, &mut |_| ControlFlow::Continue(()))
-    }
-
-    fn from_bytes_with_progress(
-        path: &Path,
-        bytes: Vec<u8>,
-        options: &ReadOptions,
-        progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
-    ) -> Result<Self, StoreError> {
-        let name = path.display().to_string();
-        options
-            .fields
-            .validate()
-            .map_err(|message| StoreError::Options { message })?;
-        if bytes[container::body_start(&bytes)..]
-            .iter()
-            .all(u8::is_ascii_whitespace)
-        {
-            return Err(StoreError::Empty { path: name });
-        }
-        let container = container::detect(&bytes);
-        let split = container::split(&bytes, &container);
-        let detection = detect(&bytes, &split.records, container, options.format);
-        let mut indexer = Indexer::new(&bytes, &detection, &options.fields);
-        let total = bytes.len() as u64;
-        for (n, record) in split.records.iter().enumerate() {
-            if n % PROGRESS_EVERY == 0 {
-                let now = Progress {
-                    phase: Phase::Indexing,
-                    bytes_done: record.start as u64,
-                    bytes_total: total,
-                    events: indexer.events.len() as u64,
-                };
-                if progress(now).is_break() {
-                    return Err(StoreError::Cancelled);
-                }
-            }
-            indexer.add(record);
-        }
-        if let Some(line) = split.truncated_tail {
-            let message = match detection.container {
-                Container::Lines => {
-                    "the last record has no line end; the file may have been cut off while it was written"
-                }
-                _ => {
-                    "the array has no closing bracket; the file may have been cut off while it was written"
-                }
-            };
-            indexer.problems.push(Finding::at_line(
-                Severity::Warning,
-                Code::TruncatedTail,
-                line,
-                message,
-            ));
-        }
-        if indexer.events.is_empty()
-            && let Some(first) = first_unreadable(&indexer.problems)
-        {
-            return Err(StoreError::NothingReadable {
-                path: name,
-                line: first.line,
-                message: first.message.clone(),
-            });
-        }
-        let Indexer {
-            made,
-            events,
-            streams,
-            stream_ids,
-            types,
-            problems,
-            skipped,
-            ..
-        } = indexer;
-        Ok(Self {
-            path: path.to_owned(),
-            bytes,
-            made,
-            detection,
-            events,
-            streams,
-            stream_ids,
-            types,
-            problems,
-            skipped,
-        })
+        let mut opening = Opening::new(path, Bytes::Owned(bytes), options)?;
+        while opening.step() {}
+        opening.finish()
     }
 
     /// The path the store was read from.
@@ -337,6 +310,15 @@ impl Store {
             index,
             event: &self.events[index as usize],
         }
+    }
+
+    /// The global position of event `index`: its 0-based order in the store, or the position
+    /// the format names (kcat: the message's offset).
+    pub fn position(&self, index: u32) -> u64 {
+        self.positions
+            .get(index as usize)
+            .copied()
+            .unwrap_or(u64::from(index))
     }
 
     /// Every stream, in order of first appearance.
@@ -375,14 +357,40 @@ impl Store {
         self.skipped
     }
 
-    fn text(&self, span: Span) -> &str {
-        let range = span.start..span.start + span.len as usize;
-        if span.made {
-            &self.made[range]
-        } else {
-            // Spans are only ever made from `&str`s borrowed out of these bytes.
-            std::str::from_utf8(&self.bytes[range]).unwrap_or_default()
+    /// The size of the file in bytes.
+    pub fn file_len(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+
+    /// Bytes the index takes in memory, beside the file's own bytes (an estimate for reports).
+    pub fn index_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.events.capacity() * size_of::<Event>()
+            + self.positions.capacity() * size_of::<u64>()
+            + self.made.capacity()
+            + self.made_at.capacity() * size_of::<(u32, usize)>()
+            + self
+                .streams
+                .iter()
+                .map(|s| s.events.capacity() * size_of::<u32>() + 2 * s.id.len() + 64)
+                .sum::<usize>()
+            + self.problems.len() * size_of::<Finding>()
+    }
+
+    fn text(&self, index: u32, field: Field) -> Option<&str> {
+        let event = &self.events[index as usize];
+        let (start, len, made) = event.span(field)?;
+        if made {
+            let at = self
+                .made_at
+                .binary_search_by_key(&index, |&(event, _)| event)
+                .ok()?;
+            let start = self.made_at[at].1 + start;
+            return self.made.get(start..start + len);
         }
+        let start = event.record as usize + start;
+        // Spans are only ever made from `&str`s borrowed out of these bytes.
+        std::str::from_utf8(self.bytes.get(start..start + len)?).ok()
     }
 }
 
@@ -408,22 +416,27 @@ impl<'s> EventRef<'s> {
 
     /// The time as written (RFC 3339, with its precision and zone).
     pub fn time(&self) -> Option<&'s str> {
-        self.event.time.map(|span| self.store.text(span))
+        self.store.text(self.index, Field::Time)
     }
 
     /// The event id.
     pub fn id(&self) -> Option<&'s str> {
-        self.event.id.map(|span| self.store.text(span))
+        self.store.text(self.index, Field::Id)
     }
 
     /// The payload as JSON text, exactly as stored.
     pub fn data_json(&self) -> Option<&'s str> {
-        self.event.data.map(|span| self.store.text(span))
+        self.store.text(self.index, Field::Data)
     }
 
     /// The metadata as JSON text, exactly as stored.
     pub fn meta_json(&self) -> Option<&'s str> {
-        self.event.meta.map(|span| self.store.text(span))
+        self.store.text(self.index, Field::Meta)
+    }
+
+    /// The global position (see [`Store::position`]).
+    pub fn position(&self) -> u64 {
+        self.store.position(self.index)
     }
 
     /// The payload parsed; `Ok(None)` when the event has none.
@@ -442,185 +455,9 @@ fn first_unreadable(problems: &[Finding]) -> Option<&Finding> {
     problems.iter().find(|p| p.severity == Severity::Error)
 }
 
-/// Chooses the format: the one given, else the one most of the first records look like.
-fn detect(
-    bytes: &[u8],
-    records: &[container::RecordSpan],
-    container: Container,
-    given: Option<Format>,
-) -> Detection {
-    if let Some(format) = given {
-        return Detection {
-            format,
-            container,
-            sampled: None,
-        };
-    }
-    let samples: Vec<Format> = records
-        .iter()
-        .filter_map(|r| serde_json::from_slice::<record::RawObject>(&bytes[r.start..r.end]).ok())
-        .take(DETECTION_SAMPLE)
-        .map(|object| Format::of_record(&object))
-        .collect();
-    let mut format = Format::by_majority(&samples).unwrap_or(Format::Jsonl);
-    if format == Format::Jsonl && container != Container::Lines {
-        format = Format::Json;
-    }
-    Detection {
-        format,
-        container,
-        sampled: Some(samples.len()),
-    }
-}
-
-/// Builds the index, one record at a time.
-struct Indexer<'b> {
-    bytes: &'b [u8],
-    format: Format,
-    fields: &'b FieldPointers,
-    made: String,
-    events: Vec<Event>,
-    streams: Vec<Stream>,
-    stream_ids: HashMap<String, u32>,
-    last_seq: Vec<u64>,
-    types: Vec<String>,
-    type_ids: HashMap<String, u32>,
-    problems: Vec<Finding>,
-    skipped: usize,
-}
-
-impl<'b> Indexer<'b> {
-    fn new(bytes: &'b [u8], detection: &Detection, fields: &'b FieldPointers) -> Self {
-        Self {
-            bytes,
-            format: detection.format,
-            fields,
-            made: String::new(),
-            events: Vec::new(),
-            streams: Vec::new(),
-            stream_ids: HashMap::new(),
-            last_seq: Vec::new(),
-            types: Vec::new(),
-            type_ids: HashMap::new(),
-            problems: Vec::new(),
-            skipped: 0,
-        }
-    }
-
-    fn add(&mut self, record: &container::RecordSpan) {
-        let bytes = &self.bytes[record.start..record.end];
-        let line = record.line;
-        let raw: &'b RawValue = match serde_json::from_slice(bytes) {
-            Ok(raw) => raw,
-            Err(error) => {
-                return self.skip(
-                    Code::ParseError,
-                    line,
-                    describe_json_error(&error, line),
-                    None,
-                );
-            }
-        };
-        if nesting_depth(bytes, MAX_DEPTH) > MAX_DEPTH {
-            let message = format!(
-                "the record is nested more than {MAX_DEPTH} levels deep; eventlens reads at most {MAX_DEPTH}"
-            );
-            return self.skip(Code::ParseError, line, message, None);
-        }
-        let envelope = match envelope::read(raw, self.format, self.fields) {
-            Ok(envelope) => envelope,
-            Err(message) => return self.skip(Code::MissingField, line, message, None),
-        };
-        let stream_id = envelope.stream.as_deref().unwrap_or(NO_STREAM);
-        let stream = self.stream_index(stream_id);
-        let seq = envelope
-            .seq
-            .unwrap_or_else(|| self.last_seq[stream as usize].saturating_add(1));
-        self.last_seq[stream as usize] = seq;
-        let type_id = self.type_index(envelope.type_.as_deref().unwrap_or(NO_TYPE));
-        let instant = envelope.time.as_deref().and_then(parse_instant);
-        let mut warnings = envelope.warnings;
-        if let (Some(time), None) = (&envelope.time, instant) {
-            warnings.push(format!("time \"{time}\" is not an RFC 3339 time"));
-        }
-        for message in warnings {
-            let finding = Finding::at_line(Severity::Warning, Code::MissingField, line, message);
-            self.problems.push(finding.in_stream(stream_id, Some(seq)));
-        }
-        let index = self.events.len() as u32;
-        self.streams[stream as usize].events.push(index);
-        let event = Event {
-            position: envelope.position.unwrap_or(u64::from(index)),
-            line,
-            stream,
-            seq,
-            type_id,
-            instant,
-            time: envelope.time.map(|t| self.span(&t)),
-            id: envelope.id.map(|t| self.span(&t)),
-            data: envelope.data.map(|t| self.span(&t)),
-            meta: envelope.meta.map(|t| self.span(&t)),
-        };
-        self.events.push(event);
-    }
-
-    fn skip(&mut self, code: Code, line: u64, message: String, stream: Option<&str>) {
-        self.skipped += 1;
-        let finding = Finding::at_line(Severity::Error, code, line, message);
-        self.problems.push(match stream {
-            Some(stream) => finding.in_stream(stream, None),
-            None => finding,
-        });
-    }
-
-    fn stream_index(&mut self, id: &str) -> u32 {
-        if let Some(&index) = self.stream_ids.get(id) {
-            return index;
-        }
-        let index = self.streams.len() as u32;
-        self.streams.push(Stream {
-            id: id.to_owned(),
-            events: Vec::new(),
-        });
-        self.stream_ids.insert(id.to_owned(), index);
-        self.last_seq.push(0);
-        index
-    }
-
-    fn type_index(&mut self, name: &str) -> u32 {
-        if let Some(&index) = self.type_ids.get(name) {
-            return index;
-        }
-        let index = self.types.len() as u32;
-        self.types.push(name.to_owned());
-        self.type_ids.insert(name.to_owned(), index);
-        index
-    }
-
-    /// Where `text` lives: in the file when it was borrowed from it, else appended to `made`.
-    fn span(&mut self, text: &str) -> Span {
-        let base = self.bytes.as_ptr() as usize;
-        let at = text.as_ptr() as usize;
-        if at >= base && at + text.len() <= base + self.bytes.len() {
-            return Span {
-                start: at - base,
-                len: text.len() as u32,
-                made: false,
-            };
-        }
-        let start = self.made.len();
-        self.made.push_str(text);
-        Span {
-            start,
-            len: text.len() as u32,
-            made: true,
-        }
-    }
-}
-
 /// `serde_json`'s message without its "at line 1 column 9" tail, with the column (and the line,
 /// for records spanning lines) said the eventlens way.
-fn describe_json_error(error: &serde_json::Error, record_line: u64) -> String {
+pub(crate) fn describe_json_error(error: &serde_json::Error, record_line: u64) -> String {
     let full = error.to_string();
     let what = full
         .rfind(" at line ")
@@ -649,6 +486,7 @@ pub fn plural(n: usize) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::Code;
 
     fn open(text: &str) -> Result<Store, StoreError> {
         Store::from_bytes(
@@ -726,7 +564,7 @@ mod tests {
         let store = open("{\"topic\":\"t\",\"partition\":0,\"offset\":7,\"ts\":0,\"key\":\"k\",\"payload\":\"{\\\"type\\\":\\\"A\\\",\\\"data\\\":{\\\"x\\\":1}}\"}\n").unwrap();
         let event = store.event(0);
         assert_eq!(
-            (event.time(), event.data_json(), event.event.position),
+            (event.time(), event.data_json(), event.position()),
             (Some("1970-01-01T00:00:00.000Z"), Some("{\"x\":1}"), 7)
         );
     }

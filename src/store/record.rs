@@ -11,24 +11,68 @@ use serde_json::value::RawValue;
 /// so a record nested deeper is reported at index time instead of failing later.
 pub const MAX_DEPTH: usize = 127;
 
+/// The text of one valid JSON value, as it is in the file. Built only by [`super::scan`] or by
+/// `serde_json`, both of which validate it first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Raw<'a>(&'a str);
+
+impl<'a> Raw<'a> {
+    /// The JSON text.
+    pub fn get(self) -> &'a str {
+        self.0
+    }
+
+    /// Wraps text already known to be one valid JSON value.
+    pub(super) fn valid(text: &'a str) -> Self {
+        Self(text)
+    }
+
+    /// Validates `text` as one JSON value.
+    pub fn parse(text: &'a str) -> Option<Self> {
+        serde_json::from_str::<&RawValue>(text)
+            .ok()
+            .map(|raw| Self(raw.get()))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Raw<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        <&'de RawValue>::deserialize(deserializer).map(|raw| Self(raw.get()))
+    }
+}
+
+/// One member of an object: its name (decoded) and its value (raw).
+pub type Member<'a> = (Cow<'a, str>, Raw<'a>);
+
 /// A JSON object's members, in file order, each value left as raw JSON text.
 #[derive(Debug, Default)]
 pub struct RawObject<'a> {
-    members: Vec<(Cow<'a, str>, &'a RawValue)>,
+    members: Vec<Member<'a>>,
 }
 
 impl<'a> RawObject<'a> {
     /// Parses `raw` as an object. `None` if it is another kind of JSON value.
-    pub fn parse(raw: &'a RawValue) -> Option<Self> {
+    pub fn parse(raw: Raw<'a>) -> Option<Self> {
         let text = raw.get();
         if !text.starts_with('{') {
             return None;
         }
-        serde_json::from_str(text).ok()
+        super::scan::object(text.as_bytes())
+            .map(|(_, object)| object)
+            .or_else(|| serde_json::from_str(text).ok())
+    }
+
+    pub(super) fn from_members(members: Vec<Member<'a>>) -> Self {
+        Self { members }
+    }
+
+    /// The members' vector, for reuse.
+    pub(super) fn into_members(self) -> Vec<Member<'a>> {
+        self.members
     }
 
     /// The value of member `name`; the last one wins when a name repeats (as in `serde_json`).
-    pub fn get(&self, name: &str) -> Option<&'a RawValue> {
+    pub fn get(&self, name: &str) -> Option<Raw<'a>> {
         self.members
             .iter()
             .rev()
@@ -37,12 +81,12 @@ impl<'a> RawObject<'a> {
     }
 
     /// The first of `names` that is present.
-    pub fn get_any(&self, names: &[&str]) -> Option<&'a RawValue> {
+    pub fn get_any(&self, names: &[&str]) -> Option<Raw<'a>> {
         names.iter().find_map(|name| self.get(name))
     }
 
     /// All members, in file order.
-    pub fn members(&self) -> impl Iterator<Item = (&str, &'a RawValue)> {
+    pub fn members(&self) -> impl Iterator<Item = (&str, Raw<'a>)> {
         self.members
             .iter()
             .map(|(key, value)| (key.as_ref(), *value))
@@ -67,7 +111,7 @@ impl<'de> Visitor<'de> for ObjectVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut members = Vec::with_capacity(map.size_hint().unwrap_or(8));
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            let value: &'de RawValue = map.next_value()?;
+            let value: Raw<'de> = map.next_value()?;
             members.push((key, value));
         }
         Ok(RawObject { members })
@@ -102,7 +146,7 @@ impl<'de> Visitor<'de> for KeySeed {
 }
 
 /// A JSON array's elements as raw values.
-struct RawArray<'a>(Vec<&'a RawValue>);
+struct RawArray<'a>(Vec<Raw<'a>>);
 
 impl<'de> serde::Deserialize<'de> for RawArray<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -137,7 +181,7 @@ pub enum Kind {
 
 impl Kind {
     /// The kind of `raw`.
-    pub fn of(raw: &RawValue) -> Self {
+    pub fn of(raw: Raw<'_>) -> Self {
         match raw.get().as_bytes().first() {
             Some(b'n') => Self::Null,
             Some(b't' | b'f') => Self::Bool,
@@ -163,7 +207,7 @@ impl Kind {
 
 /// The text of a JSON string value, borrowed when it holds no escapes. `None` if `raw` is not
 /// a string or its escapes are invalid (a lone surrogate).
-pub fn decode_str(raw: &RawValue) -> Option<Cow<'_, str>> {
+pub fn decode_str(raw: Raw<'_>) -> Option<Cow<'_, str>> {
     let text = raw.get();
     let inner = text.strip_prefix('"')?.strip_suffix('"')?;
     if inner.contains('\\') {
@@ -174,7 +218,7 @@ pub fn decode_str(raw: &RawValue) -> Option<Cow<'_, str>> {
 }
 
 /// Resolves an RFC 6901 JSON Pointer inside a raw value without parsing what it does not visit.
-pub fn resolve_pointer<'a>(raw: &'a RawValue, pointer: &str) -> Option<&'a RawValue> {
+pub fn resolve_pointer<'a>(raw: Raw<'a>, pointer: &str) -> Option<Raw<'a>> {
     if pointer.is_empty() {
         return Some(raw);
     }
@@ -235,8 +279,8 @@ pub fn nesting_depth(bytes: &[u8], limit: usize) -> usize {
 mod tests {
     use super::*;
 
-    fn raw(text: &str) -> &RawValue {
-        serde_json::from_str(text).unwrap()
+    fn raw(text: &str) -> Raw<'_> {
+        Raw::parse(text).unwrap()
     }
 
     #[test]

@@ -67,7 +67,7 @@ fn event_tab(ui: &mut Ui, view: &View, answer: &Answer, cmds: &mut Vec<Command>)
                 ("Seq", event.event.seq.to_string()),
                 ("Time", event.time().unwrap_or("-").to_owned()),
                 ("Id", event.id().unwrap_or("-").to_owned()),
-                ("Position", event.event.position.to_string()),
+                ("Position", event.position().to_string()),
                 ("Line", event.event.line.to_string()),
             ];
             for (name, value) in fields {

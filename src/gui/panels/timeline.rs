@@ -127,7 +127,7 @@ fn event_positions(view: &View, axis: Axis) -> Vec<f32> {
             let instants: Vec<Option<Instant>> = stream
                 .events
                 .iter()
-                .map(|&i| view.store.events()[i as usize].instant)
+                .map(|&i| view.store.events()[i as usize].instant())
                 .collect();
             let (first, last) = instants
                 .iter()

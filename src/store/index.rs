@@ -1,0 +1,831 @@
+//! Building the index: the file is cut into chunks of about a megabyte at record boundaries,
+//! chunks are indexed in parallel (rayon) a batch at a time, and each batch is merged in file
+//! order into the store under construction. Between batches a caller sees progress, can
+//! cancel, and can take a [`Store`] of what is indexed so far (the window shows it at once).
+//!
+//! A chunk knows nothing of the others: its streams and types get local ids, its lines count
+//! from its own start, a seq left out is filled in later. The merge, a cheap sequential pass,
+//! makes all of that global.
+
+use rustc_hash::FxHashMap;
+use std::borrow::Cow;
+use std::ops::{ControlFlow, Range};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde_json::value::RawValue;
+
+use super::bytes::Bytes;
+use super::container::{self, Container, RecordSpan};
+use super::envelope::{self, Envelope, FieldPointers};
+use super::format::Format;
+use super::record::{MAX_DEPTH, Member, Raw, RawObject, nesting_depth};
+use super::time::parse_instant;
+use super::{
+    Detection, Event, LongSpan, NO_INSTANT, NO_STREAM, NO_TYPE, Phase, Progress, ReadOptions,
+    ShortSpan, Store, StoreError, Stream, describe_json_error, first_unreadable, scan,
+};
+use crate::audit::{Code, Finding, Severity};
+
+/// How many records format detection looks at.
+const DETECTION_SAMPLE: usize = 32;
+/// The size chunks are cut at (then moved to the next record boundary).
+const CHUNK_BYTES: usize = 1 << 20;
+/// Chunks indexed between two merges: enough to keep every core busy, few enough that the
+/// unmerged chunks stay small and progress comes often (about 40 ms of work on 2 cores).
+const BATCH_CHUNKS: usize = 16;
+/// The largest record eventlens reads: spans inside a record are 31-bit offsets.
+const MAX_RECORD: usize = (1 << 31) - 1;
+
+/// A store being opened. [`Store::open`] drives it to the end; the window steps it itself so
+/// that it can show the first events while the rest are indexed.
+pub struct Opening {
+    path: PathBuf,
+    bytes: Arc<Bytes>,
+    detection: Detection,
+    fields: FieldPointers,
+    /// Where the next chunk starts: a byte offset (lines) or a record number (arrays).
+    next: usize,
+    /// The size chunks are cut at ([`CHUNK_BYTES`]; tests cut smaller).
+    chunk_bytes: usize,
+    /// The records of an array container, split up front; `None` for lines.
+    records: Option<Vec<RecordSpan>>,
+    /// Where the file stops in the middle of a record, for arrays (lines find it as they go).
+    array_tail: Option<u64>,
+    /// Chunks indexed in the last step, with where they end; merged in the next.
+    unmerged: Vec<(usize, Indexed)>,
+    built: Built,
+}
+
+/// What the merge has built so far.
+#[derive(Default)]
+struct Built {
+    events: Vec<Event>,
+    positions: Vec<u64>,
+    /// Whether `positions` is kept: some event's position is not its store order.
+    has_positions: bool,
+    made: String,
+    made_at: Vec<(u32, usize)>,
+    streams: Vec<Stream>,
+    stream_ids: FxHashMap<String, u32>,
+    last_seq: Vec<u64>,
+    types: Vec<String>,
+    type_ids: FxHashMap<String, u32>,
+    problems: Vec<Finding>,
+    skipped: usize,
+    /// Newlines before the next chunk (lines containers).
+    lines_before: u64,
+    /// Bytes covered by merged chunks.
+    bytes_done: usize,
+    truncated_tail: Option<u64>,
+}
+
+impl Opening {
+    /// Starts opening the file at `path`: maps it (or reads it, reporting `progress`), detects
+    /// its format and plans the work. Nothing is indexed yet.
+    pub fn open(
+        path: &Path,
+        options: &ReadOptions,
+        progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+    ) -> Result<Self, StoreError> {
+        if path.is_dir() {
+            return Err(StoreError::Directory {
+                path: path.display().to_string(),
+            });
+        }
+        Self::new(path, Bytes::open(path, progress)?, options)
+    }
+
+    /// Starts opening `bytes` as if read from `path`.
+    pub(super) fn new(
+        path: &Path,
+        bytes: Bytes,
+        options: &ReadOptions,
+    ) -> Result<Self, StoreError> {
+        let name = path.display().to_string();
+        options
+            .fields
+            .validate()
+            .map_err(|message| StoreError::Options { message })?;
+        let body = container::body_start(&bytes);
+        if bytes[body..].iter().all(u8::is_ascii_whitespace) {
+            return Err(StoreError::Empty { path: name });
+        }
+        let container = container::detect(&bytes);
+        let (records, array_tail, next) = if container == Container::Lines {
+            (None, None, body)
+        } else {
+            let split = container::split(&bytes, &container);
+            (Some(split.records), split.truncated_tail, 0)
+        };
+        let sample = if let Some(records) = &records {
+            records.iter().take(4 * DETECTION_SAMPLE).copied().collect()
+        } else {
+            let end = memchr::memchr_iter(b'\n', &bytes[body..])
+                .nth(4 * DETECTION_SAMPLE)
+                .map_or(bytes.len(), |i| body + i);
+            container::lines_in(&bytes, body..end).records
+        };
+        let detection = detect(&bytes, &sample, container, options.format);
+        Ok(Self {
+            path: path.to_owned(),
+            bytes: Arc::new(bytes),
+            detection,
+            fields: options.fields.clone(),
+            next,
+            chunk_bytes: CHUNK_BYTES,
+            records,
+            array_tail,
+            unmerged: Vec::new(),
+            built: Built::default(),
+        })
+    }
+
+    /// How the format was chosen.
+    pub fn detection(&self) -> &Detection {
+        &self.detection
+    }
+
+    /// Indexes the next batch of chunks while merging the batch before it (so that both cores
+    /// keep working). `false` when everything was already indexed and merged.
+    pub fn step(&mut self) -> bool {
+        let work = self.plan_batch();
+        if work.is_empty() && self.unmerged.is_empty() {
+            return false;
+        }
+        let unmerged = std::mem::take(&mut self.unmerged);
+        let Self {
+            bytes,
+            detection,
+            fields,
+            records,
+            built,
+            ..
+        } = self;
+        let bytes: &[u8] = bytes;
+        let records = records.as_deref();
+        let (format, fields) = (detection.format, &*fields);
+        let (indexed, ()) = rayon::join(
+            || {
+                work.par_iter()
+                    .map(|range| {
+                        let mut chunk = Chunk::new(bytes, format, fields);
+                        match records {
+                            Some(records) => chunk.index_records(&records[range.clone()]),
+                            None => chunk.index_lines(range.clone()),
+                        }
+                        // Where the chunk ends in the file, for progress.
+                        let end = match records {
+                            Some(records) => {
+                                records.get(range.end).map_or(bytes.len(), |r| r.start)
+                            }
+                            None => range.end,
+                        };
+                        (end, chunk.finish())
+                    })
+                    .collect::<Vec<_>>()
+            },
+            || {
+                if built.events.capacity() == 0 {
+                    built.reserve_for(bytes, records);
+                }
+                for (end, chunk) in unmerged {
+                    built.merge(chunk);
+                    built.bytes_done = end;
+                }
+            },
+        );
+        self.unmerged = indexed;
+        true
+    }
+
+    /// The chunks of the next batch: byte ranges (lines) or record ranges (arrays).
+    fn plan_batch(&mut self) -> Vec<Range<usize>> {
+        let bytes: &[u8] = &self.bytes;
+        let mut work = Vec::with_capacity(BATCH_CHUNKS);
+        match &self.records {
+            None => {
+                while work.len() < BATCH_CHUNKS && self.next < bytes.len() {
+                    let start = self.next;
+                    let cut = (start + self.chunk_bytes).min(bytes.len());
+                    let end =
+                        memchr::memchr(b'\n', &bytes[cut..]).map_or(bytes.len(), |i| cut + i + 1);
+                    work.push(start..end);
+                    self.next = end;
+                }
+            }
+            Some(records) => {
+                while work.len() < BATCH_CHUNKS && self.next < records.len() {
+                    let start = self.next;
+                    let first = records[start].start;
+                    let mut end = start + 1;
+                    while end < records.len() && records[end].start - first < self.chunk_bytes {
+                        end += 1;
+                    }
+                    work.push(start..end);
+                    self.next = end;
+                }
+            }
+        }
+        work
+    }
+
+    /// How far indexing has got.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            phase: Phase::Indexing,
+            bytes_done: self.built.bytes_done as u64,
+            bytes_total: self.bytes.len() as u64,
+            events: self.built.events.len() as u64,
+        }
+    }
+
+    /// Whether every chunk has been indexed and merged.
+    pub fn is_done(&self) -> bool {
+        let planned = match &self.records {
+            Some(records) => self.next >= records.len(),
+            None => self.next >= self.bytes.len(),
+        };
+        planned && self.unmerged.is_empty()
+    }
+
+    /// A store of the events indexed so far, sharing the file's bytes (a copy of the index
+    /// itself, so meant for the first batches). Problems are those met so far.
+    pub fn snapshot(&self) -> Store {
+        let built = &self.built;
+        Store {
+            path: self.path.clone(),
+            bytes: self.bytes.clone(),
+            made: built.made.clone(),
+            made_at: built.made_at.clone(),
+            detection: self.detection.clone(),
+            events: built.events.clone(),
+            positions: built.positions.clone(),
+            streams: built.streams.clone(),
+            stream_ids: built.stream_ids.clone(),
+            types: built.types.clone(),
+            problems: built.problems.clone(),
+            skipped: built.skipped,
+        }
+    }
+
+    /// Indexes whatever is left and returns the store.
+    pub fn finish(mut self) -> Result<Store, StoreError> {
+        while self.step() {}
+        let mut built = self.built;
+        let tail = self.array_tail.or(built.truncated_tail);
+        if let Some(line) = tail {
+            let message = match self.detection.container {
+                Container::Lines => {
+                    "the last record has no line end; the file may have been cut off while it was written"
+                }
+                _ => {
+                    "the array has no closing bracket; the file may have been cut off while it was written"
+                }
+            };
+            built.problems.push(Finding::at_line(
+                Severity::Warning,
+                Code::TruncatedTail,
+                line,
+                message,
+            ));
+        }
+        if built.events.is_empty()
+            && let Some(first) = first_unreadable(&built.problems)
+        {
+            return Err(StoreError::NothingReadable {
+                path: self.path.display().to_string(),
+                line: first.line,
+                message: first.message.clone(),
+            });
+        }
+        built.events.shrink_to_fit();
+        Ok(Store {
+            path: self.path,
+            bytes: self.bytes,
+            made: built.made,
+            made_at: built.made_at,
+            detection: self.detection,
+            events: built.events,
+            positions: built.positions,
+            streams: built.streams,
+            stream_ids: built.stream_ids,
+            types: built.types,
+            problems: built.problems,
+            skipped: built.skipped,
+        })
+    }
+}
+
+/// Chooses the format: the one given, else the one most of the first records look like.
+fn detect(
+    bytes: &[u8],
+    records: &[RecordSpan],
+    container: Container,
+    given: Option<Format>,
+) -> Detection {
+    if let Some(format) = given {
+        return Detection {
+            format,
+            container,
+            sampled: None,
+        };
+    }
+    let samples: Vec<Format> = records
+        .iter()
+        .filter_map(|r| {
+            let text = &bytes[r.start..r.end];
+            scan::object(text)
+                .map(|(_, object)| object)
+                .or_else(|| serde_json::from_slice::<RawObject>(text).ok())
+        })
+        .take(DETECTION_SAMPLE)
+        .map(|object| Format::of_record(&object))
+        .collect();
+    let mut format = Format::by_majority(&samples).unwrap_or(Format::Jsonl);
+    if format == Format::Jsonl && container != Container::Lines {
+        format = Format::Json;
+    }
+    Detection {
+        format,
+        container,
+        sampled: Some(samples.len()),
+    }
+}
+
+/// An event as a chunk indexed it: stream and type ids local to the chunk, line counted from
+/// the chunk's start (lines containers), seq possibly still to be filled in.
+struct Pending {
+    event: Event,
+    seq_given: bool,
+    position: Option<u64>,
+    /// Where the event's made text starts in the chunk's `made`.
+    made: Option<usize>,
+}
+
+/// A problem a chunk met; `event` (an index into the chunk's events) for warnings about an
+/// event that was kept, whose stream and seq are known only after the merge.
+struct Problem {
+    line: u64,
+    severity: Severity,
+    code: Code,
+    message: String,
+    event: Option<usize>,
+}
+
+/// What a chunk found, ready to merge.
+struct Indexed {
+    events: Vec<Pending>,
+    streams: Vec<String>,
+    types: Vec<String>,
+    made: String,
+    problems: Vec<Problem>,
+    newlines: u64,
+    truncated_tail: Option<u64>,
+}
+
+/// One chunk's share of the index, being built.
+struct Chunk<'b> {
+    bytes: &'b [u8],
+    format: Format,
+    fields: &'b FieldPointers,
+    events: Vec<Pending>,
+    streams: Vec<String>,
+    stream_ids: FxHashMap<String, u32>,
+    types: Vec<String>,
+    type_ids: FxHashMap<String, u32>,
+    made: String,
+    problems: Vec<Problem>,
+    /// A vector for the scanner to list members in, reused from record to record.
+    members: Vec<Member<'b>>,
+    /// Newlines in the chunk (lines containers).
+    newlines: u64,
+    /// The chunk's last record has no line end (only the file's last chunk can say so).
+    truncated_tail: Option<u64>,
+}
+
+impl<'b> Chunk<'b> {
+    fn new(bytes: &'b [u8], format: Format, fields: &'b FieldPointers) -> Self {
+        Self {
+            bytes,
+            format,
+            fields,
+            events: Vec::new(),
+            streams: Vec::new(),
+            stream_ids: FxHashMap::default(),
+            types: Vec::new(),
+            type_ids: FxHashMap::default(),
+            made: String::new(),
+            problems: Vec::new(),
+            members: Vec::new(),
+            newlines: 0,
+            truncated_tail: None,
+        }
+    }
+
+    fn finish(self) -> Indexed {
+        Indexed {
+            events: self.events,
+            streams: self.streams,
+            types: self.types,
+            made: self.made,
+            problems: self.problems,
+            newlines: self.newlines,
+            truncated_tail: self.truncated_tail,
+        }
+    }
+
+    /// Indexes the lines of `range` (which starts at a line start); lines count from 1 at the
+    /// chunk's start.
+    fn index_lines(&mut self, range: Range<usize>) {
+        let split = container::lines_in(self.bytes, range.clone());
+        self.events.reserve(split.records.len());
+        for record in &split.records {
+            self.index(record);
+        }
+        self.newlines = split.newlines;
+        self.truncated_tail = split.truncated_tail;
+    }
+
+    fn index_records(&mut self, records: &[RecordSpan]) {
+        self.events.reserve(records.len());
+        for record in records {
+            self.index(record);
+        }
+    }
+
+    fn index(&mut self, record: &RecordSpan) {
+        let bytes = &self.bytes[record.start..record.end];
+        let line = record.line;
+        if bytes.len() > MAX_RECORD {
+            let message = format!(
+                "the record is {} bytes long; eventlens reads records of up to 2 GiB",
+                bytes.len()
+            );
+            return self.skip(Code::ParseError, line, message);
+        }
+        // The fast path validates and lists members in one pass; anything it does not accept
+        // is read again by serde_json, which says what is wrong.
+        let envelope = match scan::object_in(bytes, std::mem::take(&mut self.members)) {
+            Some((root, object)) => {
+                let read = envelope::read_object(&object, root, self.format, self.fields);
+                self.members = object.into_members();
+                read
+            }
+            None => match self.slow_read(bytes, line) {
+                Some(read) => read,
+                None => return,
+            },
+        };
+        match envelope {
+            Ok(envelope) => self.add(record, envelope),
+            Err(message) => self.skip(Code::MissingField, line, message),
+        }
+    }
+
+    /// The reading of a record the scanner refused: `None` once the record has been skipped
+    /// with `serde_json`'s explanation.
+    fn slow_read(&mut self, bytes: &'b [u8], line: u64) -> Option<Result<Envelope<'b>, String>> {
+        let raw: &'b RawValue = match serde_json::from_slice(bytes) {
+            Ok(raw) => raw,
+            Err(error) => {
+                self.skip(Code::ParseError, line, describe_json_error(&error, line));
+                return None;
+            }
+        };
+        if nesting_depth(bytes, MAX_DEPTH) > MAX_DEPTH {
+            let message = format!(
+                "the record is nested more than {MAX_DEPTH} levels deep; eventlens reads at most {MAX_DEPTH}"
+            );
+            self.skip(Code::ParseError, line, message);
+            return None;
+        }
+        Some(envelope::read(
+            Raw::valid(raw.get()),
+            self.format,
+            self.fields,
+        ))
+    }
+
+    fn add(&mut self, record: &RecordSpan, envelope: Envelope<'_>) {
+        let stream = intern(
+            &mut self.streams,
+            &mut self.stream_ids,
+            envelope.stream.as_deref().unwrap_or(NO_STREAM),
+        );
+        let type_id = intern(
+            &mut self.types,
+            &mut self.type_ids,
+            envelope.type_.as_deref().unwrap_or(NO_TYPE),
+        );
+        let instant = envelope.time.as_deref().and_then(parse_instant);
+        let index = self.events.len();
+        let mut warnings = envelope.warnings;
+        if let (Some(time), None) = (&envelope.time, instant) {
+            warnings.push(format!("time \"{time}\" is not an RFC 3339 time"));
+        }
+        for message in warnings {
+            self.problems.push(Problem {
+                line: record.line,
+                severity: Severity::Warning,
+                code: Code::MissingField,
+                message,
+                event: Some(index),
+            });
+        }
+        let made_start = self.made.len();
+        // Time and id first: their made text then starts near 0, as short spans need.
+        let time = self.place(record, made_start, envelope.time.as_ref(), true);
+        let id = self.place(record, made_start, envelope.id.as_ref(), true);
+        let data = self.place(record, made_start, envelope.data.as_ref(), false);
+        let meta = self.place(record, made_start, envelope.meta.as_ref(), false);
+        let short = |(start, len, made)| ShortSpan::new(start, len, made);
+        let long = |(start, len, made)| LongSpan::new(start, len, made);
+        let time = time.and_then(short);
+        let id = id.and_then(short);
+        let data = data.and_then(long);
+        let meta = meta.and_then(long);
+        for (what, text, kept) in [
+            ("time", &envelope.time, time.is_some()),
+            ("id", &envelope.id, id.is_some()),
+        ] {
+            if let Some(text) = text.as_ref().filter(|_| !kept) {
+                self.problems.push(Problem {
+                    line: record.line,
+                    severity: Severity::Warning,
+                    code: Code::MissingField,
+                    message: format!(
+                        "the {what} is {} bytes long; eventlens keeps a {what} of up to 64 KiB",
+                        text.len()
+                    ),
+                    event: Some(index),
+                });
+            }
+        }
+        self.events.push(Pending {
+            event: Event {
+                record: record.start as u64,
+                line: record.line,
+                seq: envelope.seq.unwrap_or(0),
+                instant: instant.filter(|&t| t != NO_INSTANT).unwrap_or(NO_INSTANT),
+                stream,
+                type_id,
+                data: data.unwrap_or(LongSpan::NONE),
+                meta: meta.unwrap_or(LongSpan::NONE),
+                time: time.unwrap_or(ShortSpan::NONE),
+                id: id.unwrap_or(ShortSpan::NONE),
+            },
+            seq_given: envelope.seq.is_some(),
+            position: envelope.position,
+            made: (self.made.len() > made_start).then_some(made_start),
+        });
+    }
+
+    /// Where `text` lives, as `(start, len, made)`: in the record when it was borrowed from
+    /// it, else appended to `made` (relative to `made_start`, where this event's made text
+    /// begins). `None` when there is no text. A `short` text (time, id) far into a big record
+    /// is copied too, so that its span stays short.
+    fn place(
+        &mut self,
+        record: &RecordSpan,
+        made_start: usize,
+        text: Option<&Cow<'_, str>>,
+        short: bool,
+    ) -> Option<(usize, usize, bool)> {
+        let text = text?;
+        let len = text.len();
+        let base = self.bytes.as_ptr() as usize + record.start;
+        let at = text.as_ptr() as usize;
+        let in_record = at >= base && at + len <= base + (record.end - record.start);
+        let near = at.saturating_sub(base) < usize::from(ShortSpan::MADE);
+        if matches!(text, Cow::Borrowed(_)) && in_record && (near || !short) {
+            return Some((at - base, len, false));
+        }
+        let start = self.made.len() - made_start;
+        self.made.push_str(text);
+        Some((start, len, true))
+    }
+
+    fn skip(&mut self, code: Code, line: u64, message: String) {
+        self.problems.push(Problem {
+            line,
+            severity: Severity::Error,
+            code,
+            message,
+            event: None,
+        });
+    }
+}
+
+fn intern(names: &mut Vec<String>, ids: &mut FxHashMap<String, u32>, name: &str) -> u32 {
+    if let Some(&id) = ids.get(name) {
+        return id;
+    }
+    let id = names.len() as u32;
+    names.push(name.to_owned());
+    ids.insert(name.to_owned(), id);
+    id
+}
+
+impl Built {
+    /// Appends a chunk's events, in order, making its ids, lines and seqs global.
+    /// Room for every record at once, so that the events are never copied to a bigger vector
+    /// (and briefly held twice). Pages of it that stay unused are never touched, so reserving
+    /// an upper bound costs no memory.
+    fn reserve_for(&mut self, bytes: &[u8], records: Option<&[RecordSpan]>) {
+        let most = match records {
+            Some(records) => records.len(),
+            None => {
+                bytes
+                    .par_chunks(CHUNK_BYTES)
+                    .map(|chunk| memchr::memchr_iter(b'\n', chunk).count())
+                    .sum::<usize>()
+                    + 1
+            }
+        };
+        self.events.reserve_exact(most);
+    }
+
+    fn merge(&mut self, chunk: Indexed) {
+        let streams: Vec<u32> = chunk
+            .streams
+            .into_iter()
+            .map(|name| self.stream_index(name))
+            .collect();
+        let types: Vec<u32> = chunk
+            .types
+            .into_iter()
+            .map(|name| self.type_index(name))
+            .collect();
+        let line_base = self.lines_before;
+        let first = self.events.len();
+        let made_base = self.made.len();
+        self.made.push_str(&chunk.made);
+        for pending in chunk.events {
+            let index = self.events.len() as u32;
+            let mut event = pending.event;
+            event.stream = streams[event.stream as usize];
+            event.type_id = types[event.type_id as usize];
+            event.line += line_base;
+            let last = &mut self.last_seq[event.stream as usize];
+            if !pending.seq_given {
+                event.seq = last.saturating_add(1);
+            }
+            *last = event.seq;
+            let position = pending.position.unwrap_or(u64::from(index));
+            if position != u64::from(index) && !self.has_positions {
+                self.positions.extend(0..u64::from(index));
+                self.has_positions = true;
+            }
+            if self.has_positions {
+                self.positions.push(position);
+            }
+            if let Some(made) = pending.made {
+                self.made_at.push((index, made_base + made));
+            }
+            self.streams[event.stream as usize].events.push(index);
+            self.events.push(event);
+        }
+        for problem in chunk.problems {
+            let line = problem.line + line_base;
+            let mut finding =
+                Finding::at_line(problem.severity, problem.code, line, problem.message);
+            if problem.severity == Severity::Error {
+                self.skipped += 1;
+            }
+            if let Some(local) = problem.event {
+                let event = &self.events[first + local];
+                finding =
+                    finding.in_stream(&self.streams[event.stream as usize].id, Some(event.seq));
+            }
+            self.problems.push(finding);
+        }
+        if let Some(line) = chunk.truncated_tail {
+            self.truncated_tail = Some(line + line_base);
+        }
+        self.lines_before += chunk.newlines;
+    }
+
+    fn stream_index(&mut self, id: String) -> u32 {
+        if let Some(&index) = self.stream_ids.get(&id) {
+            return index;
+        }
+        let index = self.streams.len() as u32;
+        self.stream_ids.insert(id.clone(), index);
+        self.streams.push(Stream {
+            id,
+            events: Vec::new(),
+        });
+        self.last_seq.push(0);
+        index
+    }
+
+    fn type_index(&mut self, name: String) -> u32 {
+        if let Some(&index) = self.type_ids.get(&name) {
+            return index;
+        }
+        let index = self.types.len() as u32;
+        self.type_ids.insert(name.clone(), index);
+        self.types.push(name);
+        index
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Everything a user can see of a store, to compare two indexings of one file.
+    fn seen(store: &Store) -> Vec<String> {
+        let events = (0..store.events().len() as u32).map(|i| {
+            let e = store.event(i);
+            format!(
+                "{}:{} {}#{} {} t={:?}/{:?} id={:?} pos={} data={:?} meta={:?}",
+                e.event.line,
+                i,
+                e.stream(),
+                e.event.seq,
+                e.type_name(),
+                e.time(),
+                e.event.instant(),
+                e.id(),
+                e.position(),
+                e.data_json(),
+                e.meta_json()
+            )
+        });
+        let problems = store.problems().iter().map(|p| format!("{p:?}"));
+        events.chain(problems).collect()
+    }
+
+    fn open(text: &str, chunk_bytes: usize) -> Store {
+        let mut opening = Opening::new(
+            Path::new("t"),
+            Bytes::Owned(text.as_bytes().to_vec()),
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        opening.chunk_bytes = chunk_bytes;
+        opening.finish().unwrap()
+    }
+
+    fn same_for_every_chunk_size(text: &str) -> Store {
+        let whole = open(text, usize::MAX / 2);
+        for chunk_bytes in [1, 5, 40, 333] {
+            assert_eq!(
+                seen(&open(text, chunk_bytes)),
+                seen(&whole),
+                "chunks of {chunk_bytes}"
+            );
+        }
+        whole
+    }
+
+    #[test]
+    fn chunks_merge_into_the_same_index() {
+        let lines = [
+            r#"{"stream":"a","type":"X","time":"2024-01-01T00:00:00Z","id":"1","data":{"n":1}}"#,
+            "",
+            r#"{"stream":"b","seq":7,"type":"Y","data":{"s":"é\"}"}}"#,
+            "{oops",
+            r#"{"stream":"a","type":"X","time":"yesterday","data":{"n":2},"meta":{"m":[1]}}"#,
+            "\r",
+            r#"{"stream":"b","type":"Z","data":null}"#,
+            r#"{"stream":"a","seq":9,"type":"X","data":{}}"#,
+            r#"{"stream":"a","type":"X"}"#,
+            r#"{"stream":"c","type":"W","data":{"#,
+        ];
+        let store = same_for_every_chunk_size(&lines.join("\n"));
+        let seqs: Vec<u64> = store.events().iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [1, 7, 2, 8, 9, 10]);
+        assert_eq!(store.skipped(), 2);
+        let array = format!(
+            "[\n{}\n]\n",
+            lines[..9]
+                .iter()
+                .filter(|l| !l.trim().is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(",\n")
+        );
+        same_for_every_chunk_size(&array);
+    }
+
+    #[test]
+    fn made_text_and_positions_survive_the_merge() {
+        let record = |offset: u32, key: &str| {
+            format!(
+                r#"{{"topic":"t","partition":0,"offset":{offset},"ts":{},"key":"{key}","payload":"{{\"type\":\"A\",\"data\":{{\"x\":{offset}}}}}"}}"#,
+                1_700_000_000_000u64 + u64::from(offset)
+            )
+        };
+        let text: Vec<String> = (0..20)
+            .map(|i| record(100 + i, if i % 3 == 0 { "k1" } else { "k2" }))
+            .collect();
+        let store = same_for_every_chunk_size(&(text.join("\n") + "\n"));
+        assert_eq!(store.position(4), 104);
+        assert_eq!(store.event(4).data_json(), Some(r#"{"x":104}"#));
+        assert_eq!(store.event(19).time(), Some("2023-11-14T22:13:20.119Z"));
+    }
+}

@@ -1,0 +1,412 @@
+//! The fast path of indexing: one pass over a record that validates it as strict JSON
+//! (RFC 8259: grammar, escapes, control characters, UTF-8, nesting depth) and lists its
+//! top-level members as raw text, with no tree and no copies.
+//!
+//! It never explains a failure: whatever it does not accept (a syntax error, a record nested
+//! too deep, a record that is not an object) returns `None`, and the record is read again by
+//! `serde_json`, whose message says what is wrong. So a good record costs one byte loop, and a
+//! bad one is reported exactly as before. The property tests check the one rule this needs:
+//! what the scanner accepts, `serde_json` accepts, with the same members.
+
+use std::borrow::Cow;
+
+use super::record::{MAX_DEPTH, Member, Raw, RawObject};
+
+/// The members of `bytes`, a record that must be exactly one JSON object (no surrounding
+/// whitespace other than JSON's own). `None` when it is anything else or not valid.
+pub fn object(bytes: &[u8]) -> Option<(Raw<'_>, RawObject<'_>)> {
+    object_in(bytes, Vec::with_capacity(12))
+}
+
+/// Like [`object`], filling `members` (emptied first), so that a caller reading millions of
+/// records reuses one allocation.
+pub fn object_in<'a>(
+    bytes: &'a [u8],
+    mut members: Vec<Member<'a>>,
+) -> Option<(Raw<'a>, RawObject<'a>)> {
+    members.clear();
+    // Validating UTF-8 up front lets the scanner work on bytes and cut `&str`s at ASCII
+    // boundaries; `from_utf8` runs through ASCII a word at a time.
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut scan = Scanner { bytes, at: 0 };
+    scan.whitespace();
+    if scan.peek()? != b'{' {
+        return None;
+    }
+    scan.at += 1;
+    scan.whitespace();
+    if scan.peek()? == b'}' {
+        scan.at += 1;
+    } else {
+        loop {
+            if scan.peek()? != b'"' {
+                return None;
+            }
+            let key_start = scan.at;
+            let escaped = scan.string()?;
+            let key_text = &text[key_start..scan.at];
+            let key = if escaped {
+                Cow::Owned(serde_json::from_str::<String>(key_text).ok()?)
+            } else {
+                Cow::Borrowed(&key_text[1..key_text.len() - 1])
+            };
+            scan.whitespace();
+            if scan.peek()? != b':' {
+                return None;
+            }
+            scan.at += 1;
+            scan.whitespace();
+            let value_start = scan.at;
+            scan.value(1)?;
+            members.push((key, Raw::valid(&text[value_start..scan.at])));
+            scan.whitespace();
+            match scan.peek()? {
+                b',' => {
+                    scan.at += 1;
+                    scan.whitespace();
+                }
+                b'}' => {
+                    scan.at += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    scan.whitespace();
+    (scan.at == bytes.len()).then(|| (Raw::valid(text), RawObject::from_members(members)))
+}
+
+struct Scanner<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Scanner<'_> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    #[inline]
+    fn whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.at) {
+            self.at += 1;
+        }
+    }
+
+    /// One value, inside `depth` containers.
+    fn value(&mut self, depth: usize) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'{' => self.object(depth + 1),
+            b'[' => self.array(depth + 1),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => self.number(),
+        }
+    }
+
+    /// The object at `{`, itself the `depth`th container.
+    fn object(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.at += 1;
+        self.whitespace();
+        if self.peek()? == b'}' {
+            self.at += 1;
+            return Some(());
+        }
+        loop {
+            if self.peek()? != b'"' {
+                return None;
+            }
+            self.string()?;
+            self.whitespace();
+            if self.peek()? != b':' {
+                return None;
+            }
+            self.at += 1;
+            self.whitespace();
+            self.value(depth)?;
+            self.whitespace();
+            match self.peek()? {
+                b',' => {
+                    self.at += 1;
+                    self.whitespace();
+                }
+                b'}' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// The array at `[`, itself the `depth`th container.
+    fn array(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.at += 1;
+        self.whitespace();
+        if self.peek()? == b']' {
+            self.at += 1;
+            return Some(());
+        }
+        loop {
+            self.value(depth)?;
+            self.whitespace();
+            match self.peek()? {
+                b',' => {
+                    self.at += 1;
+                    self.whitespace();
+                }
+                b']' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// The string at `"`; whether it holds escapes.
+    fn string(&mut self) -> Option<bool> {
+        self.at += 1;
+        let mut escaped = false;
+        loop {
+            self.at += plain_run(&self.bytes[self.at..]);
+            match *self.bytes.get(self.at)? {
+                b'"' => {
+                    self.at += 1;
+                    return Some(escaped);
+                }
+                b'\\' => {
+                    escaped = true;
+                    match *self.bytes.get(self.at + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.at += 2,
+                        b'u' => {
+                            let hex = self.bytes.get(self.at + 2..self.at + 6)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return None;
+                            }
+                            self.at += 6;
+                        }
+                        _ => return None,
+                    }
+                }
+                // A control character must be escaped.
+                _ => return None,
+            }
+        }
+    }
+
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+    fn number(&mut self) -> Option<()> {
+        if self.peek() == Some(b'-') {
+            self.at += 1;
+        }
+        match self.peek()? {
+            b'0' => self.at += 1,
+            b'1'..=b'9' => {
+                self.digits();
+            }
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            if self.digits() == 0 {
+                return None;
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.at += 1;
+            }
+            if self.digits() == 0 {
+                return None;
+            }
+        }
+        Some(())
+    }
+
+    fn digits(&mut self) -> usize {
+        let count = self.bytes[self.at..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        self.at += count;
+        count
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        if self.bytes[self.at..].starts_with(word) {
+            self.at += word.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+}
+
+/// How many bytes at the start of `bytes` may stand in a string as they are: up to the first
+/// `"`, `\\` or control character. Eight bytes at a time (SWAR): a byte's high bit in `flags`
+/// marks a stop, and the lowest marked byte is exact (a false mark can only follow a true one).
+fn plain_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut at = 0;
+    while let Some(word) = bytes.get(at..at + 8) {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(word);
+        let v = u64::from_le_bytes(eight);
+        let zero_in = |x: u64| x.wrapping_sub(ONES) & !x;
+        let flags = (zero_in(v ^ (ONES * u64::from(b'"')))
+            | zero_in(v ^ (ONES * u64::from(b'\\')))
+            | (v.wrapping_sub(ONES * 0x20) & !v))
+            & HIGHS;
+        if flags != 0 {
+            return at + (flags.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    at + bytes[at..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .unwrap_or(bytes.len() - at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn members(text: &str) -> Option<Vec<(String, String)>> {
+        object(text.as_bytes()).map(|(_, o)| {
+            o.members()
+                .map(|(k, v)| (k.to_owned(), v.get().to_owned()))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn lists_top_level_members_as_raw_text() {
+        assert_eq!(
+            members(r#"{ "a" : 1.5e-7 , "b\n":{"c":[true,false,null,"]"]},"d":"x\"y"}"#).unwrap(),
+            [
+                ("a".to_owned(), "1.5e-7".to_owned()),
+                (
+                    "b\n".to_owned(),
+                    r#"{"c":[true,false,null,"]"]}"#.to_owned()
+                ),
+                ("d".to_owned(), r#""x\"y""#.to_owned()),
+            ]
+        );
+        assert_eq!(members("{}").unwrap(), []);
+    }
+
+    #[test]
+    fn refuses_what_strict_json_refuses() {
+        for bad in [
+            "{",
+            "{\"a\"}",
+            "{\"a\":}",
+            "{\"a\":1,}",
+            "{\"a\":01}",
+            "{\"a\":1.}",
+            "{\"a\":-}",
+            "{\"a\":1e}",
+            "{\"a\":tru}",
+            "{\"a\":truex}",
+            "{\"a\":\"\t\"}",
+            "{\"a\":\"\\x\"}",
+            "{\"a\":\"\\u12g4\"}",
+            "{\"a\":[1,]}",
+            "{\"a\":1} x",
+            "[1]",
+            "{'a':1}",
+            "{\"a\":.5}",
+            "{\"a\":+1}",
+            "{\"a\":NaN}",
+            "{\"a\":\"\u{1}\"}",
+            "{\"a\" 1}",
+        ] {
+            assert!(members(bad).is_none(), "accepted {bad}");
+            assert!(
+                serde_json::from_str::<serde_json::Value>(bad).map_or(true, |v| !v.is_object())
+            );
+        }
+        assert!(object(b"{\"a\":\"\xff\"}").is_none());
+    }
+
+    #[test]
+    fn plain_runs_stop_at_the_first_special_byte() {
+        for (text, run) in [
+            (&b"abcdefghij\"x"[..], 10),
+            (b"abcdefg\\", 7),
+            (b"\x01", 0),
+            (b"\xc3\xa9\xe2\x82\xac\x7f\xff \"", 8),
+            (b"0123456789abcdef\n", 16),
+            (b"short", 5),
+            (b"", 0),
+        ] {
+            assert_eq!(plain_run(text), run, "{text:?}");
+        }
+        // Every position and every special byte, inside and after an eight-byte word.
+        for at in 0..20 {
+            for special in [b'"', b'\\', 0, 0x1f] {
+                let mut text = vec![b'a'; 24];
+                text[at] = special;
+                assert_eq!(plain_run(&text), at);
+            }
+        }
+    }
+
+    #[test]
+    fn stops_at_the_depth_serde_json_reads() {
+        let nested = |n: usize| format!("{{\"a\":{}1{}}}", "[".repeat(n - 1), "]".repeat(n - 1));
+        assert!(members(&nested(MAX_DEPTH)).is_some());
+        assert!(members(&nested(MAX_DEPTH + 1)).is_none());
+    }
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            "[a-z\"\\\\\u{e9}\u{1f600}\n]{0,6}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                prop::collection::btree_map("[a-z\"]{0,3}", inner, 0..4)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// What the scanner accepts, serde_json accepts with the same members; and it accepts
+        /// every object serde_json writes.
+        #[test]
+        fn agrees_with_serde_json(value in json_value(), cut in 0usize..64, byte in any::<u8>()) {
+            let text = serde_json::to_string_pretty(&serde_json::json!({ "v": value })).unwrap();
+            prop_assert!(members(&text).is_some());
+            let mut broken = text.clone().into_bytes();
+            let at = cut % broken.len();
+            broken[at] = byte;
+            if let Some((_, found)) = object(&broken) {
+                let text = std::str::from_utf8(&broken).unwrap();
+                let slow: RawObject = serde_json::from_str(text).unwrap();
+                let slow: Vec<_> = slow.members().map(|(k, v)| (k.to_owned(), v.get())).collect();
+                let fast: Vec<_> = found.members().map(|(k, v)| (k.to_owned(), v.get())).collect();
+                prop_assert_eq!(fast, slow);
+            }
+        }
+    }
+}
