@@ -291,3 +291,45 @@ fn a_dropped_file_opens() {
         (7, "order-1")
     );
 }
+
+#[test]
+fn a_big_store_shows_its_beginning_while_the_rest_is_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.jsonl");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    eventlens::sample::write_orders(
+        &eventlens::sample::SampleSpec {
+            events: 150_000,
+            ..Default::default()
+        },
+        &mut out,
+    )
+    .unwrap();
+    drop(out);
+    let launch = Launch {
+        file: Some(path),
+        ..Launch::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 860.0])
+        .allow_missing_glyphs()
+        .build_eframe(|cc| App::new(cc, launch));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while harness.state().ready().is_none() {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(Instant::now() < deadline, "nothing was shown");
+    }
+    let ready = harness.state().ready().unwrap();
+    assert!(!ready.complete, "the first store shown is a preview");
+    let shown = ready.view.store.events().len();
+    assert!(shown > 0 && shown < 150_000, "{shown}");
+    let (stream, cursor) = (ready.view.stream, ready.view.cursor);
+    harness.get_by_label_contains("showing the first");
+
+    settle(&mut harness);
+    let ready = harness.state().ready().unwrap();
+    assert!(ready.complete && ready.loading.is_none());
+    assert_eq!(ready.view.store.events().len(), 150_000);
+    assert_eq!((ready.view.stream, ready.view.cursor), (stream, cursor));
+}

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::finding::{Code, Finding, Severity};
@@ -19,6 +20,15 @@ pub struct Report {
 }
 
 impl Report {
+    /// What is known before checking: the problems met while reading.
+    pub fn unchecked(store: &Store) -> Self {
+        Self {
+            events: store.events().len(),
+            streams: store.streams().len(),
+            findings: store.problems().to_vec(),
+        }
+    }
+
     /// How many findings have `severity`.
     pub fn count(&self, severity: Severity) -> usize {
         self.findings
@@ -112,45 +122,70 @@ fn check_stream(store: &Store, stream: &Stream, findings: &mut Vec<Finding>) {
     }
 }
 
-/// Event ids are unique across the whole store.
+/// Event ids are unique across the whole store. Ids are sorted by hash (16 bytes an event,
+/// where a map of the ids would take three times that), then equal hashes compared as text.
 fn check_ids(store: &Store, findings: &mut Vec<Finding>) {
-    let mut first_line_of_id: HashMap<&str, u64> = HashMap::new();
-    for index in 0..store.events().len() as u32 {
-        let event = store.event(index);
-        let Some(id) = event.id() else { continue };
-        match first_line_of_id.get(id) {
-            Some(line) => findings.push(finding(
-                &event,
-                Severity::Error,
-                Code::DuplicateId,
-                format!("id {id} was already used at line {line}"),
-            )),
-            None => {
-                first_line_of_id.insert(id, event.event.line);
+    use std::hash::BuildHasher as _;
+    let build = rustc_hash::FxBuildHasher;
+    let mut hashes: Vec<(u64, u32)> = (0..store.events().len() as u32)
+        .into_par_iter()
+        .filter_map(|index| Some((build.hash_one(store.event(index).id()?), index)))
+        .collect();
+    hashes.par_sort_unstable();
+    for group in hashes.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
+        // Within a group, indices are in store order: each event against the ones before it.
+        for (n, &(_, index)) in group.iter().enumerate().skip(1) {
+            let event = store.event(index);
+            let id = event.id().unwrap_or_default();
+            let first = group[..n]
+                .iter()
+                .map(|&(_, earlier)| store.event(earlier))
+                .find(|earlier| earlier.id() == Some(id));
+            if let Some(first) = first {
+                findings.push(finding(
+                    &event,
+                    Severity::Error,
+                    Code::DuplicateId,
+                    format!("id {id} was already used at line {}", first.event.line),
+                ));
             }
         }
     }
 }
 
-/// Payloads were checked for syntax while indexing; this parses them fully, which also finds
-/// what only a full parse sees (an escaped lone surrogate).
+/// Payloads were checked for syntax while indexing; a full parse finds the one thing more: an
+/// escaped lone surrogate (`"\ud800"`), so only payloads that escape a surrogate are parsed.
 fn check_payloads(store: &Store, findings: &mut Vec<Finding>) {
-    for index in 0..store.events().len() as u32 {
-        let event = store.event(index);
-        for (what, parsed) in [
-            ("data", event.data().map(drop)),
-            ("meta", event.meta().map(drop)),
-        ] {
-            if let Err(error) = parsed {
-                findings.push(finding(
-                    &event,
-                    Severity::Error,
-                    Code::ParseError,
-                    format!("the {what} cannot be read: {error}"),
-                ));
-            }
-        }
-    }
+    let failed: Vec<Finding> = (0..store.events().len() as u32)
+        .into_par_iter()
+        .flat_map_iter(|index| {
+            let event = store.event(index);
+            [("data", event.data_json()), ("meta", event.meta_json())]
+                .into_iter()
+                .filter_map(move |(what, text)| {
+                    let error = serde_json::from_str::<serde_json::Value>(
+                        text.filter(|t| escapes_a_surrogate(t))?,
+                    )
+                    .err()?;
+                    Some(finding(
+                        &event,
+                        Severity::Error,
+                        Code::ParseError,
+                        format!("the {what} cannot be read: {error}"),
+                    ))
+                })
+        })
+        .collect();
+    findings.extend(failed);
+}
+
+/// Whether `json` holds a `\uD800`–`\uDFFF` escape.
+fn escapes_a_surrogate(json: &str) -> bool {
+    memchr::memmem::find_iter(json.as_bytes(), b"\\u").any(|at| {
+        let hex = &json.as_bytes()[at + 2..];
+        matches!(hex.first(), Some(b'd' | b'D'))
+            && matches!(hex.get(1), Some(b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'))
+    })
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! saved across runs.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ use egui::{Color32, Key, Modifiers, RichText, Ui};
 use super::Launch;
 use super::command::Command;
 use super::inspect::{Ask, Inspector};
-use super::loader::{Loader, Opened, Poll, Source};
+use super::loader::{Loader, Source, Stage, Update};
 use super::panels::event_list::EventList;
 use super::panels::inspector::inspector_ui;
 use super::panels::start::{StartScreen, path_field_ui};
@@ -19,8 +20,9 @@ use super::panels::streams::StreamsPanel;
 use super::panels::timeline::Timeline;
 use super::settings::{Position, Settings};
 use super::view::View;
+use crate::audit::Report;
 use crate::replay::Point;
-use crate::store::{Phase, ReadOptions, parse_instant, plural};
+use crate::store::{Phase, Progress, ReadOptions, Store, parse_instant, plural};
 
 /// A cursor that has rested this long is saved as the file's last position.
 const POSITION_SAVE_DELAY: Duration = Duration::from_secs(2);
@@ -30,6 +32,13 @@ const DIALOG_FAILED_WITHIN: Duration = Duration::from_millis(400);
 /// An opened store with its panels.
 pub struct Ready {
     pub source: Source,
+    /// The load, while it goes on: indexing the rest of the file (the view shows a preview of
+    /// its beginning) or checking the store.
+    pub loading: Option<Loader>,
+    /// Whether `view` shows the whole store, not a preview of its beginning.
+    pub complete: bool,
+    /// Whether the place to open at (command line, last visit) has been gone to.
+    restored: bool,
     pub view: View,
     pub inspector: Inspector,
     pub streams: StreamsPanel,
@@ -139,7 +148,11 @@ impl App {
         match &self.screen {
             Screen::Start => self.dialog.is_none(),
             Screen::Loading(_) => false,
-            Screen::Ready(ready) => ready.inspector.is_current() && !ready.view.playback.playing,
+            Screen::Ready(ready) => {
+                ready.loading.is_none()
+                    && ready.inspector.is_current()
+                    && !ready.view.playback.playing
+            }
         }
     }
 
@@ -164,18 +177,22 @@ impl App {
                 Err(TryRecvError::Empty) => {}
             }
         }
-        if let Screen::Loading(loader) = &self.screen
-            && let Poll::Done(result) = loader.poll()
-        {
-            match result {
-                Ok(opened) => self.opened(opened),
-                Err(error) => {
-                    self.notices.push(format!(
-                        "Could not open {}: {error}",
-                        loader.source.path().display()
-                    ));
-                    self.screen = Screen::Start;
-                }
+        // A store shown is drawn at least once before the next one replaces it, so that a
+        // preview is seen even when the whole store follows right behind.
+        loop {
+            let loader = match &mut self.screen {
+                Screen::Loading(loader) => Some(loader),
+                Screen::Ready(ready) => ready.loading.as_mut(),
+                Screen::Start => None,
+            };
+            let Some(update) = loader.and_then(Loader::poll) else {
+                break;
+            };
+            let shows = matches!(update, Update::Preview(_) | Update::Indexed(_));
+            self.update(update);
+            if shows {
+                self.ctx.request_repaint();
+                break;
             }
         }
         if let Screen::Ready(ready) = &mut self.screen {
@@ -183,12 +200,134 @@ impl App {
         }
     }
 
-    fn opened(&mut self, opened: Opened) {
-        let Opened {
-            source,
-            store,
-            report,
-        } = opened;
+    /// Takes in news from the load.
+    fn update(&mut self, update: Update) {
+        match update {
+            Update::Preview(store) => self.show(&store, false),
+            Update::Indexed(store) => self.show(&store, true),
+            Update::Checked(report) => {
+                if let Screen::Ready(ready) = &mut self.screen {
+                    ready.view.set_report(report);
+                    ready.loading = None;
+                }
+            }
+            Update::Failed(error) => {
+                let complete = self.ready().is_some_and(|r| r.complete);
+                let source = match &mut self.screen {
+                    Screen::Loading(loader) => Some(loader.source.clone()),
+                    Screen::Ready(ready) => ready.loading.take().map(|l| l.source),
+                    Screen::Start => None,
+                };
+                if let Some(source) = source {
+                    let path = source.path();
+                    self.notices.push(if complete {
+                        format!("The check of {} stopped: {error}", path.display())
+                    } else {
+                        format!("Could not open {}: {error}", path.display())
+                    });
+                }
+                if !complete {
+                    self.screen = Screen::Start;
+                    self.ctx
+                        .send_viewport_cmd(egui::ViewportCommand::Title("eventlens".into()));
+                }
+            }
+        }
+    }
+
+    /// Shows `store`: a preview of the store being loaded (`complete: false`), or all of it.
+    /// The first store shown gets the panels; the whole store then takes the preview's place.
+    fn show(&mut self, store: &Arc<Store>, complete: bool) {
+        if matches!(self.screen, Screen::Ready(_)) {
+            let inspector = self.inspector_for(store);
+            let Screen::Ready(ready) = &mut self.screen else {
+                return;
+            };
+            ready.inspector = inspector;
+            ready.view.replace_store(store.clone());
+            ready.complete = complete;
+        } else {
+            let Screen::Loading(loader) = std::mem::replace(&mut self.screen, Screen::Start) else {
+                return;
+            };
+            let report = Arc::new(Report::unchecked(store));
+            let inspector = self.inspector_for(store);
+            self.title = format!(
+                "eventlens — {}",
+                loader.source.path().file_name().map_or_else(
+                    || loader.source.path().display().to_string(),
+                    |n| n.to_string_lossy().into_owned()
+                )
+            );
+            self.ctx
+                .send_viewport_cmd(egui::ViewportCommand::Title(self.title.clone()));
+            if let Source::File(file) = &loader.source {
+                self.settings.remember_file(file);
+                self.save_now = true;
+            }
+            self.screen = Screen::Ready(Box::new(Ready {
+                source: loader.source.clone(),
+                loading: Some(loader),
+                view: View::new(store.clone(), report),
+                inspector,
+                complete,
+                restored: false,
+                streams: StreamsPanel::default(),
+                events: EventList::default(),
+                timeline: Timeline::default(),
+            }));
+        }
+        self.go_to_target(complete);
+        if complete {
+            self.say_skipped(store);
+        }
+    }
+
+    fn inspector_for(&self, store: &Arc<Store>) -> Inspector {
+        let ctx = self.ctx.clone();
+        Inspector::start(store.clone(), move || ctx.request_repaint())
+    }
+
+    /// Goes where the command line or the last visit says. In a preview the place may not be
+    /// there yet: then it is tried again on the whole store, and only then is a miss reported.
+    fn go_to_target(&mut self, complete: bool) {
+        let Screen::Ready(ready) = &mut self.screen else {
+            return;
+        };
+        let path = ready.source.path();
+        let view = &mut ready.view;
+        let target = match &self.deep_link {
+            Some(link) => link
+                .stream
+                .clone()
+                .or_else(|| Some(view.stream().id.clone()))
+                .map(|s| (s, link.point)),
+            None if !ready.restored => self
+                .settings
+                .position(&path)
+                .map(|p| (p.stream.clone(), Point::Seq(p.seq))),
+            None => None,
+        };
+        let Some((stream, point)) = target else {
+            return;
+        };
+        match view.go_to(&stream, point) {
+            Ok(()) => {
+                self.deep_link = None;
+                ready.restored = true;
+            }
+            Err(why) if complete => {
+                self.deep_link = None;
+                ready.restored = true;
+                self.notices
+                    .push(format!("Could not go to {stream} at {point}: {why}"));
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// Says how many records could not be read, once the whole store is indexed.
+    fn say_skipped(&mut self, store: &Store) {
         let skipped = store.skipped();
         if skipped > 0 {
             let detail = store
@@ -201,47 +340,6 @@ impl App {
                 store.path().display()
             ));
         }
-        let ctx = self.ctx.clone();
-        let inspector = Inspector::start(store.clone(), move || ctx.request_repaint());
-        let mut view = View::new(store, report);
-        let path = source.path();
-        let target = match self.deep_link.take() {
-            Some(link) => link
-                .stream
-                .or_else(|| Some(view.stream().id.clone()))
-                .map(|s| (s, link.point)),
-            None => self
-                .settings
-                .position(&path)
-                .map(|p| (p.stream.clone(), Point::Seq(p.seq))),
-        };
-        if let Some((stream, point)) = target
-            && let Err(why) = view.go_to(&stream, point)
-        {
-            self.notices
-                .push(format!("Could not go to {stream} at {point}: {why}"));
-        }
-        if let Source::File(file) = &source {
-            self.settings.remember_file(file);
-            self.save_now = true;
-        }
-        self.title = format!(
-            "eventlens — {}",
-            path.file_name().map_or_else(
-                || path.display().to_string(),
-                |n| n.to_string_lossy().into_owned()
-            )
-        );
-        self.ctx
-            .send_viewport_cmd(egui::ViewportCommand::Title(self.title.clone()));
-        self.screen = Screen::Ready(Box::new(Ready {
-            source,
-            view,
-            inspector,
-            streams: StreamsPanel::default(),
-            events: EventList::default(),
-            timeline: Timeline::default(),
-        }));
     }
 
     /// Applies queued commands: the one place where the model changes.
@@ -253,11 +351,15 @@ impl App {
                     self.load(Source::File(std::fs::canonicalize(&path).unwrap_or(path)));
                 }
                 Command::OpenSample => self.load(Source::Sample),
-                Command::CancelLoad => {
-                    if let Screen::Loading(loader) = &self.screen {
-                        loader.cancel();
+                Command::CancelLoad => match &self.screen {
+                    Screen::Loading(loader) => loader.cancel(),
+                    Screen::Ready(ready) => {
+                        if let Some(loader) = &ready.loading {
+                            loader.cancel();
+                        }
                     }
-                }
+                    Screen::Start => {}
+                },
                 Command::CloseStore => {
                     self.remember_position();
                     self.screen = Screen::Start;
@@ -400,6 +502,7 @@ impl App {
                         store.streams().len()
                     ));
                     ui.weak(store.detection().describe());
+                    Self::load_status_ui(ui, ready, &mut self.cmds);
                     let errors = ready.view.report.count(crate::audit::Severity::Error);
                     let warnings = ready.view.report.count(crate::audit::Severity::Warning);
                     if errors + warnings > 0 {
@@ -436,17 +539,8 @@ impl App {
             ui.vertical_centered(|ui| {
                 ui.add_space(80.0);
                 ui.heading(format!("Opening {}", loader.source.path().display()));
-                let (progress, checking) = loader.progress();
-                let fraction = if progress.bytes_total > 0 {
-                    progress.bytes_done as f32 / progress.bytes_total as f32
-                } else {
-                    0.0
-                };
-                let (phase, fraction) = match (checking, progress.phase) {
-                    (true, _) => ("Checking the log", 1.0),
-                    (false, Phase::Reading) => ("Reading", fraction * 0.3),
-                    (false, Phase::Indexing) => ("Indexing", 0.3 + fraction * 0.7),
-                };
+                let (progress, stage) = loader.progress();
+                let (phase, fraction) = progress_of(progress, stage);
                 ui.add(
                     egui::ProgressBar::new(fraction)
                         .desired_width(420.0)
@@ -465,6 +559,33 @@ impl App {
                 }
             });
         });
+    }
+
+    /// While the load goes on behind an opened store: how far indexing is (the store shown is
+    /// its beginning), or that the check runs.
+    fn load_status_ui(ui: &mut Ui, ready: &Ready, cmds: &mut Vec<Command>) {
+        let Some(loader) = &ready.loading else {
+            return;
+        };
+        let (progress, stage) = loader.progress();
+        if stage == Stage::Checking || ready.complete {
+            ui.weak("checking the log…");
+            return;
+        }
+        let (_, fraction) = progress_of(progress, stage);
+        ui.add(
+            egui::ProgressBar::new(fraction)
+                .desired_width(160.0)
+                .show_percentage(),
+        );
+        ui.label(format!(
+            "indexing: {} events so far · showing the first {}",
+            progress.events,
+            ready.view.store.events().len()
+        ));
+        if ui.button("Cancel (Esc)").clicked() || ui.input(|i| i.key_pressed(Key::Escape)) {
+            cmds.push(Command::CancelLoad);
+        }
     }
 
     fn ready_ui(ui: &mut Ui, ready: &mut Ready, settings: &mut Settings, cmds: &mut Vec<Command>) {
@@ -541,5 +662,19 @@ impl eframe::App for App {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         self.remember_position();
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+    }
+}
+
+/// What a load is doing, and how much of it is done (0–1), for a progress bar.
+fn progress_of(progress: Progress, stage: Stage) -> (&'static str, f32) {
+    let fraction = if progress.bytes_total > 0 {
+        progress.bytes_done as f32 / progress.bytes_total as f32
+    } else {
+        0.0
+    };
+    match (stage, progress.phase) {
+        (Stage::Checking, _) => ("Checking the log", 1.0),
+        (Stage::Indexing, Phase::Reading) => ("Reading", fraction),
+        (Stage::Indexing, Phase::Indexing) => ("Indexing", fraction),
     }
 }

@@ -79,6 +79,23 @@ impl View {
         view
     }
 
+    /// Puts the whole store in place of a preview of it (its beginning): streams keep their
+    /// indices and events their places, so the selection and cursor stay where they are.
+    pub fn replace_store(&mut self, store: Arc<Store>) {
+        self.store = store;
+        self.markers = place_findings(&self.store, &self.report);
+        if self.stream as usize >= self.store.streams().len() {
+            self.select_stream(0);
+        }
+        self.cursor = self.cursor.min(self.len().saturating_sub(1));
+    }
+
+    /// Puts the store's check in place.
+    pub fn set_report(&mut self, report: Arc<Report>) {
+        self.report = report;
+        self.markers = place_findings(&self.store, &self.report);
+    }
+
     /// The selected stream.
     pub fn stream(&self) -> &Stream {
         &self.store.streams()[self.stream as usize]

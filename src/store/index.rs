@@ -98,11 +98,15 @@ impl Opening {
     }
 
     /// Starts opening `bytes` as if read from `path`.
-    pub(super) fn new(
+    pub fn from_bytes(
         path: &Path,
-        bytes: Bytes,
+        bytes: Vec<u8>,
         options: &ReadOptions,
     ) -> Result<Self, StoreError> {
+        Self::new(path, Bytes::Owned(bytes), options)
+    }
+
+    fn new(path: &Path, bytes: Bytes, options: &ReadOptions) -> Result<Self, StoreError> {
         let name = path.display().to_string();
         options
             .fields

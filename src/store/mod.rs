@@ -283,9 +283,7 @@ impl Store {
         bytes: Vec<u8>,
         options: &ReadOptions,
     ) -> Result<Self, StoreError> {
-        let mut opening = Opening::new(path, Bytes::Owned(bytes), options)?;
-        while opening.step() {}
-        opening.finish()
+        Opening::from_bytes(path, bytes, options)?.finish()
     }
 
     /// The path the store was read from.
