@@ -5,22 +5,24 @@
 # and eventlens bench scrub (latency of any point of the hot stream, peak memory).
 # Prints the numbers and their ratios. A measurement, not a test: CI does not run it.
 #
-#   scripts/bench.sh                      # ~500 MB, 2.8 M events, a third in order-1000
+#   scripts/bench.sh                      # ~520 MB, 2.8 M lean events, a third in order-1000
 #   EVENTS=500000 scripts/bench.sh        # smaller
+#   LEAN= scripts/bench.sh                # full events (ids as UUIDs, meta): ~730 MB
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${EVENTS:-2800000}
 hot_share=${HOT_SHARE:-0.33}
 stream=order-1000
 bin=${EVENTLENS:-target/release/eventlens}
-store=${STORE:-target/bench/orders-$events.jsonl}
+lean=${LEAN---lean}
+store=${STORE:-target/bench/orders-$events${lean:+-lean}.jsonl}
 
 if [ ! -x "$bin" ]; then
   cargo build --release --no-default-features
 fi
 mkdir -p "$(dirname "$store")"
 if [ ! -f "$store" ]; then
-  "$bin" generate --events "$events" --hot-share "$hot_share" --out "$store"
+  "$bin" generate --events "$events" --hot-share "$hot_share" $lean --out "$store"
 fi
 cat "$store" > /dev/null # warm the page cache
 

@@ -61,15 +61,15 @@ fn finding(event: &EventRef<'_>, severity: Severity, code: Code, message: String
 
 /// Seqs and times along one stream, each event against the ones before it.
 fn check_stream(store: &Store, stream: &Stream, findings: &mut Vec<Finding>) {
-    let mut first_line_of_seq: HashMap<u64, u64> = HashMap::new();
+    let mut seen = SeenSeqs::new(store, stream);
     let mut previous: Option<EventRef<'_>> = None;
     let mut latest_time: Option<EventRef<'_>> = None;
-    for &index in &stream.events {
+    for (k, &index) in stream.events.iter().enumerate() {
         let event = store.event(index);
         let seq = event.event.seq;
         if let Some(prev) = previous {
             let prev_seq = prev.event.seq;
-            if let Some(line) = first_line_of_seq.get(&seq) {
+            if let Some(line) = seen.first_line(k, seq) {
                 findings.push(finding(
                     &event,
                     Severity::Error,
@@ -96,7 +96,7 @@ fn check_stream(store: &Store, stream: &Stream, findings: &mut Vec<Finding>) {
                 findings.push(finding(&event, Severity::Warning, Code::SeqGap, message));
             }
         }
-        first_line_of_seq.entry(seq).or_insert(event.event.line);
+        seen.add(k, seq, event.event.line);
         if let Some(instant) = event.event.instant() {
             if let Some(latest) =
                 latest_time.filter(|l| l.event.instant().is_some_and(|t| instant < t))
@@ -122,24 +122,94 @@ fn check_stream(store: &Store, stream: &Stream, findings: &mut Vec<Finding>) {
     }
 }
 
-/// Event ids are unique across the whole store. Ids are sorted by hash (16 bytes an event,
-/// where a map of the ids would take three times that), then equal hashes compared as text.
+/// The seqs seen so far along a stream, and the line each was first seen at. While seqs only
+/// grow (the usual case) the stream's own events answer by binary search and no map is built:
+/// a million-event stream costs no memory to check.
+struct SeenSeqs<'s> {
+    store: &'s Store,
+    stream: &'s Stream,
+    /// Built once seqs stop growing.
+    map: Option<HashMap<u64, u64>>,
+}
+
+impl<'s> SeenSeqs<'s> {
+    fn new(store: &'s Store, stream: &'s Stream) -> Self {
+        Self {
+            store,
+            stream,
+            map: None,
+        }
+    }
+
+    fn event(&self, k: usize) -> &'s crate::store::Event {
+        &self.store.events()[self.stream.events[k] as usize]
+    }
+
+    /// The line where `seq` was first seen among the stream's first `k` events.
+    fn first_line(&self, k: usize, seq: u64) -> Option<u64> {
+        if let Some(map) = &self.map {
+            return map.get(&seq).copied();
+        }
+        let j = partition_point(k, |j| self.event(j).seq < seq);
+        (j < k && self.event(j).seq == seq).then(|| self.event(j).line)
+    }
+
+    /// Notes the stream's `k`-th event.
+    fn add(&mut self, k: usize, seq: u64, line: u64) {
+        if self.map.is_none() && (k == 0 || seq > self.event(k - 1).seq) {
+            return;
+        }
+        let (events, stream) = (self.store.events(), self.stream);
+        let map = self.map.get_or_insert_with(|| {
+            stream.events[..k]
+                .iter()
+                .map(|&i| (events[i as usize].seq, events[i as usize].line))
+                .collect()
+        });
+        map.entry(seq).or_insert(line);
+    }
+}
+
+/// The first of `0..len` for which `below` is false, `below` being true then false.
+fn partition_point(len: usize, below: impl Fn(usize) -> bool) -> usize {
+    let (mut low, mut high) = (0, len);
+    while low < high {
+        let mid = low + (high - low) / 2;
+        if below(mid) {
+            low = mid + 1;
+        } else {
+            high = mid;
+        }
+    }
+    low
+}
+
+/// Event ids are unique across the whole store. Each id is reduced to 32 bits of hash packed
+/// with its event's index (8 bytes an event, where a map of the ids would take five times
+/// that); sorting brings equal hashes together, and those are compared as text.
 fn check_ids(store: &Store, findings: &mut Vec<Finding>) {
     use std::hash::BuildHasher as _;
     let build = rustc_hash::FxBuildHasher;
-    let mut hashes: Vec<(u64, u32)> = (0..store.events().len() as u32)
+    let mut keys: Vec<u64> = (0..store.events().len() as u32)
         .into_par_iter()
-        .filter_map(|index| Some((build.hash_one(store.event(index).id()?), index)))
+        .filter_map(|index| {
+            let hash = build.hash_one(store.event(index).id()?) >> 32;
+            Some(hash << 32 | u64::from(index))
+        })
         .collect();
-    hashes.par_sort_unstable();
-    for group in hashes.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
+    keys.par_sort_unstable();
+    let index_of = |key: u64| (key & 0xFFFF_FFFF) as u32;
+    for group in keys
+        .chunk_by(|a, b| a >> 32 == b >> 32)
+        .filter(|g| g.len() > 1)
+    {
         // Within a group, indices are in store order: each event against the ones before it.
-        for (n, &(_, index)) in group.iter().enumerate().skip(1) {
-            let event = store.event(index);
+        for (n, &key) in group.iter().enumerate().skip(1) {
+            let event = store.event(index_of(key));
             let id = event.id().unwrap_or_default();
             let first = group[..n]
                 .iter()
-                .map(|&(_, earlier)| store.event(earlier))
+                .map(|&earlier| store.event(index_of(earlier)))
                 .find(|earlier| earlier.id() == Some(id));
             if let Some(first) = first {
                 findings.push(finding(
@@ -220,6 +290,31 @@ mod tests {
                 (4, Code::SeqGap, Some(5)),
                 (5, Code::SeqBackwards, Some(4)),
                 (6, Code::SeqGap, Some(6))
+            ]
+        );
+        // Duplicates found by the binary search (seqs growing so far) and by the map (after
+        // seqs went backwards) say the same.
+        let text = [1, 3, 5, 3, 2, 5, 9]
+            .map(|seq| format!("{{\"stream\":\"s\",\"seq\":{seq},\"type\":\"T\"}}\n"))
+            .concat();
+        let store = Store::from_bytes(
+            Path::new("t.jsonl"),
+            text.into_bytes(),
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        let report = check(&store);
+        let duplicates: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| f.code == Code::SeqDuplicate)
+            .map(|f| f.message.as_str())
+            .collect();
+        assert_eq!(
+            duplicates,
+            [
+                "seq 3 was already used at line 2",
+                "seq 5 was already used at line 3"
             ]
         );
     }

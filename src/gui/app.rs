@@ -312,6 +312,9 @@ impl App {
             return;
         };
         match view.go_to(&stream, point) {
+            // The end of a stream in a preview is not its end: go there again once all of it
+            // is indexed.
+            Ok(()) if !complete && point == Point::End => {}
             Ok(()) => {
                 self.deep_link = None;
                 ready.restored = true;
@@ -502,7 +505,6 @@ impl App {
                         store.streams().len()
                     ));
                     ui.weak(store.detection().describe());
-                    Self::load_status_ui(ui, ready, &mut self.cmds);
                     let errors = ready.view.report.count(crate::audit::Severity::Error);
                     let warnings = ready.view.report.count(crate::audit::Severity::Warning);
                     if errors + warnings > 0 {
@@ -519,6 +521,11 @@ impl App {
                     path_field_ui(ui, &mut self.path, &mut self.cmds);
                 }
             });
+            if let Screen::Ready(ready) = &self.screen
+                && ready.loading.is_some()
+            {
+                ui.horizontal(|ui| Self::load_status_ui(ui, ready, &mut self.cmds));
+            }
             for (index, notice) in self.notices.iter().enumerate() {
                 egui::Frame::group(ui.style())
                     .fill(Color32::from_rgb(90, 50, 30))

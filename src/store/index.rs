@@ -305,6 +305,9 @@ impl Opening {
             });
         }
         built.events.shrink_to_fit();
+        for stream in &mut built.streams {
+            stream.events.shrink_to_fit();
+        }
         Ok(Store {
             path: self.path,
             bytes: self.bytes,

@@ -1,0 +1,163 @@
+//! The window's frame time on a big store: the real app, headless (`egui_kittest` runs the same
+//! `App` the window runs, without a display), opened on a store and swept across its hot
+//! stream, one cursor move a frame, as a user dragging the timeline or holding → does.
+//!
+//! ```text
+//! cargo bench --bench frames                           # a generated 300 000-event store
+//! EVENTLENS_BENCH_STORE=target/bench/lean-2800000.jsonl cargo bench --bench frames
+//! ```
+//!
+//! Prints the CPU time of each frame on the UI thread (p50, p99, max) and how long the
+//! inspector took to catch up with the cursor (state, diff and event for the new position),
+//! measured in frames and milliseconds. A measurement, not a test: nothing here fails on time.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use eventlens::gui::{App, Command, Launch};
+use eventlens::sample::{SampleSpec, write_orders};
+
+const HOT: &str = "order-1000";
+const FRAMES: usize = 600;
+const JUMPS: usize = 200;
+
+fn main() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = std::env::var_os("EVENTLENS_BENCH_STORE")
+        .map_or_else(|| generated_store(&dir), PathBuf::from);
+    let launch = Launch {
+        file: Some(path.clone()),
+        ..Launch::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 860.0])
+        .allow_missing_glyphs()
+        .build_eframe(|cc| App::new(cc, launch));
+
+    let opened = Instant::now();
+    let mut first_shown = None;
+    loop {
+        harness.step();
+        if first_shown.is_none() && harness.state().ready().is_some() {
+            first_shown = Some(opened.elapsed());
+        }
+        if harness.state().ready().is_some_and(|r| r.loading.is_none()) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let loaded = opened.elapsed();
+
+    let view = &harness.state().ready().expect("opened").view;
+    let hot = view.store.stream_index(HOT).expect("the hot stream");
+    let len = view.store.streams()[hot as usize].events.len();
+    let events = view.store.events().len();
+    harness.state_mut().push(Command::SelectStream(hot));
+    settle(&mut harness);
+
+    let mut frames = sweep(&mut harness, len);
+    let (mut catch_up, mut frames_to_catch_up) = jumps(&mut harness, len);
+
+    frames.sort_unstable();
+    catch_up.sort_unstable();
+    frames_to_catch_up.sort_unstable();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let pct = |v: &[Duration], p: usize| {
+        v.get((v.len() * p / 100).min(v.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    println!(
+        "store: {} ({events} events; {HOT} holds {len})",
+        path.display()
+    );
+    println!(
+        "open: first events shown after {:.0} ms, whole store indexed and checked after {:.0} ms",
+        ms(first_shown.unwrap_or_default()),
+        ms(loaded)
+    );
+    println!(
+        "frame CPU time over {FRAMES} frames sweeping {HOT}: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        ms(pct(&frames, 50)),
+        ms(pct(&frames, 99)),
+        ms(frames.last().copied().unwrap_or_default())
+    );
+    println!(
+        "inspector answer after {JUMPS} jumps to random points: p50 {:.2} ms, p99 {:.2} ms; frames until shown: p50 {}, max {}",
+        ms(pct(&catch_up, 50)),
+        ms(pct(&catch_up, 99)),
+        frames_to_catch_up
+            .get(frames_to_catch_up.len() / 2)
+            .copied()
+            .unwrap_or_default(),
+        frames_to_catch_up.last().copied().unwrap_or_default()
+    );
+}
+
+fn generated_store(dir: &tempfile::TempDir) -> PathBuf {
+    let path = dir.path().join("orders.jsonl");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).expect("a temporary file"));
+    let spec = SampleSpec {
+        events: 300_000,
+        hot_share: 0.33,
+        ..SampleSpec::default()
+    };
+    write_orders(&spec, &mut out).expect("writing the store");
+    path
+}
+
+/// One cursor move a frame, evenly from the stream's start to its end; each frame's time.
+fn sweep(harness: &mut Harness<'_, App>, len: usize) -> Vec<Duration> {
+    let mut frames = Vec::with_capacity(FRAMES);
+    for n in 0..FRAMES {
+        let k = n * (len - 1) / (FRAMES - 1);
+        harness.state_mut().push(Command::SetCursor(k));
+        let started = Instant::now();
+        harness.step();
+        frames.push(started.elapsed());
+        // About 60 frames a second, as the window runs.
+        std::thread::sleep(Duration::from_millis(16).saturating_sub(started.elapsed()));
+    }
+    frames
+}
+
+/// Jumps to random points: how long until the inspector shows the state, diff and event of
+/// the new place, in time and in frames.
+fn jumps(harness: &mut Harness<'_, App>, len: usize) -> (Vec<Duration>, Vec<usize>) {
+    let mut catch_up = Vec::with_capacity(JUMPS);
+    let mut frames_to_catch_up = Vec::with_capacity(JUMPS);
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    for _ in 0..JUMPS {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let k = (seed >> 33) as usize % len;
+        harness.state_mut().push(Command::SetCursor(k));
+        let started = Instant::now();
+        let mut frames = 0;
+        loop {
+            harness.step();
+            frames += 1;
+            if harness
+                .state()
+                .ready()
+                .is_some_and(|r| r.inspector.is_current())
+            {
+                break;
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        catch_up.push(started.elapsed());
+        frames_to_catch_up.push(frames);
+    }
+    (catch_up, frames_to_catch_up)
+}
+
+fn settle(harness: &mut Harness<'_, App>) {
+    for _ in 0..1000 {
+        harness.step();
+        if harness.state().is_settled() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
