@@ -33,46 +33,20 @@ pub fn object_in<'a>(
     if scan.peek()? != b'{' {
         return None;
     }
-    scan.at += 1;
-    scan.whitespace();
-    if scan.peek()? == b'}' {
-        scan.at += 1;
-    } else {
-        loop {
-            if scan.peek()? != b'"' {
-                return None;
-            }
-            let key_start = scan.at;
-            let escaped = scan.string()?;
-            let key_text = &text[key_start..scan.at];
-            let key = if escaped {
-                Cow::Owned(serde_json::from_str::<String>(key_text).ok()?)
-            } else {
-                Cow::Borrowed(&key_text[1..key_text.len() - 1])
-            };
-            scan.whitespace();
-            if scan.peek()? != b':' {
-                return None;
-            }
-            scan.at += 1;
-            scan.whitespace();
-            let value_start = scan.at;
-            scan.value(1)?;
-            members.push((key, Raw::valid(&text[value_start..scan.at])));
-            scan.whitespace();
-            match scan.peek()? {
-                b',' => {
-                    scan.at += 1;
-                    scan.whitespace();
-                }
-                b'}' => {
-                    scan.at += 1;
-                    break;
-                }
-                _ => return None,
-            }
-        }
-    }
+    scan.sequence(b'}', |scan| {
+        let (key_start, escaped) = scan.member_name()?;
+        let key_text = &text[key_start..scan.at];
+        let key = if escaped {
+            Cow::Owned(serde_json::from_str::<String>(key_text).ok()?)
+        } else {
+            Cow::Borrowed(&key_text[1..key_text.len() - 1])
+        };
+        scan.colon()?;
+        let value_start = scan.at;
+        scan.value(1)?;
+        members.push((key, Raw::valid(&text[value_start..scan.at])));
+        Some(())
+    })?;
     scan.whitespace();
     (scan.at == bytes.len()).then(|| (Raw::valid(text), RawObject::from_members(members)))
 }
@@ -113,31 +87,39 @@ impl Scanner<'_> {
         if depth > MAX_DEPTH {
             return None;
         }
+        self.sequence(b'}', |scan| {
+            scan.member_name()?;
+            scan.colon()?;
+            scan.value(depth)
+        })
+    }
+
+    /// The array at `[`, itself the `depth`th container.
+    fn array(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.sequence(b']', |scan| scan.value(depth))
+    }
+
+    /// The items of the object or array at its opening bracket, up to and past `close`:
+    /// none, or `item`s separated by commas.
+    fn sequence(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         self.at += 1;
         self.whitespace();
-        if self.peek()? == b'}' {
+        if self.peek()? == close {
             self.at += 1;
             return Some(());
         }
         loop {
-            if self.peek()? != b'"' {
-                return None;
-            }
-            self.string()?;
-            self.whitespace();
-            if self.peek()? != b':' {
-                return None;
-            }
-            self.at += 1;
-            self.whitespace();
-            self.value(depth)?;
+            item(self)?;
             self.whitespace();
             match self.peek()? {
                 b',' => {
                     self.at += 1;
                     self.whitespace();
                 }
-                b'}' => {
+                byte if byte == close => {
                     self.at += 1;
                     return Some(());
                 }
@@ -146,32 +128,24 @@ impl Scanner<'_> {
         }
     }
 
-    /// The array at `[`, itself the `depth`th container.
-    fn array(&mut self, depth: usize) -> Option<()> {
-        if depth > MAX_DEPTH {
+    /// A member's name: where it starts, and whether it holds escapes.
+    fn member_name(&mut self) -> Option<(usize, bool)> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let start = self.at;
+        Some((start, self.string()?))
+    }
+
+    /// The `:` after a member's name, with the whitespace around it.
+    fn colon(&mut self) -> Option<()> {
+        self.whitespace();
+        if self.peek()? != b':' {
             return None;
         }
         self.at += 1;
         self.whitespace();
-        if self.peek()? == b']' {
-            self.at += 1;
-            return Some(());
-        }
-        loop {
-            self.value(depth)?;
-            self.whitespace();
-            match self.peek()? {
-                b',' => {
-                    self.at += 1;
-                    self.whitespace();
-                }
-                b']' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
-        }
+        Some(())
     }
 
     /// The string at `"`; whether it holds escapes.
