@@ -24,7 +24,7 @@ use super::record::{MAX_DEPTH, Member, Raw, RawObject, nesting_depth};
 use super::time::parse_instant;
 use super::{
     Detection, Event, LongSpan, NO_INSTANT, NO_STREAM, NO_TYPE, Phase, Progress, ReadOptions,
-    ShortSpan, Store, StoreError, Stream, describe_json_error, first_unreadable, scan,
+    ShortSpan, SpanWord, Store, StoreError, Stream, describe_json_error, first_unreadable, scan,
 };
 use crate::audit::{Code, Finding, Severity};
 
@@ -144,11 +144,6 @@ impl Opening {
             unmerged: Vec::new(),
             built: Built::default(),
         })
-    }
-
-    /// How the format was chosen.
-    pub fn detection(&self) -> &Detection {
-        &self.detection
     }
 
     /// Indexes the next batch of chunks while merging the batch before it (so that both cores
@@ -382,13 +377,16 @@ struct Problem {
 }
 
 /// What a chunk found, ready to merge.
+#[derive(Default)]
 struct Indexed {
     events: Vec<Pending>,
     streams: Vec<String>,
     types: Vec<String>,
     made: String,
     problems: Vec<Problem>,
+    /// Newlines in the chunk (lines containers).
     newlines: u64,
+    /// The chunk's last record has no line end (only the file's last chunk can say so).
     truncated_tail: Option<u64>,
 }
 
@@ -397,19 +395,11 @@ struct Chunk<'b> {
     bytes: &'b [u8],
     format: Format,
     fields: &'b FieldPointers,
-    events: Vec<Pending>,
-    streams: Vec<String>,
     stream_ids: FxHashMap<String, u32>,
-    types: Vec<String>,
     type_ids: FxHashMap<String, u32>,
-    made: String,
-    problems: Vec<Problem>,
     /// A vector for the scanner to list members in, reused from record to record.
     members: Vec<Member<'b>>,
-    /// Newlines in the chunk (lines containers).
-    newlines: u64,
-    /// The chunk's last record has no line end (only the file's last chunk can say so).
-    truncated_tail: Option<u64>,
+    out: Indexed,
 }
 
 impl<'b> Chunk<'b> {
@@ -418,45 +408,31 @@ impl<'b> Chunk<'b> {
             bytes,
             format,
             fields,
-            events: Vec::new(),
-            streams: Vec::new(),
             stream_ids: FxHashMap::default(),
-            types: Vec::new(),
             type_ids: FxHashMap::default(),
-            made: String::new(),
-            problems: Vec::new(),
             members: Vec::new(),
-            newlines: 0,
-            truncated_tail: None,
+            out: Indexed::default(),
         }
     }
 
     fn finish(self) -> Indexed {
-        Indexed {
-            events: self.events,
-            streams: self.streams,
-            types: self.types,
-            made: self.made,
-            problems: self.problems,
-            newlines: self.newlines,
-            truncated_tail: self.truncated_tail,
-        }
+        self.out
     }
 
     /// Indexes the lines of `range` (which starts at a line start); lines count from 1 at the
     /// chunk's start.
     fn index_lines(&mut self, range: Range<usize>) {
         let split = container::lines_in(self.bytes, range.clone());
-        self.events.reserve(split.records.len());
+        self.out.events.reserve(split.records.len());
         for record in &split.records {
             self.index(record);
         }
-        self.newlines = split.newlines;
-        self.truncated_tail = split.truncated_tail;
+        self.out.newlines = split.newlines;
+        self.out.truncated_tail = split.truncated_tail;
     }
 
     fn index_records(&mut self, records: &[RecordSpan]) {
-        self.events.reserve(records.len());
+        self.out.events.reserve(records.len());
         for record in records {
             self.index(record);
         }
@@ -517,23 +493,23 @@ impl<'b> Chunk<'b> {
 
     fn add(&mut self, record: &RecordSpan, envelope: Envelope<'_>) {
         let stream = intern(
-            &mut self.streams,
+            &mut self.out.streams,
             &mut self.stream_ids,
             envelope.stream.as_deref().unwrap_or(NO_STREAM),
         );
         let type_id = intern(
-            &mut self.types,
+            &mut self.out.types,
             &mut self.type_ids,
             envelope.type_.as_deref().unwrap_or(NO_TYPE),
         );
         let instant = envelope.time.as_deref().and_then(parse_instant);
-        let index = self.events.len();
+        let index = self.out.events.len();
         let mut warnings = envelope.warnings;
         if let (Some(time), None) = (&envelope.time, instant) {
             warnings.push(format!("time \"{time}\" is not an RFC 3339 time"));
         }
         for message in warnings {
-            self.problems.push(Problem {
+            self.out.problems.push(Problem {
                 line: record.line,
                 severity: Severity::Warning,
                 code: Code::MissingField,
@@ -541,7 +517,7 @@ impl<'b> Chunk<'b> {
                 event: Some(index),
             });
         }
-        let made_start = self.made.len();
+        let made_start = self.out.made.len();
         // Time and id first: their made text then starts near 0, as short spans need.
         let time = self.place(record, made_start, envelope.time.as_ref(), true);
         let id = self.place(record, made_start, envelope.id.as_ref(), true);
@@ -558,7 +534,7 @@ impl<'b> Chunk<'b> {
             ("id", &envelope.id, id.is_some()),
         ] {
             if let Some(text) = text.as_ref().filter(|_| !kept) {
-                self.problems.push(Problem {
+                self.out.problems.push(Problem {
                     line: record.line,
                     severity: Severity::Warning,
                     code: Code::MissingField,
@@ -570,7 +546,7 @@ impl<'b> Chunk<'b> {
                 });
             }
         }
-        self.events.push(Pending {
+        self.out.events.push(Pending {
             event: Event {
                 record: record.start as u64,
                 line: record.line,
@@ -585,7 +561,7 @@ impl<'b> Chunk<'b> {
             },
             seq_given: envelope.seq.is_some(),
             position: envelope.position,
-            made: (self.made.len() > made_start).then_some(made_start),
+            made: (self.out.made.len() > made_start).then_some(made_start),
         });
     }
 
@@ -605,17 +581,17 @@ impl<'b> Chunk<'b> {
         let base = self.bytes.as_ptr() as usize + record.start;
         let at = text.as_ptr() as usize;
         let in_record = at >= base && at + len <= base + (record.end - record.start);
-        let near = at.saturating_sub(base) < usize::from(ShortSpan::MADE);
+        let near = at.saturating_sub(base) < usize::from(<u16 as SpanWord>::MADE);
         if matches!(text, Cow::Borrowed(_)) && in_record && (near || !short) {
             return Some((at - base, len, false));
         }
-        let start = self.made.len() - made_start;
-        self.made.push_str(text);
+        let start = self.out.made.len() - made_start;
+        self.out.made.push_str(text);
         Some((start, len, true))
     }
 
     fn skip(&mut self, code: Code, line: u64, message: String) {
-        self.problems.push(Problem {
+        self.out.problems.push(Problem {
             line,
             severity: Severity::Error,
             code,

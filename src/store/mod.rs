@@ -128,54 +128,66 @@ type LongSpan = Span<u32>;
 /// where time and id go first).
 type ShortSpan = Span<u16>;
 
-impl LongSpan {
-    const NONE: Self = Self {
-        start: 0,
-        len: u32::MAX,
-    };
-    const MADE: u32 = 1 << 31;
+/// The integer a [`Span`] is made of: its top bit marks made text, all ones an absent span.
+trait SpanWord: Copy + Eq + TryFrom<usize> + Into<u64> {
+    const ZERO: Self;
+    const MADE: Self;
+    const ALL: Self;
+    fn with_made(self) -> Self;
+    fn without_made(self) -> Self;
+}
 
-    /// `(start, len, made)`; `None` when absent or too long.
-    fn new(start: usize, len: usize, made: bool) -> Option<Self> {
-        let start = u32::try_from(start).ok().filter(|&s| s < Self::MADE)?;
-        let len = u32::try_from(len).ok().filter(|&l| l < u32::MAX)?;
-        Some(Self {
-            start: if made { start | Self::MADE } else { start },
-            len,
-        })
+impl SpanWord for u16 {
+    const ZERO: Self = 0;
+    const MADE: Self = 1 << 15;
+    const ALL: Self = Self::MAX;
+    fn with_made(self) -> Self {
+        self | Self::MADE
     }
-
-    fn get(self) -> Option<(usize, usize, bool)> {
-        (self.len != u32::MAX).then_some((
-            (self.start & !Self::MADE) as usize,
-            self.len as usize,
-            self.start & Self::MADE != 0,
-        ))
+    fn without_made(self) -> Self {
+        self & !Self::MADE
     }
 }
 
-impl ShortSpan {
-    const NONE: Self = Self {
-        start: 0,
-        len: u16::MAX,
-    };
-    const MADE: u16 = 1 << 15;
+impl SpanWord for u32 {
+    const ZERO: Self = 0;
+    const MADE: Self = 1 << 31;
+    const ALL: Self = Self::MAX;
+    fn with_made(self) -> Self {
+        self | Self::MADE
+    }
+    fn without_made(self) -> Self {
+        self & !Self::MADE
+    }
+}
 
+impl<T: SpanWord> Span<T> {
+    const NONE: Self = Self {
+        start: T::ZERO,
+        len: T::ALL,
+    };
+
+    /// A span of `len` bytes at `start`; `None` when either does not fit.
     fn new(start: usize, len: usize, made: bool) -> Option<Self> {
-        let start = u16::try_from(start).ok().filter(|&s| s < Self::MADE)?;
-        let len = u16::try_from(len).ok().filter(|&l| l < u16::MAX)?;
+        let start = T::try_from(start)
+            .ok()
+            .filter(|s| (*s).into() < T::MADE.into())?;
+        let len = T::try_from(len).ok().filter(|l| *l != T::ALL)?;
         Some(Self {
-            start: if made { start | Self::MADE } else { start },
+            start: if made { start.with_made() } else { start },
             len,
         })
     }
 
+    /// `(start, len, made)`; `None` when absent.
     fn get(self) -> Option<(usize, usize, bool)> {
-        (self.len != u16::MAX).then_some((
-            usize::from(self.start & !Self::MADE),
-            usize::from(self.len),
-            self.start & Self::MADE != 0,
-        ))
+        (self.len != T::ALL).then(|| {
+            (
+                self.start.without_made().into() as usize,
+                self.len.into() as usize,
+                self.start != self.start.without_made(),
+            )
+        })
     }
 }
 
@@ -353,26 +365,6 @@ impl Store {
     /// How many records could not be read as events.
     pub fn skipped(&self) -> usize {
         self.skipped
-    }
-
-    /// The size of the file in bytes.
-    pub fn file_len(&self) -> u64 {
-        self.bytes.len() as u64
-    }
-
-    /// Bytes the index takes in memory, beside the file's own bytes (an estimate for reports).
-    pub fn index_bytes(&self) -> usize {
-        use std::mem::size_of;
-        self.events.capacity() * size_of::<Event>()
-            + self.positions.capacity() * size_of::<u64>()
-            + self.made.capacity()
-            + self.made_at.capacity() * size_of::<(u32, usize)>()
-            + self
-                .streams
-                .iter()
-                .map(|s| s.events.capacity() * size_of::<u32>() + 2 * s.id.len() + 64)
-                .sum::<usize>()
-            + self.problems.len() * size_of::<Finding>()
     }
 
     fn text(&self, index: u32, field: Field) -> Option<&str> {
