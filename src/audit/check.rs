@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::finding::{Code, Finding, Severity};
+use crate::replay::{Reducer, Replay};
 use crate::store::{EventRef, Store, Stream};
 
 /// The result of checking a store. Serializes as `check --json` prints it.
@@ -46,12 +47,41 @@ pub fn check(store: &Store) -> Report {
     }
     check_ids(store, &mut findings);
     check_payloads(store, &mut findings);
-    findings.sort_by(|a, b| (a.line, a.code, &a.message).cmp(&(b.line, b.code, &b.message)));
+    sort(&mut findings);
     Report {
         events: store.events().len(),
         streams: store.streams().len(),
         findings,
     }
+}
+
+/// Folds every stream `reducer` reads and reports each event it fails on as a
+/// `projection_error`, into `report` (kept sorted by line).
+pub fn check_projection(store: &Store, reducer: &dyn Reducer, report: &mut Report) {
+    for stream in store.streams() {
+        if reducer
+            .source()
+            .is_some_and(|source| !source.selects(&stream.id))
+        {
+            continue;
+        }
+        let mut replay = Replay::new(store, stream, reducer);
+        replay.state_after(stream.events.len());
+        for (&k, why) in replay.failures() {
+            let event = replay.event(k);
+            report.findings.push(finding(
+                &event,
+                Severity::Error,
+                Code::ProjectionError,
+                why.clone(),
+            ));
+        }
+    }
+    sort(&mut report.findings);
+}
+
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| (a.line, a.code, &a.message).cmp(&(b.line, b.code, &b.message)));
 }
 
 fn finding(event: &EventRef<'_>, severity: Severity, code: Code, message: String) -> Finding {

@@ -3,5 +3,5 @@
 mod check;
 mod finding;
 
-pub use check::{Report, check};
+pub use check::{Report, check, check_projection};
 pub use finding::{Code, Finding, Severity};

@@ -168,6 +168,9 @@ pub struct StateArgs {
     /// The state after the last event whose time is at or before this RFC 3339 time.
     #[arg(long, value_name = "RFC3339")]
     pub at_time: Option<String>,
+    /// Fold with this JavaScript projection (KurrentDB syntax) instead of merge patches.
+    #[arg(long, value_name = "FILE.js")]
+    pub projection: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
 }
@@ -186,6 +189,9 @@ pub struct DiffArgs {
     /// …to the state at this seq.
     #[arg(long, requires = "from")]
     pub to: Option<u64>,
+    /// Fold with this JavaScript projection (KurrentDB syntax) instead of merge patches.
+    #[arg(long, value_name = "FILE.js")]
+    pub projection: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
 }
@@ -204,6 +210,9 @@ pub struct BlameArgs {
     /// Print a JSON array.
     #[arg(long)]
     pub json: bool,
+    /// Fold with this JavaScript projection (KurrentDB syntax) instead of merge patches.
+    #[arg(long, value_name = "FILE.js")]
+    pub projection: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
 }
@@ -217,6 +226,10 @@ pub struct CheckArgs {
     /// Print the findings as CSV.
     #[arg(long)]
     pub csv: bool,
+    /// Also fold every stream this JavaScript projection reads and report the events it fails
+    /// on (as `projection_error` findings).
+    #[arg(long, value_name = "FILE.js")]
+    pub projection: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
 }

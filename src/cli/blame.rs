@@ -8,9 +8,9 @@ use serde_json::Value;
 
 use super::args::BlameArgs;
 use super::table::{Table, or_dash};
-use super::{Failure, find_stream, point_failure};
+use super::{Failure, find_stream, point_failure, reducer, warn_failures, warn_unselected};
 use crate::diff::{BlameTracker, ChangeOp};
-use crate::replay::{MergePatch, Point, Reducer, Replay};
+use crate::replay::{Point, Replay};
 
 /// One blame entry; field order is the JSON order of `blame --json`.
 #[derive(Debug, Serialize)]
@@ -35,7 +35,8 @@ pub fn run(args: &BlameArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             .map_err(|e| point_failure(&store, &e))?,
         None => stream.events.len(),
     };
-    let reducer = MergePatch;
+    let reducer = reducer(args.projection.as_ref())?;
+    warn_unselected(args.projection.as_ref(), &*reducer, stream);
     let mut tracker = BlameTracker::new(&args.path, &reducer.initial()).ok_or_else(|| {
         let mut failure = Failure::usage(format!("--path {}: not a JSON Pointer", args.path));
         failure.hint = Some(format!(
@@ -45,7 +46,7 @@ pub fn run(args: &BlameArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         failure
     })?;
     let mut entries = Vec::new();
-    let mut replay = Replay::new(&store, stream, &reducer);
+    let mut replay = Replay::new(&store, stream, &*reducer);
     replay.walk(until, |_, event, state| {
         if let Some(change) = tracker.observe(state) {
             entries.push(Entry {
@@ -58,6 +59,7 @@ pub fn run(args: &BlameArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             });
         }
     });
+    warn_failures(&replay);
     if args.json {
         super::write_pretty(out, &entries)?;
         return Ok(ExitCode::SUCCESS);

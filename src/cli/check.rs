@@ -5,13 +5,21 @@ use std::process::ExitCode;
 
 use super::args::CheckArgs;
 use super::table::{Table, or_dash};
-use crate::audit::{Report, Severity, check};
+use crate::audit::{Report, Severity, check, check_projection};
 use crate::store::{Store, plural};
 
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let projection = args
+        .projection
+        .as_ref()
+        .map(|_| super::reducer(args.projection.as_ref()))
+        .transpose()?;
     let store = Store::open(&args.file, &args.read.options())
         .map_err(|e| super::Failure::usage(e.to_string()))?;
-    let report = check(&store);
+    let mut report = check(&store);
+    if let Some(reducer) = projection {
+        check_projection(&store, &*reducer, &mut report);
+    }
     if args.json {
         super::write_pretty(out, &report)?;
     } else if args.csv {

@@ -12,12 +12,12 @@ mod streams;
 mod table;
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub use args::{Cli, Command, ReadArgs};
 
-use crate::replay::{Point, PointError};
+use crate::replay::{Limits, MergePatch, Point, PointError, Projection, Reducer, Replay};
 use crate::store::{Store, Stream, parse_instant, plural};
 
 /// A failure with its exit code: 1 when the command ran but found a problem (a stream or seq
@@ -87,6 +87,41 @@ fn warn_skipped(store: &Store) {
         "warning: {name}: {skipped} record{} could not be read (the first at line {first}); see eventlens check {name}",
         plural(skipped)
     );
+}
+
+/// The reducer `--projection` asks for: the script loaded, or merge patches without one.
+fn reducer(projection: Option<&PathBuf>) -> Result<Box<dyn Reducer>, Failure> {
+    let Some(path) = projection else {
+        return Ok(Box::new(MergePatch));
+    };
+    Projection::load(path, Limits::default())
+        .map(|projection| Box::new(projection) as Box<dyn Reducer>)
+        .map_err(|error| Failure::usage(error.to_string()))
+}
+
+/// Says on stderr when a projection does not read `stream` (its state stays at `$init`).
+fn warn_unselected(projection: Option<&PathBuf>, reducer: &dyn Reducer, stream: &Stream) {
+    if let (Some(path), Some(source)) = (projection, reducer.source())
+        && !source.selects(&stream.id)
+    {
+        eprintln!(
+            "warning: {} reads {}, which leaves out stream \"{}\": its state is the one from $init",
+            path.display(),
+            source.describe(),
+            stream.id
+        );
+    }
+}
+
+/// Says on stderr which events could not be applied (their state is the one before them).
+fn warn_failures(replay: &Replay<'_>) {
+    for (&k, why) in replay.failures() {
+        let event = replay.event(k);
+        eprintln!(
+            "warning: seq {} (line {}) was not applied: {why}",
+            event.event.seq, event.event.line
+        );
+    }
 }
 
 /// The stream named `id`, or a not-found failure suggesting near names.

@@ -5,15 +5,17 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use super::args::{DiffArgs, StateArgs};
-use super::{Failure, find_stream, point, point_failure};
+use super::{Failure, find_stream, point, point_failure, reducer, warn_failures, warn_unselected};
 use crate::diff::diff;
-use crate::replay::{MergePatch, Point, Replay};
+use crate::replay::{Point, Replay};
 
 pub fn run_state(args: &StateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let store = super::open(&args.file, &args.read)?;
     let stream = find_stream(&store, &args.stream)?;
     let at = point(args.at, args.at_time.as_deref())?;
-    let mut replay = Replay::new(&store, stream, &MergePatch);
+    let reducer = reducer(args.projection.as_ref())?;
+    warn_unselected(args.projection.as_ref(), &*reducer, stream);
+    let mut replay = Replay::new(&store, stream, &*reducer);
     let state = replay.state_at(at).map_err(|e| point_failure(&store, &e))?;
     warn_failures(&replay);
     super::write_pretty(out, &state)?;
@@ -23,7 +25,9 @@ pub fn run_state(args: &StateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCo
 pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let store = super::open(&args.file, &args.read)?;
     let stream = find_stream(&store, &args.stream)?;
-    let mut replay = Replay::new(&store, stream, &MergePatch);
+    let reducer = reducer(args.projection.as_ref())?;
+    warn_unselected(args.projection.as_ref(), &*reducer, stream);
+    let mut replay = Replay::new(&store, stream, &*reducer);
     let (from, to) = match (args.at, args.from, args.to) {
         (Some(seq), _, _) => {
             let after = Point::Seq(seq)
@@ -57,15 +61,4 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode
     warn_failures(&replay);
     super::write_pretty(out, &diff(&before, &after))?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Says on stderr which events could not be applied (their state is the one before them).
-fn warn_failures(replay: &Replay<'_>) {
-    for (&k, why) in replay.failures() {
-        let event = replay.event(k);
-        eprintln!(
-            "warning: seq {} (line {}) was not applied: {why}",
-            event.event.seq, event.event.line
-        );
-    }
 }

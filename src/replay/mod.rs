@@ -3,6 +3,7 @@
 
 mod merge_patch;
 mod point;
+mod projection;
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,7 @@ use serde_json::{Map, Value};
 
 pub use merge_patch::merge_patch;
 pub use point::{Point, PointError};
+pub use projection::{Limits, LoadError, Projection, Source};
 
 use crate::store::{EventRef, Store, Stream};
 
@@ -21,6 +23,12 @@ pub trait Reducer: Send + Sync {
     /// Applies one event. On `Err` the event counts as failed and `state` must be left as it
     /// was before the call, so that folding goes on from the state before the event.
     fn apply(&self, state: &mut Value, event: &EventRef<'_>) -> Result<(), String>;
+
+    /// The streams it folds, when it reads only some (a projection's `fromStream(…)`, …);
+    /// `None`: every stream.
+    fn source(&self) -> Option<&Source> {
+        None
+    }
 }
 
 /// The default reducer: state starts as `{}` and each event's data is an RFC 7396 merge patch.
