@@ -29,6 +29,7 @@ fn open_window(args: &Cli) -> anyhow::Result<ExitCode> {
         stream: args.stream.clone(),
         at: args.at,
         at_time: args.at_time.clone(),
+        projection: args.projection.clone(),
         read: args.read.options(),
     };
     eventlens::gui::run(launch)?;

@@ -333,3 +333,123 @@ fn a_big_store_shows_its_beginning_while_the_rest_is_indexed() {
     assert_eq!(ready.view.store.events().len(), 150_000);
     assert_eq!((ready.view.stream, ready.view.cursor), (stream, cursor));
 }
+
+/// Steps the app until `ready` holds (background work the app does not wait for).
+fn wait_for(harness: &mut Harness<'_, App>, what: &str, ready: impl Fn(&Harness<'_, App>) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !ready(harness) {
+        assert!(Instant::now() < deadline, "waited in vain for {what}");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    harness.run_ok();
+}
+
+#[test]
+fn a_projection_folds_and_its_failures_show_in_the_list_audit_and_timeline() {
+    let launch = Launch {
+        file: Some(common::sample_store().into()),
+        stream: Some("order-1002".into()),
+        at: Some(13),
+        projection: Some(common::fixture("projections/faulty.js").into()),
+        ..Launch::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 860.0])
+        .allow_missing_glyphs()
+        .build_eframe(|cc| App::new(cc, launch));
+    settle(&mut harness);
+    let view = harness.state().view().unwrap();
+    assert_eq!(view.cursor_seq(), 13);
+    // Seq 13 is the stream's 13th event (index 12): failed, marked in the list.
+    assert!(view.failures.contains_key(&12), "{:?}", view.failures);
+    harness.get_by_label("⚠ 13");
+    harness.get_by_label_contains("This event was not applied: the handler DiscountApplied failed: Error: a discount over 5 % needs approval (at faulty.js:11:17)");
+    harness.get_by_label_contains("Projection… (fold: faulty.js)");
+    // The check's findings and the projection's, store-wide, in the Audit tab.
+    let codes: Vec<&str> = view
+        .report
+        .findings
+        .iter()
+        .map(|f| f.code.as_str())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "projection_error",
+            "projection_error",
+            "duplicate_id",
+            "seq_gap",
+            "time_backwards"
+        ]
+    );
+    harness.get_by_label("Audit").click();
+    settle(&mut harness);
+    assert_eq!(harness.get_all_by_label("projection_error").count(), 2);
+    harness
+        .get_by_label_contains("the handler RefundIssued failed")
+        .click();
+    settle(&mut harness);
+    // The first row (line order) is order-1001's endless loop; clicking it went there.
+    let view = harness.state().view().unwrap();
+    assert_eq!(
+        (view.stream().id.as_str(), view.cursor_seq()),
+        ("order-1001", 29)
+    );
+    harness.get_by_label_contains("it ran past the time limit of 250 ms");
+    // Filtering the table by text.
+    harness.get_by_label("Filter findings").click();
+    harness.get_by_label("Filter findings").type_text("seq_gap");
+    settle(&mut harness);
+    assert_eq!(harness.query_all_by_label("projection_error").count(), 0);
+    harness.get_by_label("seq_gap");
+}
+
+#[test]
+fn switching_back_to_merge_patches_keeps_the_cursor() {
+    let launch = Launch {
+        file: Some(common::sample_store().into()),
+        stream: Some("order-1042".into()),
+        at: Some(16),
+        projection: Some(common::fixture("projections/by-source.js").into()),
+        ..Launch::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 860.0])
+        .allow_missing_glyphs()
+        .build_eframe(|cc| App::new(cc, launch));
+    settle(&mut harness);
+    harness.get_by_label("State").click();
+    settle(&mut harness);
+    harness.get_by_label("bySource");
+    harness.state_mut().push(Command::UseProjection(false));
+    settle(&mut harness);
+    assert_eq!(harness.state().view().unwrap().cursor_seq(), 16);
+    assert!(harness.query_by_label("bySource").is_none());
+    harness.get_by_label("shipping_address");
+    harness.state_mut().push(Command::UseProjection(true));
+    settle(&mut harness);
+    harness.get_by_label("bySource");
+}
+
+#[test]
+fn schema_and_charts_tabs() {
+    let mut harness = app_on(&common::sample_store(), Some("order-1042"), Some(16));
+    harness.get_by_label("Schema").click();
+    wait_for(&mut harness, "the inventory", |h| {
+        h.query_by_label_contains("DiscountApplied · 336 events · 1 shape")
+            .is_some()
+    });
+    // Plot a member: State tab, click it, "Plot in Charts".
+    harness.get_by_label("State").click();
+    settle(&mut harness);
+    harness.get_by_label("order_no").click();
+    settle(&mut harness);
+    harness.get_by_label("History of /order_no");
+    harness.get_by_label("Plot in Charts").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().settings.tab, Tab::Charts);
+    harness.get_by_label("/order_no over the history of order-1042");
+    harness.get_by_label("Events of order-1042 per time bucket, by type");
+    harness.get_by_label("Events of the whole store per time bucket, by type");
+}

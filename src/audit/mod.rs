@@ -3,5 +3,7 @@
 mod check;
 mod finding;
 
+pub mod schema;
+
 pub use check::{Report, check, check_projection};
 pub use finding::{Code, Finding, Severity};

@@ -29,6 +29,9 @@ pub struct Cli {
     /// Put the cursor on the last event at or before this RFC 3339 time.
     #[arg(long)]
     pub at_time: Option<String>,
+    /// Fold with this JavaScript projection (KurrentDB syntax) from the start.
+    #[arg(long, value_name = "FILE.js")]
+    pub projection: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
 }

@@ -13,12 +13,16 @@ use super::Launch;
 use super::command::Command;
 use super::inspect::{Ask, Inspector};
 use super::loader::{Loader, Source, Stage, Update};
+use super::panels::audit::AuditPanel;
+use super::panels::charts::Charts;
 use super::panels::event_list::EventList;
 use super::panels::inspector::inspector_ui;
+use super::panels::schema::SchemaPanel;
 use super::panels::start::{StartScreen, path_field_ui};
 use super::panels::streams::StreamsPanel;
 use super::panels::timeline::Timeline;
-use super::settings::{Position, Settings};
+use super::projection::Projections;
+use super::settings::{Position, Settings, Tab};
 use super::view::View;
 use crate::audit::Report;
 use crate::replay::Point;
@@ -44,6 +48,22 @@ pub struct Ready {
     pub streams: StreamsPanel,
     pub events: EventList,
     pub timeline: Timeline,
+    pub audit: Audit,
+    pub schema: SchemaPanel,
+    pub charts: Charts,
+}
+
+/// The findings shown: the store's check, and the events the projection fails on, which a
+/// thread of its own finds by folding every stream the projection reads.
+#[derive(Default)]
+pub struct Audit {
+    /// The check's findings, once it has run.
+    checked: Option<Arc<Report>>,
+    /// The fold the findings are for, and the projection's findings when it is one.
+    for_fold: Option<u64>,
+    running: Option<(u64, Receiver<Report>)>,
+    /// The table's filter.
+    pub panel: AuditPanel,
 }
 
 /// What the window shows.
@@ -59,6 +79,13 @@ struct DeepLink {
     point: Point,
 }
 
+/// What a native file dialog is open for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Picking {
+    Store,
+    Projection,
+}
+
 /// The eventlens window.
 pub struct App {
     pub settings: Settings,
@@ -70,7 +97,10 @@ pub struct App {
     start: StartScreen,
     /// The path field in the top bar.
     path: String,
-    dialog: Option<(Instant, Receiver<Option<PathBuf>>)>,
+    dialog: Option<(Instant, Picking, Receiver<Option<PathBuf>>)>,
+    /// The fold: merge patches or a projection script.
+    pub projections: Projections,
+    projection_window: bool,
     cmds: Vec<Command>,
     title: String,
     ctx: egui::Context,
@@ -97,6 +127,8 @@ impl App {
             start: StartScreen::default(),
             path: String::new(),
             dialog: None,
+            projections: Projections::default(),
+            projection_window: false,
             cmds: Vec::new(),
             title: String::new(),
             ctx: cc.egui_ctx.clone(),
@@ -122,6 +154,9 @@ impl App {
         }
         if let Some(file) = launch.file {
             app.cmds.push(Command::OpenPath(file));
+        }
+        if let Some(script) = launch.projection {
+            app.cmds.push(Command::LoadProjection(script));
         }
         app
     }
@@ -150,6 +185,8 @@ impl App {
             Screen::Loading(_) => false,
             Screen::Ready(ready) => {
                 ready.loading.is_none()
+                    && !self.projections.is_loading()
+                    && ready.audit.running.is_none()
                     && ready.inspector.is_current()
                     && !ready.view.playback.playing
             }
@@ -162,10 +199,13 @@ impl App {
     }
 
     fn poll_background(&mut self) {
-        if let Some((opened_at, rx)) = &self.dialog {
+        if let Some((opened_at, picking, rx)) = &self.dialog {
             match rx.try_recv() {
                 Ok(Some(path)) => {
-                    self.cmds.push(Command::OpenPath(path));
+                    self.cmds.push(match picking {
+                        Picking::Store => Command::OpenPath(path),
+                        Picking::Projection => Command::LoadProjection(path),
+                    });
                     self.dialog = None;
                 }
                 Ok(None) | Err(TryRecvError::Disconnected) => {
@@ -195,8 +235,23 @@ impl App {
                 break;
             }
         }
+        let ctx = self.ctx.clone();
+        self.projections.poll(move || ctx.request_repaint());
+        if let Some(every) = self.projections.watch_interval() {
+            self.ctx.request_repaint_after(every);
+        }
+        if let Screen::Ready(ready) = &mut self.screen {
+            poll_audit(ready, &self.projections, &self.ctx);
+        }
         if let Screen::Ready(ready) = &mut self.screen {
             ready.inspector.poll();
+            let fold = self.projections.fold();
+            ready.view.failures = ready
+                .inspector
+                .latest()
+                .filter(|a| a.ask.stream == ready.view.stream && a.ask.fold == fold)
+                .map(|a| a.failures.clone())
+                .unwrap_or_default();
         }
     }
 
@@ -207,7 +262,9 @@ impl App {
             Update::Indexed(store) => self.show(&store, true),
             Update::Checked(report) => {
                 if let Screen::Ready(ready) = &mut self.screen {
-                    ready.view.set_report(report);
+                    ready.view.set_report(report.clone());
+                    ready.audit.checked = Some(report);
+                    ready.audit.for_fold = None;
                     ready.loading = None;
                 }
             }
@@ -275,6 +332,9 @@ impl App {
                 streams: StreamsPanel::default(),
                 events: EventList::default(),
                 timeline: Timeline::default(),
+                audit: Audit::default(),
+                schema: SchemaPanel::default(),
+                charts: Charts::default(),
             }));
         }
         self.go_to_target(complete);
@@ -349,7 +409,16 @@ impl App {
     fn apply_commands(&mut self) {
         for command in std::mem::take(&mut self.cmds) {
             match command {
-                Command::OpenDialog => self.open_dialog(),
+                Command::OpenDialog => self.open_dialog(Picking::Store),
+                Command::PickProjection => self.open_dialog(Picking::Projection),
+                Command::ShowProjection(shown) => self.projection_window = shown,
+                Command::LoadProjection(path) => {
+                    let ctx = self.ctx.clone();
+                    self.projections.load(&path, move || ctx.request_repaint());
+                }
+                Command::UseProjection(on) => {
+                    self.projections.enabled = on && self.projections.loaded.is_some();
+                }
                 Command::OpenPath(path) => {
                     self.load(Source::File(std::fs::canonicalize(&path).unwrap_or(path)));
                 }
@@ -370,9 +439,23 @@ impl App {
                         .send_viewport_cmd(egui::ViewportCommand::Title("eventlens".into()));
                 }
                 Command::Copy(text) => self.ctx.copy_text(text),
+                Command::GoTo { stream, seq } => {
+                    if let Screen::Ready(ready) = &mut self.screen
+                        && let Err(why) = ready.view.go_to(&stream, Point::Seq(seq))
+                    {
+                        self.notices
+                            .push(format!("Could not go to {stream} at seq {seq}: {why}"));
+                    }
+                }
                 Command::DismissNotice(index) => {
                     if index < self.notices.len() {
                         self.notices.remove(index);
+                    }
+                }
+                Command::Chart(pointer) => {
+                    self.settings.tab = Tab::Charts;
+                    if let Screen::Ready(ready) = &mut self.screen {
+                        ready.view.apply(&Command::Chart(pointer));
                     }
                 }
                 navigation => {
@@ -385,10 +468,12 @@ impl App {
         if let Screen::Ready(ready) = &mut self.screen {
             let view = &ready.view;
             ready.inspector.ask(Ask {
+                fold: self.projections.fold(),
                 stream: view.stream,
                 cursor: view.cursor,
                 pin: view.pin,
                 blame: view.blame.clone(),
+                chart: view.chart.clone(),
             });
             let position = (view.stream, view.cursor);
             self.note_position(position);
@@ -419,7 +504,7 @@ impl App {
         }));
     }
 
-    fn open_dialog(&mut self) {
+    fn open_dialog(&mut self, picking: Picking) {
         if self.dialog.is_some() {
             return;
         }
@@ -427,14 +512,18 @@ impl App {
         let spawned = std::thread::Builder::new()
             .name("eventlens-dialog".into())
             .spawn(move || {
-                let picked = rfd::FileDialog::new()
-                    .set_title("Open an event store")
-                    .add_filter("Event stores", &["jsonl", "ndjson", "json", "log", "txt"])
-                    .pick_file();
-                let _ = tx.send(picked);
+                let dialog = match picking {
+                    Picking::Store => rfd::FileDialog::new()
+                        .set_title("Open an event store")
+                        .add_filter("Event stores", &["jsonl", "ndjson", "json", "log", "txt"]),
+                    Picking::Projection => rfd::FileDialog::new()
+                        .set_title("Choose a projection script")
+                        .add_filter("JavaScript", &["js", "mjs"]),
+                };
+                let _ = tx.send(dialog.pick_file());
             });
         match spawned {
-            Ok(_) => self.dialog = Some((Instant::now(), rx)),
+            Ok(_) => self.dialog = Some((Instant::now(), picking, rx)),
             Err(error) => self.notices.push(format!("The file dialog could not start ({error}). Type the file's path in the path field instead.")),
         }
     }
@@ -496,15 +585,28 @@ impl App {
                     if ui.button("Close").clicked() {
                         self.cmds.push(Command::CloseStore);
                     }
+                    let fold = match &self.projections.loaded {
+                        Some(loaded) if self.projections.enabled => {
+                            format!("fold: {}", loaded.projection.name())
+                        }
+                        _ => "fold: merge patches".to_owned(),
+                    };
+                    let button = ui
+                        .button(format!("Projection… ({fold})"))
+                        .on_hover_text("Fold the streams with a JavaScript projection (KurrentDB syntax) instead of merge patches");
+                    if button.clicked() {
+                        self.cmds
+                            .push(Command::ShowProjection(!self.projection_window));
+                    }
                     ui.separator();
                     let store = &ready.view.store;
                     ui.label(format!(
                         "{} · {} events in {} streams",
-                        store.path().display(),
+                        store.path().file_name().map_or_else(|| store.path().display().to_string(), |n| n.to_string_lossy().into_owned()),
                         store.events().len(),
                         store.streams().len()
-                    ));
-                    ui.weak(store.detection().describe());
+                    ))
+                    .on_hover_text(format!("{}\n{}", store.path().display(), store.detection().describe()));
                     let errors = ready.view.report.count(crate::audit::Severity::Error);
                     let warnings = ready.view.report.count(crate::audit::Severity::Warning);
                     if errors + warnings > 0 {
@@ -613,13 +715,38 @@ impl App {
             .default_size(width * 0.42)
             .show(ui, |ui| {
                 let answer = ready.inspector.latest().map(AsRef::as_ref);
+                let view = &ready.view;
+                let audit = &mut ready.audit;
+                let schema = &mut ready.schema;
+                let charts = &mut ready.charts;
+                let complete = ready.complete;
                 inspector_ui(
                     ui,
-                    &ready.view,
+                    view,
                     answer,
                     ready.inspector.is_current(),
                     &mut settings.tab,
                     cmds,
+                    &mut |ui, tab, cmds| match tab {
+                        Tab::Audit => {
+                            if audit.running.is_some() {
+                                ui.horizontal(|ui| {
+                                    ui.spinner();
+                                    ui.label("running the projection over every stream it reads…");
+                                });
+                            }
+                            audit.panel.ui(ui, view, cmds);
+                        }
+                        Tab::Charts => charts.ui(ui, view, answer),
+                        Tab::Schema => {
+                            if complete {
+                                let ctx = ui.ctx().clone();
+                                schema.build(&view.store, move || ctx.request_repaint());
+                            }
+                            schema.ui(ui, view, complete, cmds);
+                        }
+                        _ => {}
+                    },
                 );
             });
         egui::CentralPanel::default().show(ui, |ui| {
@@ -658,6 +785,15 @@ impl eframe::App for App {
             Screen::Loading(loader) => Self::loading_ui(ui, loader, &mut self.cmds),
             Screen::Ready(ready) => Self::ready_ui(ui, ready, &mut self.settings, &mut self.cmds),
         }
+        if self.projection_window {
+            let failed = self.view().map_or(0, |v| v.failures.len());
+            super::panels::projection::window_ui(
+                &ctx,
+                &mut self.projections,
+                failed,
+                &mut self.cmds,
+            );
+        }
         self.apply_commands();
     }
 
@@ -669,6 +805,58 @@ impl eframe::App for App {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         self.remember_position();
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+    }
+}
+
+/// Shows the findings for the fold in use: the check's alone for merge patches; with a
+/// projection, the check's and the projection's, found on a thread with its own engine.
+fn poll_audit(ready: &mut Ready, projections: &Projections, ctx: &egui::Context) {
+    let audit = &mut ready.audit;
+    let Some(checked) = audit.checked.clone() else {
+        return;
+    };
+    let fold = projections.fold();
+    if let Some((id, rx)) = &audit.running {
+        match rx.try_recv() {
+            Ok(report) => {
+                if *id == fold.id {
+                    ready.view.set_report(Arc::new(report));
+                    audit.for_fold = Some(fold.id);
+                }
+                audit.running = None;
+            }
+            Err(TryRecvError::Empty) if *id == fold.id => return,
+            Err(_) => audit.running = None,
+        }
+    }
+    if audit.for_fold == Some(fold.id) {
+        return;
+    }
+    let projection = projections
+        .loaded
+        .as_ref()
+        .filter(|_| projections.enabled)
+        .map(|l| l.projection.clone());
+    let Some(projection) = projection else {
+        ready.view.set_report(checked);
+        audit.for_fold = Some(fold.id);
+        return;
+    };
+    let (tx, rx) = mpsc::channel();
+    let store = ready.view.store.clone();
+    let ctx = ctx.clone();
+    let spawned = std::thread::Builder::new()
+        .name("eventlens-audit".into())
+        .spawn(move || {
+            let mut report = (*checked).clone();
+            if let Ok(own) = projection.fork() {
+                crate::audit::check_projection(&store, &own, &mut report);
+            }
+            let _ = tx.send(report);
+            ctx.request_repaint();
+        });
+    if spawned.is_ok() {
+        audit.running = Some((fold.id, rx));
     }
 }
 

@@ -8,6 +8,14 @@ use std::path::PathBuf;
 pub enum Command {
     /// Show the native file dialog (Ctrl+O).
     OpenDialog,
+    /// Show or hide the Projection window.
+    ShowProjection(bool),
+    /// Pick a projection script in the native file dialog.
+    PickProjection,
+    /// Load (or reload) a projection script; the fold switches to it once loaded.
+    LoadProjection(PathBuf),
+    /// Fold with the loaded projection (`true`) or with merge patches.
+    UseProjection(bool),
     /// Open a store file (path field, recent files, drag-and-drop, dialog result).
     OpenPath(PathBuf),
     /// Open the bundled sample store.
@@ -18,6 +26,11 @@ pub enum Command {
     CloseStore,
     /// Show stream `index` (into `Store::streams`), cursor on its last event.
     SelectStream(u32),
+    /// Select a stream by id and put the cursor on its event with this seq.
+    GoTo {
+        stream: String,
+        seq: u64,
+    },
     /// Put the cursor on the stream's `k`-th event.
     SetCursor(usize),
     StepBack,
@@ -34,6 +47,8 @@ pub enum Command {
     /// Show the history of the member at this JSON Pointer.
     Blame(String),
     CloseBlame,
+    /// Plot the number at this JSON Pointer over the stream's history (the Charts tab).
+    Chart(String),
     /// Put this text on the clipboard.
     Copy(String),
     /// Hide notice `index`.

@@ -2,7 +2,7 @@
 //! everything the Event, Diff, State and Compare tabs show for one cursor position. The window
 //! asks for the cursor it is on and shows the newest answer; stale asks are skipped.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 
@@ -12,14 +12,52 @@ use crate::diff::{BlameTracker, ChangeOp, Operation, Patch, diff};
 use crate::replay::{MergePatch, Reducer, Replay};
 use crate::store::Store;
 
+/// The reducer to fold with, and a number that changes whenever it does (another script, or
+/// the same script reloaded), so that states folded with an older one are dropped.
+#[derive(Clone)]
+pub struct Fold {
+    pub id: u64,
+    pub reducer: Arc<dyn Reducer>,
+}
+
+impl Fold {
+    /// Merge patches, the default fold.
+    pub fn merge_patch() -> Self {
+        Self {
+            id: 0,
+            reducer: Arc::new(MergePatch),
+        }
+    }
+}
+
+impl PartialEq for Fold {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for Fold {}
+
+impl std::fmt::Debug for Fold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Fold({})", self.id)
+    }
+}
+
 /// What the window wants to see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ask {
+    pub fold: Fold,
     pub stream: u32,
     pub cursor: usize,
     pub pin: Option<usize>,
     pub blame: Option<String>,
+    /// The pointer whose numbers to plot.
+    pub chart: Option<String>,
 }
+
+/// `[seq, value]` points of a number in the state along a stream.
+pub type Series = Arc<Vec<[f64; 2]>>;
 
 /// One change of a patch, with the value it replaced, for the Diff and Compare tabs.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,8 +95,13 @@ pub struct Answer {
     /// Pin → cursor, when pinned.
     pub compare: Option<Vec<ChangeRow>>,
     pub blame: Option<Vec<BlameRow>>,
+    /// `[seq, value]` after each event where the pointer holds a number.
+    pub series: Option<Series>,
     /// Why the cursor's event could not be applied, if it could not.
     pub failure: Option<String>,
+    /// The events of the stream the reducer failed on so far (index → why): all of them up
+    /// to the cursor, and those folded for checkpoints beyond it.
+    pub failures: Arc<BTreeMap<usize, String>>,
     /// The cursor's event's payload and metadata, parsed.
     pub data: Option<Value>,
     pub meta: Option<Value>,
@@ -118,12 +161,44 @@ impl Inspector {
 }
 
 fn serve(store: &Store, asks: &Receiver<Ask>, answers: &Sender<Answer>, repaint: &dyn Fn()) {
-    let reducer = MergePatch;
+    let Ok(mut ask) = asks.recv() else {
+        return;
+    };
+    // Each fold is served by its own call, which owns the reducer its replays borrow; it
+    // returns the first ask for another fold.
+    loop {
+        let fold = ask.fold.clone();
+        match serve_fold(store, &fold, ask, asks, answers, repaint) {
+            Some(other) => ask = other,
+            None => return,
+        }
+    }
+}
+
+fn serve_fold(
+    store: &Store,
+    fold: &Fold,
+    first: Ask,
+    asks: &Receiver<Ask>,
+    answers: &Sender<Answer>,
+    repaint: &dyn Fn(),
+) -> Option<Ask> {
+    let reducer = &*fold.reducer;
     let mut replay: Option<(u32, Replay<'_>)> = None;
     let mut blame_cache: Option<(u32, String, Vec<BlameRow>)> = None;
-    while let Ok(mut ask) = asks.recv() {
+    let mut series_cache: Option<(u32, String, Series)> = None;
+    let mut failures: Arc<BTreeMap<usize, String>> = Arc::default();
+    let mut next = Some(first);
+    loop {
+        let mut ask = match next.take() {
+            Some(ask) => ask,
+            None => asks.recv().ok()?,
+        };
         while let Ok(newer) = asks.try_recv() {
             ask = newer;
+        }
+        if ask.fold != *fold {
+            return Some(ask);
         }
         let Some(stream) = store.streams().get(ask.stream as usize) else {
             continue;
@@ -132,7 +207,8 @@ fn serve(store: &Store, asks: &Receiver<Ask>, answers: &Sender<Answer>, repaint:
             .as_ref()
             .is_none_or(|(index, _)| *index != ask.stream)
         {
-            replay = Some((ask.stream, Replay::new(store, stream, &reducer)));
+            replay = Some((ask.stream, Replay::new(store, stream, reducer)));
+            failures = Arc::default();
         }
         let Some((_, replay)) = replay.as_mut() else {
             continue;
@@ -140,14 +216,27 @@ fn serve(store: &Store, asks: &Receiver<Ask>, answers: &Sender<Answer>, repaint:
         let blame = ask.blame.as_ref().map(|pointer| match &blame_cache {
             Some((s, p, rows)) if *s == ask.stream && p == pointer => rows.clone(),
             _ => {
-                let rows = blame_rows(replay, &reducer, pointer);
+                let rows = blame_rows(replay, reducer, pointer);
                 blame_cache = Some((ask.stream, pointer.clone(), rows.clone()));
                 rows
             }
         });
-        let answer = answer(replay, ask, blame);
+        let series = ask.chart.as_ref().map(|pointer| match &series_cache {
+            Some((s, p, points)) if *s == ask.stream && p == pointer => points.clone(),
+            _ => {
+                let points = Arc::new(series(replay, pointer));
+                series_cache = Some((ask.stream, pointer.clone(), points.clone()));
+                points
+            }
+        });
+        let mut answer = answer(replay, ask, blame);
+        answer.series = series;
+        if replay.failures().len() != failures.len() {
+            failures = Arc::new(replay.failures().clone());
+        }
+        answer.failures = failures.clone();
         if answers.send(answer).is_err() {
-            return;
+            return None;
         }
         repaint();
     }
@@ -187,6 +276,8 @@ fn answer(replay: &mut Replay<'_>, ask: Ask, blame: Option<Vec<BlameRow>>) -> An
         compare,
         blame,
         failure,
+        failures: Arc::default(),
+        series: None,
         data,
         meta,
         event_json,
@@ -239,6 +330,20 @@ pub fn change_rows(patch: &Patch, before: &Value) -> Vec<ChangeRow> {
             })
         })
         .collect()
+}
+
+/// The number at `pointer` after each event of the stream, by seq; events after which it
+/// holds no number are left out.
+#[allow(clippy::cast_precision_loss)] // a seq beyond 2^53 is placed approximately on the axis
+fn series(replay: &mut Replay<'_>, pointer: &str) -> Vec<[f64; 2]> {
+    let mut points = Vec::new();
+    let len = replay.stream().events.len();
+    replay.walk(len, |_, event, state| {
+        if let Some(y) = state.pointer(pointer).and_then(Value::as_f64) {
+            points.push([event.event.seq as f64, y]);
+        }
+    });
+    points
 }
 
 fn blame_rows(replay: &mut Replay<'_>, reducer: &dyn Reducer, path: &str) -> Vec<BlameRow> {

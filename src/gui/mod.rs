@@ -6,6 +6,7 @@ pub mod command;
 pub mod inspect;
 pub mod loader;
 pub mod panels;
+pub mod projection;
 pub mod settings;
 pub mod view;
 
@@ -23,6 +24,8 @@ pub struct Launch {
     pub stream: Option<String>,
     pub at: Option<u64>,
     pub at_time: Option<String>,
+    /// A projection script to fold with from the start.
+    pub projection: Option<PathBuf>,
     pub read: ReadOptions,
 }
 

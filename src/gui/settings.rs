@@ -24,6 +24,9 @@ pub enum Tab {
     Diff,
     State,
     Compare,
+    Charts,
+    Audit,
+    Schema,
 }
 
 /// What the timeline's axis counts.

@@ -2,7 +2,7 @@
 //! pinned and blamed, and playback. Plain data with no egui in it: commands change it and
 //! playback advances it with a fixed time step, so both are tested without a screen.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::audit::{Report, Severity};
@@ -58,7 +58,11 @@ pub struct View {
     pub pin: Option<usize>,
     /// The JSON Pointer whose history is shown.
     pub blame: Option<String>,
+    /// The JSON Pointer of the number plotted in Charts.
+    pub chart: Option<String>,
     pub playback: Playback,
+    /// The selected stream's events the fold failed on (index → why), as far as folded.
+    pub failures: Arc<BTreeMap<usize, String>>,
 }
 
 impl View {
@@ -73,7 +77,9 @@ impl View {
             cursor: 0,
             pin: None,
             blame: None,
+            chart: None,
             playback: Playback::default(),
+            failures: Arc::default(),
         };
         view.select_stream(0);
         view
@@ -163,6 +169,7 @@ impl View {
             Command::Unpin => self.pin = None,
             Command::Blame(pointer) => self.blame = Some(pointer.clone()),
             Command::CloseBlame => self.blame = None,
+            Command::Chart(pointer) => self.chart = Some(pointer.clone()),
             _ => {}
         }
     }

@@ -101,6 +101,8 @@ fn where_in(line: Option<u32>, column: Option<u32>) -> String {
 /// A KurrentDB-style projection loaded from a script, ready to fold events.
 pub struct Projection {
     name: String,
+    /// The script, for [`Projection::fork`].
+    script: String,
     source: Source,
     /// Event types with their own handler.
     handles: Vec<String>,
@@ -219,6 +221,7 @@ impl Projection {
         })?;
         Ok(Self {
             name: name.to_owned(),
+            script: script.to_owned(),
             source,
             handles: declared.handles,
             any: declared.any,
@@ -228,9 +231,20 @@ impl Projection {
         })
     }
 
+    /// The same script in an engine of its own, for folding on another thread without
+    /// waiting for this one.
+    pub fn fork(&self) -> Result<Self, LoadError> {
+        Self::from_source(&self.name, &self.script, self.limits)
+    }
+
     /// The script's file name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The event types with a handler of their own, and whether `$any` handles the others.
+    pub fn handlers(&self) -> (&[String], bool) {
+        (&self.handles, self.any)
     }
 
     /// Whether an event of this type in a selected stream runs a handler.

@@ -8,7 +8,7 @@ mod envelope;
 mod format;
 mod index;
 pub mod record;
-mod scan;
+pub(crate) mod scan;
 pub mod time;
 
 use rustc_hash::FxHashMap;

@@ -79,7 +79,16 @@ impl EventList {
                         |s: String| RichText::new(s).color(if dim { DIMMED } else { normal });
                     row.set_selected(k == view.cursor);
                     row.col(|ui| {
-                        ui.label(text(event.event.seq.to_string()).monospace());
+                        if let Some(why) = view.failures.get(&k) {
+                            ui.label(
+                                RichText::new(format!("⚠ {}", event.event.seq))
+                                    .monospace()
+                                    .color(super::timeline::PROJECTION_FAILED),
+                            )
+                            .on_hover_text(format!("The projection failed here: {why}"));
+                        } else {
+                            ui.label(text(event.event.seq.to_string()).monospace());
+                        }
                     });
                     row.col(|ui| {
                         ui.label(text(event.time().unwrap_or("-").to_owned()).monospace());

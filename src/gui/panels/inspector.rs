@@ -26,6 +26,7 @@ pub fn inspector_ui(
     current: bool,
     tab: &mut Tab,
     cmds: &mut Vec<Command>,
+    other: &mut dyn FnMut(&mut Ui, Tab, &mut Vec<Command>),
 ) {
     ui.horizontal(|ui| {
         for (value, label) in [
@@ -33,6 +34,9 @@ pub fn inspector_ui(
             (Tab::Diff, "Diff"),
             (Tab::State, "State"),
             (Tab::Compare, "Compare"),
+            (Tab::Charts, "Charts"),
+            (Tab::Audit, "Audit"),
+            (Tab::Schema, "Schema"),
         ] {
             ui.selectable_value(tab, value, label);
         }
@@ -41,6 +45,11 @@ pub fn inspector_ui(
         }
     });
     ui.separator();
+    if matches!(tab, Tab::Audit | Tab::Schema | Tab::Charts) {
+        // Tables scroll on their own; the store-wide tabs are drawn by the app.
+        other(ui, *tab, cmds);
+        return;
+    }
     let Some(answer) = answer else {
         ui.spinner();
         return;
@@ -53,6 +62,7 @@ pub fn inspector_ui(
             Tab::Diff => diff_tab(ui, answer),
             Tab::State => state_tab(ui, view, answer, cmds),
             Tab::Compare => compare_tab(ui, view, answer, cmds),
+            Tab::Charts | Tab::Audit | Tab::Schema => {}
         });
 }
 
@@ -198,6 +208,17 @@ fn blame_ui(ui: &mut Ui, view: &View, pointer: &str, rows: &[BlameRow], cmds: &m
             rows.len(),
             if rows.len() == 1 { "" } else { "s" }
         ));
+        let numeric = rows
+            .iter()
+            .any(|r| r.new.as_ref().is_some_and(Value::is_number));
+        if numeric
+            && ui
+                .button("Plot in Charts")
+                .on_hover_text("Plot this member over the stream's history")
+                .clicked()
+        {
+            cmds.push(Command::Chart(pointer.to_owned()));
+        }
         if ui.button("Close history").clicked() {
             cmds.push(Command::CloseBlame);
         }

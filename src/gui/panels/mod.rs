@@ -1,9 +1,13 @@
 //! The window's panels. Each holds only its view state and draws with
 //! `fn ui(&mut self, ui, view, cmds)`, pushing commands instead of changing the model.
 
+pub mod audit;
+pub mod charts;
 pub mod event_list;
 pub mod inspector;
 pub mod json_tree;
+pub mod projection;
+pub mod schema;
 pub mod start;
 pub mod streams;
 pub mod timeline;

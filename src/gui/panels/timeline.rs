@@ -149,12 +149,15 @@ fn event_positions(view: &View, axis: Axis) -> Vec<f32> {
     }
 }
 
+/// Events the projection failed on, in the strip and the event list.
+pub const PROJECTION_FAILED: Color32 = Color32::from_rgb(230, 80, 200);
+
 fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], cmds: &mut Vec<Command>) {
     let width = ui.available_width();
     let (rect, response) =
         ui.allocate_exact_size(vec2(width, STRIP_HEIGHT), Sense::click_and_drag());
     let response =
-        response.on_hover_text("Events along the stream; click to jump. Red ticks: findings.");
+        response.on_hover_text("Events along the stream; click to jump. Red ticks at the top: findings; magenta ticks at the bottom: events the projection failed on.");
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
     let buckets = bucket_of(width / BUCKET_WIDTH, usize::MAX).max(1);
@@ -183,6 +186,16 @@ fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], cmds: &mut Vec<Command>
         painter.line_segment(
             [Pos2::new(x, rect.top()), Pos2::new(x, rect.top() + 9.0)],
             Stroke::new(2.0, color),
+        );
+    }
+    for &k in view.failures.keys().filter(|&&k| k < positions.len()) {
+        let x = x_of(positions[k]);
+        painter.line_segment(
+            [
+                Pos2::new(x, rect.bottom() - 9.0),
+                Pos2::new(x, rect.bottom()),
+            ],
+            Stroke::new(2.0, PROJECTION_FAILED),
         );
     }
     if let Some(pin) = view.pin {

@@ -1,0 +1,147 @@
+//! The Audit tab: every finding of the check (and of the projection, when one folds), in a
+//! table filtered by severity and text; a row jumps to its event.
+
+use egui::{Align, Color32, RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+
+use crate::audit::{Finding, Severity};
+use crate::gui::command::Command;
+use crate::gui::view::View;
+
+/// The table's filters.
+#[derive(Debug)]
+pub struct AuditPanel {
+    /// Text that the code, stream or message must contain.
+    pub text: String,
+    pub errors: bool,
+    pub warnings: bool,
+    pub infos: bool,
+}
+
+impl Default for AuditPanel {
+    fn default() -> Self {
+        Self {
+            text: String::new(),
+            errors: true,
+            warnings: true,
+            infos: true,
+        }
+    }
+}
+
+impl AuditPanel {
+    /// Whether `finding` passes the filters.
+    pub fn shows(&self, finding: &Finding) -> bool {
+        let severity = match finding.severity {
+            Severity::Error => self.errors,
+            Severity::Warning => self.warnings,
+            Severity::Info => self.infos,
+        };
+        let text = self.text.trim().to_lowercase();
+        severity
+            && (text.is_empty()
+                || finding.code.as_str().contains(&text)
+                || finding
+                    .stream
+                    .as_deref()
+                    .is_some_and(|s| s.to_lowercase().contains(&text))
+                || finding.message.to_lowercase().contains(&text))
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, view: &View, cmds: &mut Vec<Command>) {
+        let findings: Vec<&Finding> = view
+            .report
+            .findings
+            .iter()
+            .filter(|f| self.shows(f))
+            .collect();
+        ui.horizontal(|ui| {
+            ui.checkbox(&mut self.errors, "errors");
+            ui.checkbox(&mut self.warnings, "warnings");
+            ui.checkbox(&mut self.infos, "info");
+            let field = ui.add(
+                egui::TextEdit::singleline(&mut self.text)
+                    .hint_text("Filter by code, stream, message")
+                    .desired_width(200.0),
+            );
+            super::name_widget(&field, egui::Role::TextInput, "Filter findings");
+            ui.weak(format!(
+                "{} of {}",
+                findings.len(),
+                view.report.findings.len()
+            ));
+        });
+        if view.report.findings.is_empty() {
+            ui.label("No findings: the log is intact.");
+            return;
+        }
+        ui.style_mut().interaction.selectable_labels = false;
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+        TableBuilder::new(ui)
+            .id_salt("findings")
+            .striped(true)
+            .sense(egui::Sense::click())
+            .cell_layout(egui::Layout::left_to_right(Align::Center))
+            .column(Column::auto().at_least(56.0))
+            .column(Column::auto().at_least(90.0))
+            .column(Column::auto().at_least(70.0))
+            .column(Column::auto().at_least(30.0))
+            .column(Column::auto().at_least(40.0))
+            .column(Column::remainder().clip(true))
+            .header(20.0, |mut header| {
+                for title in ["Severity", "Code", "Stream", "Seq", "Line", "Message"] {
+                    header.col(|ui| {
+                        ui.strong(title);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(row_height, findings.len(), |mut row| {
+                    let finding = findings[row.index()];
+                    let here = finding.stream.as_deref() == Some(view.stream().id.as_str())
+                        && finding.seq == Some(view.cursor_seq());
+                    row.set_selected(here);
+                    row.col(|ui| {
+                        ui.label(
+                            RichText::new(finding.severity.as_str()).color(color(finding.severity)),
+                        );
+                    });
+                    row.col(|ui| {
+                        ui.monospace(finding.code.as_str());
+                    });
+                    row.col(|ui| {
+                        ui.label(finding.stream.as_deref().unwrap_or("-"));
+                    });
+                    row.col(|ui| {
+                        ui.monospace(
+                            finding
+                                .seq
+                                .map_or_else(|| "-".to_owned(), |s| s.to_string()),
+                        );
+                    });
+                    row.col(|ui| {
+                        ui.monospace(finding.line.to_string());
+                    });
+                    row.col(|ui| {
+                        ui.label(&finding.message).on_hover_text(&finding.message);
+                    });
+                    if row.response().clicked()
+                        && let (Some(stream), Some(seq)) = (&finding.stream, finding.seq)
+                    {
+                        cmds.push(Command::GoTo {
+                            stream: stream.clone(),
+                            seq,
+                        });
+                    }
+                });
+            });
+    }
+}
+
+fn color(severity: Severity) -> Color32 {
+    match severity {
+        Severity::Error => Color32::from_rgb(230, 90, 70),
+        Severity::Warning => Color32::from_rgb(235, 170, 60),
+        Severity::Info => Color32::from_rgb(120, 170, 230),
+    }
+}

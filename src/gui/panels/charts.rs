@@ -1,0 +1,259 @@
+//! The Charts tab: events per time bucket, stacked by type, for the stream and for the whole
+//! store; and a number in the state plotted over the stream's history (chosen with "Plot in
+//! Charts" in a member's history, on the State tab).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use egui::{Color32, Ui};
+use egui_plot::{Bar, BarChart, Legend, Line, Plot};
+
+use crate::gui::inspect::Answer;
+use crate::gui::view::View;
+use crate::store::Store;
+
+/// Buckets along the time axis.
+const BUCKETS: usize = 48;
+/// Types drawn on their own; the rest are stacked as "other".
+const TYPES_SHOWN: usize = 8;
+
+/// Events per time bucket, per type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Histogram {
+    /// Nanoseconds since the epoch where the first bucket starts, and each bucket's width.
+    pub start: i64,
+    pub width: i64,
+    /// (type, count per bucket), the most frequent types first, then "other".
+    pub types: Vec<(String, Vec<u32>)>,
+    /// Events without a readable time, not counted.
+    pub untimed: usize,
+}
+
+/// Counts `events` (indices into the store) per time bucket and type.
+pub fn histogram(store: &Store, events: &[u32], buckets: usize) -> Histogram {
+    let instants: Vec<(i64, u32)> = events
+        .iter()
+        .filter_map(|&i| {
+            let event = store.event(i);
+            event.event.instant().map(|t| (t, event.event.type_id))
+        })
+        .collect();
+    let untimed = events.len() - instants.len();
+    let (Some(first), Some(last)) = (
+        instants.iter().map(|p| p.0).min(),
+        instants.iter().map(|p| p.0).max(),
+    ) else {
+        return Histogram {
+            start: 0,
+            width: 1,
+            types: Vec::new(),
+            untimed,
+        };
+    };
+    let buckets = buckets.max(1);
+    let width = ((last - first) / i64::try_from(buckets).unwrap_or(1)).max(1) + 1;
+    let mut per_type: HashMap<u32, Vec<u32>> = HashMap::new();
+    for (t, type_id) in instants {
+        let bucket = usize::try_from((t - first) / width)
+            .unwrap_or(0)
+            .min(buckets - 1);
+        per_type.entry(type_id).or_insert_with(|| vec![0; buckets])[bucket] += 1;
+    }
+    let mut types: Vec<(String, Vec<u32>)> = per_type
+        .into_iter()
+        .map(|(type_id, counts)| (store.type_name(type_id).to_owned(), counts))
+        .collect();
+    types.sort_by(|a, b| {
+        let total = |c: &[u32]| c.iter().map(|&n| u64::from(n)).sum::<u64>();
+        total(&b.1).cmp(&total(&a.1)).then(a.0.cmp(&b.0))
+    });
+    if types.len() > TYPES_SHOWN {
+        let mut other = vec![0; buckets];
+        for (_, counts) in types.drain(TYPES_SHOWN..) {
+            for (o, c) in other.iter_mut().zip(counts) {
+                *o += c;
+            }
+        }
+        types.push(("other types".to_owned(), other));
+    }
+    Histogram {
+        start: first,
+        width,
+        types,
+        untimed,
+    }
+}
+
+/// The histograms drawn, kept until the store or stream changes.
+#[derive(Default)]
+pub struct Charts {
+    stream: Option<((usize, u32), Arc<Histogram>)>,
+    store: Option<(usize, Arc<Histogram>)>,
+}
+
+impl Charts {
+    pub fn ui(&mut self, ui: &mut Ui, view: &View, answer: Option<&Answer>) {
+        let store_key = Arc::as_ptr(&view.store) as usize;
+        let stream_key = (store_key, view.stream);
+        if self.stream.as_ref().is_none_or(|(k, _)| *k != stream_key) {
+            let h = histogram(&view.store, &view.stream().events, BUCKETS);
+            self.stream = Some((stream_key, Arc::new(h)));
+        }
+        if self.store.as_ref().is_none_or(|(k, _)| *k != store_key) {
+            let all: Vec<u32> =
+                (0..u32::try_from(view.store.events().len()).unwrap_or(u32::MAX)).collect();
+            self.store = Some((store_key, Arc::new(histogram(&view.store, &all, BUCKETS))));
+        }
+        egui::ScrollArea::vertical()
+            .auto_shrink(false)
+            .id_salt("charts")
+            .show(ui, |ui| {
+                member_chart(ui, view, answer);
+                ui.add_space(8.0);
+                if let Some((_, h)) = &self.stream {
+                    ui.strong(format!(
+                        "Events of {} per time bucket, by type",
+                        view.stream().id
+                    ));
+                    histogram_plot(ui, "stream-histogram", h);
+                }
+                ui.add_space(8.0);
+                if let Some((_, h)) = &self.store {
+                    ui.strong("Events of the whole store per time bucket, by type");
+                    histogram_plot(ui, "store-histogram", h);
+                }
+            });
+    }
+}
+
+fn member_chart(ui: &mut Ui, view: &View, answer: Option<&Answer>) {
+    let Some(pointer) = &view.chart else {
+        ui.weak("To plot a number of the state over time: on the State tab, click a member, then \"Plot in Charts\".");
+        return;
+    };
+    ui.strong(format!(
+        "{pointer} over the history of {}",
+        view.stream().id
+    ));
+    let points = answer
+        .filter(|a| a.ask.chart.as_ref() == Some(pointer))
+        .and_then(|a| a.series.clone());
+    let Some(points) = points else {
+        ui.spinner();
+        return;
+    };
+    if points.is_empty() {
+        ui.label(format!("{pointer} never holds a number in this stream."));
+        return;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let cursor = view.cursor_seq() as f64;
+    Plot::new("member-chart")
+        .height(180.0)
+        .x_axis_label("seq")
+        .show(ui, |plot| {
+            plot.line(
+                Line::new(pointer.clone(), points.to_vec()).color(Color32::from_rgb(90, 170, 255)),
+            );
+            plot.vline(egui_plot::VLine::new("cursor", cursor).color(Color32::GRAY));
+        });
+}
+
+fn histogram_plot(ui: &mut Ui, id: &str, h: &Histogram) {
+    if h.types.is_empty() {
+        ui.weak("No event has a readable time.");
+        return;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let x_of =
+        |bucket: usize| (h.start + h.width * i64::try_from(bucket).unwrap_or(0)) as f64 / 60e9;
+    #[allow(clippy::cast_precision_loss)]
+    let width = h.width as f64 / 60e9;
+    let mut charts: Vec<BarChart> = Vec::new();
+    for (i, (name, counts)) in h.types.iter().enumerate() {
+        let bars = counts
+            .iter()
+            .enumerate()
+            .map(|(b, &n)| Bar::new(x_of(b) + width / 2.0, f64::from(n)).width(width * 0.9))
+            .collect();
+        let chart = BarChart::new(name.clone(), bars).color(palette(i));
+        let below: Vec<&BarChart> = charts.iter().collect();
+        let chart = chart.stack_on(&below);
+        charts.push(chart);
+    }
+    Plot::new(id)
+        .height(170.0)
+        .legend(Legend::default())
+        .x_axis_formatter(|mark, _| minutes_to_time(mark.value))
+        .show(ui, |plot| {
+            for chart in charts {
+                plot.bar_chart(chart);
+            }
+        });
+    if h.untimed > 0 {
+        ui.weak(format!(
+            "{} events without a readable time are not counted.",
+            h.untimed
+        ));
+    }
+}
+
+/// An axis label for minutes since the epoch: `2024-03-01 10:15`.
+#[allow(clippy::cast_possible_truncation)]
+fn minutes_to_time(minutes: f64) -> String {
+    chrono::DateTime::from_timestamp((minutes * 60.0) as i64, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+fn palette(i: usize) -> Color32 {
+    const COLORS: [Color32; 9] = [
+        Color32::from_rgb(90, 170, 255),
+        Color32::from_rgb(235, 170, 60),
+        Color32::from_rgb(90, 190, 100),
+        Color32::from_rgb(230, 90, 80),
+        Color32::from_rgb(170, 120, 230),
+        Color32::from_rgb(80, 200, 200),
+        Color32::from_rgb(230, 130, 190),
+        Color32::from_rgb(180, 180, 90),
+        Color32::from_rgb(140, 140, 140),
+    ];
+    COLORS[i % COLORS.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ReadOptions;
+    use std::path::Path;
+
+    #[test]
+    fn events_are_counted_per_bucket_and_type() {
+        let lines = [
+            r#"{"stream":"o","type":"A","time":"2024-01-01T10:00:00Z"}"#,
+            r#"{"stream":"o","type":"B","time":"2024-01-01T10:00:30Z"}"#,
+            r#"{"stream":"o","type":"A","time":"2024-01-01T10:03:59Z"}"#,
+            r#"{"stream":"o","type":"A","time":"2024-01-01T10:04:00Z"}"#,
+            r#"{"stream":"o","type":"A"}"#,
+        ];
+        let store = Store::from_bytes(
+            Path::new("t.jsonl"),
+            lines.join("\n").into_bytes(),
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        let h = histogram(&store, &[0, 1, 2, 3, 4], 4);
+        assert_eq!(h.untimed, 1);
+        assert_eq!(
+            h.types,
+            [
+                ("A".to_owned(), vec![1, 0, 0, 2]),
+                ("B".to_owned(), vec![1, 0, 0, 0])
+            ]
+        );
+        assert_eq!(
+            h.start,
+            crate::store::parse_instant("2024-01-01T10:00:00Z").unwrap()
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! The Schema tab: per event type, the payload shapes seen (member names and JSON types), with
+//! counts and the first and last event of each; links jump there. The inventory is built on a
+//! thread once the whole store is indexed.
+
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver};
+
+use egui::{RichText, Ui};
+
+use crate::audit::schema::{Seen, TypeShapes, inventory};
+use crate::gui::command::Command;
+use crate::gui::view::View;
+use crate::store::Store;
+
+/// The inventory of the store shown, once built.
+#[derive(Default)]
+pub struct SchemaPanel {
+    /// The store (by address) it is for.
+    built_for: Option<usize>,
+    building: Option<Receiver<Vec<TypeShapes>>>,
+    inventory: Option<Arc<Vec<TypeShapes>>>,
+}
+
+impl SchemaPanel {
+    /// Starts building the inventory of `store` if it is not built yet.
+    pub fn build(&mut self, store: &Arc<Store>, repaint: impl Fn() + Send + 'static) {
+        let key = Arc::as_ptr(store) as usize;
+        if self.built_for == Some(key) {
+            return;
+        }
+        self.built_for = Some(key);
+        self.inventory = None;
+        let (tx, rx) = mpsc::channel();
+        let store = store.clone();
+        let spawned = std::thread::Builder::new()
+            .name("eventlens-schema".into())
+            .spawn(move || {
+                let _ = tx.send(inventory(&store));
+                repaint();
+            });
+        self.building = spawned.is_ok().then_some(rx);
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, view: &View, complete: bool, cmds: &mut Vec<Command>) {
+        if let Some(rx) = &self.building
+            && let Ok(built) = rx.try_recv()
+        {
+            self.inventory = Some(Arc::new(built));
+            self.building = None;
+        }
+        if !complete {
+            ui.label("The inventory is made once the whole store is indexed.");
+            return;
+        }
+        let Some(inventory) = self.inventory.clone() else {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("reading every payload…");
+            });
+            return;
+        };
+        ui.weak("Payload shapes per event type: top-level members and their JSON types.");
+        egui::ScrollArea::vertical()
+            .auto_shrink(false)
+            .id_salt("schema")
+            .show(ui, |ui| {
+                for types in inventory.iter() {
+                    let title = format!(
+                        "{} · {} event{} · {} shape{}",
+                        types.type_name,
+                        types.events,
+                        crate::store::plural(types.events),
+                        types.shapes.len(),
+                        crate::store::plural(types.shapes.len())
+                    );
+                    let title = if types.shapes.len() > 1 {
+                        RichText::new(title)
+                            .strong()
+                            .color(egui::Color32::from_rgb(235, 170, 60))
+                    } else {
+                        RichText::new(title).strong()
+                    };
+                    egui::CollapsingHeader::new(title)
+                        .id_salt(("schema", &types.type_name))
+                        .default_open(types.shapes.len() > 1)
+                        .show(ui, |ui| {
+                            egui::Grid::new(("shapes", &types.type_name))
+                                .striped(true)
+                                .num_columns(4)
+                                .show(ui, |ui| {
+                                    ui.strong("Shape");
+                                    ui.strong("Events");
+                                    ui.strong("First");
+                                    ui.strong("Last");
+                                    ui.end_row();
+                                    for shape in &types.shapes {
+                                        ui.add(
+                                            egui::Label::new(
+                                                RichText::new(shape.shape.describe()).monospace(),
+                                            )
+                                            .wrap(),
+                                        );
+                                        ui.monospace(shape.events.to_string());
+                                        seen_link(ui, view, shape.first, cmds);
+                                        seen_link(ui, view, shape.last, cmds);
+                                        ui.end_row();
+                                    }
+                                });
+                        });
+                }
+            });
+    }
+}
+
+/// "order-1042 seq 3", a link to that event.
+fn seen_link(ui: &mut Ui, view: &View, seen: Seen, cmds: &mut Vec<Command>) {
+    let stream = view.store.event(seen.index).stream();
+    let link = ui
+        .link(format!("{stream} seq {}", seen.seq))
+        .on_hover_text(format!("line {}", seen.line));
+    if link.clicked() {
+        cmds.push(Command::GoTo {
+            stream: stream.to_owned(),
+            seq: seen.seq,
+        });
+    }
+}
