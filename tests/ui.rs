@@ -51,12 +51,16 @@ fn settle(harness: &mut Harness<'_, App>) {
 }
 
 fn app_on(file: &str, stream: Option<&str>, at: Option<u64>) -> Harness<'static, App> {
-    let launch = Launch {
+    app_with(Launch {
         file: Some(file.into()),
         stream: stream.map(str::to_owned),
         at,
         ..Launch::default()
-    };
+    })
+}
+
+/// The whole app launched as `launch` says, settled.
+fn app_with(launch: Launch) -> Harness<'static, App> {
     // The sample's names are in scripts egui's bundled fonts lack; the window loads system
     // fonts for them, which a test machine may not have.
     let mut harness = Harness::builder()
@@ -347,18 +351,13 @@ fn wait_for(harness: &mut Harness<'_, App>, what: &str, ready: impl Fn(&Harness<
 
 #[test]
 fn a_projection_folds_and_its_failures_show_in_the_list_audit_and_timeline() {
-    let launch = Launch {
+    let mut harness = app_with(Launch {
         file: Some(common::sample_store().into()),
         stream: Some("order-1002".into()),
         at: Some(13),
         projection: Some(common::fixture("projections/faulty.js").into()),
         ..Launch::default()
-    };
-    let mut harness = Harness::builder()
-        .with_size([1400.0, 860.0])
-        .allow_missing_glyphs()
-        .build_eframe(|cc| App::new(cc, launch));
-    settle(&mut harness);
+    });
     let view = harness.state().view().unwrap();
     assert_eq!(view.cursor_seq(), 13);
     // Seq 13 is the stream's 13th event (index 12): failed, marked in the list.
@@ -407,18 +406,13 @@ fn a_projection_folds_and_its_failures_show_in_the_list_audit_and_timeline() {
 
 #[test]
 fn switching_back_to_merge_patches_keeps_the_cursor() {
-    let launch = Launch {
+    let mut harness = app_with(Launch {
         file: Some(common::sample_store().into()),
         stream: Some("order-1042".into()),
         at: Some(16),
         projection: Some(common::fixture("projections/by-source.js").into()),
         ..Launch::default()
-    };
-    let mut harness = Harness::builder()
-        .with_size([1400.0, 860.0])
-        .allow_missing_glyphs()
-        .build_eframe(|cc| App::new(cc, launch));
-    settle(&mut harness);
+    });
     harness.get_by_label("State").click();
     settle(&mut harness);
     harness.get_by_label("bySource");
