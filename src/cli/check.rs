@@ -12,7 +12,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let projection = args
         .projection
         .as_ref()
-        .map(|_| super::reducer(args.projection.as_ref()))
+        .map(|path| super::reducer(Some(path)))
         .transpose()?;
     let store = Store::open(&args.file, &args.read.options())
         .map_err(|e| super::Failure::usage(e.to_string()))?;

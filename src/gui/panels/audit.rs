@@ -1,6 +1,8 @@
 //! The Audit tab: every finding of the check (and of the projection, when one folds), in a
 //! table filtered by severity and text; a row jumps to its event.
 
+use std::sync::Arc;
+
 use egui::{Align, Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
@@ -8,7 +10,7 @@ use crate::audit::{Finding, Severity};
 use crate::gui::command::Command;
 use crate::gui::view::View;
 
-/// The table's filters.
+/// The table's filters, and the rows they let through.
 #[derive(Debug)]
 pub struct AuditPanel {
     /// Text that the code, stream or message must contain.
@@ -16,6 +18,9 @@ pub struct AuditPanel {
     pub errors: bool,
     pub warnings: bool,
     pub infos: bool,
+    /// Indices into the report's findings of the rows shown, for `cached_for`.
+    rows: Vec<usize>,
+    cached_for: Option<(usize, String, [bool; 3])>,
 }
 
 impl Default for AuditPanel {
@@ -25,36 +30,48 @@ impl Default for AuditPanel {
             errors: true,
             warnings: true,
             infos: true,
+            rows: Vec::new(),
+            cached_for: None,
         }
     }
 }
 
 impl AuditPanel {
-    /// Whether `finding` passes the filters.
-    pub fn shows(&self, finding: &Finding) -> bool {
+    /// Whether `finding` passes the filters; `text` is the filter text, lowercased.
+    fn shows(&self, finding: &Finding, text: &str) -> bool {
         let severity = match finding.severity {
             Severity::Error => self.errors,
             Severity::Warning => self.warnings,
             Severity::Info => self.infos,
         };
-        let text = self.text.trim().to_lowercase();
         severity
             && (text.is_empty()
-                || finding.code.as_str().contains(&text)
+                || finding.code.as_str().contains(text)
                 || finding
                     .stream
                     .as_deref()
-                    .is_some_and(|s| s.to_lowercase().contains(&text))
-                || finding.message.to_lowercase().contains(&text))
+                    .is_some_and(|s| s.to_lowercase().contains(text))
+                || finding.message.to_lowercase().contains(text))
+    }
+
+    /// Filters the findings again when the report or the filters changed.
+    fn refresh(&mut self, view: &View) {
+        let key = (
+            Arc::as_ptr(&view.report) as usize,
+            self.text.trim().to_lowercase(),
+            [self.errors, self.warnings, self.infos],
+        );
+        if self.cached_for.as_ref() == Some(&key) {
+            return;
+        }
+        self.rows = (0..view.report.findings.len())
+            .filter(|&i| self.shows(&view.report.findings[i], &key.1))
+            .collect();
+        self.cached_for = Some(key);
     }
 
     pub fn ui(&mut self, ui: &mut Ui, view: &View, cmds: &mut Vec<Command>) {
-        let findings: Vec<&Finding> = view
-            .report
-            .findings
-            .iter()
-            .filter(|f| self.shows(f))
-            .collect();
+        self.refresh(view);
         ui.horizontal(|ui| {
             ui.checkbox(&mut self.errors, "errors");
             ui.checkbox(&mut self.warnings, "warnings");
@@ -67,7 +84,7 @@ impl AuditPanel {
             super::name_widget(&field, egui::Role::TextInput, "Filter findings");
             ui.weak(format!(
                 "{} of {}",
-                findings.len(),
+                self.rows.len(),
                 view.report.findings.len()
             ));
         });
@@ -96,8 +113,8 @@ impl AuditPanel {
                 }
             })
             .body(|body| {
-                body.rows(row_height, findings.len(), |mut row| {
-                    let finding = findings[row.index()];
+                body.rows(row_height, self.rows.len(), |mut row| {
+                    let finding = &view.report.findings[self.rows[row.index()]];
                     let here = finding.stream.as_deref() == Some(view.stream().id.as_str())
                         && finding.seq == Some(view.cursor_seq());
                     row.set_selected(here);

@@ -30,15 +30,19 @@ pub struct Histogram {
 }
 
 /// Counts `events` (indices into the store) per time bucket and type.
-pub fn histogram(store: &Store, events: &[u32], buckets: usize) -> Histogram {
+pub fn histogram(
+    store: &Store,
+    events: impl ExactSizeIterator<Item = u32>,
+    buckets: usize,
+) -> Histogram {
+    let total = events.len();
     let instants: Vec<(i64, u32)> = events
-        .iter()
-        .filter_map(|&i| {
+        .filter_map(|i| {
             let event = store.event(i);
             event.event.instant().map(|t| (t, event.event.type_id))
         })
         .collect();
-    let untimed = events.len() - instants.len();
+    let untimed = total - instants.len();
     let (Some(first), Some(last)) = (
         instants.iter().map(|p| p.0).min(),
         instants.iter().map(|p| p.0).max(),
@@ -96,13 +100,12 @@ impl Charts {
         let store_key = Arc::as_ptr(&view.store) as usize;
         let stream_key = (store_key, view.stream);
         if self.stream.as_ref().is_none_or(|(k, _)| *k != stream_key) {
-            let h = histogram(&view.store, &view.stream().events, BUCKETS);
+            let h = histogram(&view.store, view.stream().events.iter().copied(), BUCKETS);
             self.stream = Some((stream_key, Arc::new(h)));
         }
         if self.store.as_ref().is_none_or(|(k, _)| *k != store_key) {
-            let all: Vec<u32> =
-                (0..u32::try_from(view.store.events().len()).unwrap_or(u32::MAX)).collect();
-            self.store = Some((store_key, Arc::new(histogram(&view.store, &all, BUCKETS))));
+            let all = 0..u32::try_from(view.store.events().len()).unwrap_or(u32::MAX);
+            self.store = Some((store_key, Arc::new(histogram(&view.store, all, BUCKETS))));
         }
         egui::ScrollArea::vertical()
             .auto_shrink(false)
@@ -242,7 +245,7 @@ mod tests {
             &ReadOptions::default(),
         )
         .unwrap();
-        let h = histogram(&store, &[0, 1, 2, 3, 4], 4);
+        let h = histogram(&store, 0..5, 4);
         assert_eq!(h.untimed, 1);
         assert_eq!(
             h.types,
