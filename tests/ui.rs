@@ -447,3 +447,215 @@ fn schema_and_charts_tabs() {
     harness.get_by_label("Events of order-1042 per time bucket, by type");
     harness.get_by_label("Events of the whole store per time bucket, by type");
 }
+
+/// Saves the Export window's choice `label` to `path` (typed in its path field) and returns
+/// the outcome the window shows.
+fn export_to(harness: &mut Harness<'_, App>, label: &str, path: &std::path::Path) -> String {
+    harness.get_by_label(label).click();
+    settle(harness);
+    harness
+        .get_by_label("Export path")
+        .set_text_value_accesskit(&path.display().to_string());
+    settle(harness);
+    harness
+        .query_by_role_and_label(egui::accesskit::Role::Button, "Save")
+        .or_else(|| harness.query_by_role_and_label(egui::accesskit::Role::Button, "Replace"))
+        .expect("a Save button")
+        .click();
+    settle(harness);
+    let outcome = harness.state().exports.outcome.clone();
+    match outcome {
+        Some(Ok(done) | Err(done)) => {
+            harness.get_by_label(&done);
+            done
+        }
+        None => panic!("nothing was saved"),
+    }
+}
+
+/// The sample store copied into a fresh folder, the app on order-1042 at seq 16 with the Export
+/// window open, and what the command line prints for the copy given the rest of `args`.
+fn export_setup() -> (
+    tempfile::TempDir,
+    Harness<'static, App>,
+    impl Fn(&[&str]) -> String,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("orders.jsonl");
+    std::fs::copy(common::sample_store(), &store).unwrap();
+    let file = store.display().to_string();
+    let mut harness = app_on(&file, Some("order-1042"), Some(16));
+    harness.get_by_label("Export…").click();
+    settle(&mut harness);
+    let cli = move |args: &[&str]| {
+        let mut all = vec![args[0], file.as_str()];
+        all.extend(&args[1..]);
+        common::eventlens(&all).stdout
+    };
+    (dir, harness, cli)
+}
+
+#[test]
+fn exported_states_and_diffs_are_what_the_command_line_prints() {
+    let (dir, mut harness, cli) = export_setup();
+    // The state is chosen first, named after the stream and seq, beside the store.
+    harness.get_by_label_contains("order-1042 after seq 16, folded with merge patches");
+    let suggested = dir.path().join("order-1042-at-16.state.json");
+    assert_eq!(
+        harness.state().exports.path,
+        suggested.display().to_string()
+    );
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+
+    let done = export_to(&mut harness, "State at the cursor (JSON)", &suggested);
+    assert!(done.starts_with("Saved the state to "), "{done}");
+    assert_eq!(
+        read("order-1042-at-16.state.json"),
+        cli(&["state", "--stream", "order-1042", "--at", "16"])
+    );
+
+    let to = dir.path().join("diff.json");
+    let done = export_to(
+        &mut harness,
+        "Diff of the cursor's event (RFC 6902 JSON Patch)",
+        &to,
+    );
+    assert!(done.starts_with("Saved a diff of "), "{done}");
+    assert_eq!(
+        read("diff.json"),
+        cli(&["diff", "--stream", "order-1042", "--at", "16"])
+    );
+
+    // Pinned at 16, the cursor at 30: the comparison's patch.
+    harness.state_mut().push(Command::Pin);
+    harness.state_mut().push(Command::GoTo {
+        stream: "order-1042".into(),
+        seq: 30,
+    });
+    settle(&mut harness);
+    let to = dir.path().join("compare.json");
+    export_to(
+        &mut harness,
+        "Diff from the pinned point to the cursor (RFC 6902 JSON Patch)",
+        &to,
+    );
+    assert_eq!(
+        read("compare.json"),
+        cli(&[
+            "diff",
+            "--stream",
+            "order-1042",
+            "--from",
+            "16",
+            "--to",
+            "30"
+        ])
+    );
+}
+
+#[test]
+fn exported_events_and_findings_are_what_the_command_line_prints() {
+    let (dir, mut harness, cli) = export_setup();
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    // The list filtered to one type (the Export window moved aside, as it covers the list).
+    harness.get_by_label("Export…").click();
+    settle(&mut harness);
+    harness.get_by_label("Event types").click();
+    settle(&mut harness);
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::CheckBox, "ItemAdded")
+        .click();
+    settle(&mut harness);
+    harness.get_by_label("Export…").click();
+    settle(&mut harness);
+    harness.get_by_label_contains("events of order-1042 (type ItemAdded)");
+    let to = dir.path().join("items.jsonl");
+    export_to(&mut harness, "Events shown in the list (JSON Lines)", &to);
+    let expected = cli(&[
+        "events",
+        "--stream",
+        "order-1042",
+        "--type",
+        "ItemAdded",
+        "--json",
+    ]);
+    assert!(expected.lines().count() > 1);
+    assert_eq!(read("items.jsonl"), expected);
+
+    // Findings: all of them as JSON, the ones the filter leaves as CSV.
+    let to = dir.path().join("findings.json");
+    export_to(&mut harness, "Findings shown in the Audit tab (JSON)", &to);
+    assert_eq!(read("findings.json"), cli(&["check", "--json"]));
+    harness.get_by_label("Audit").click();
+    settle(&mut harness);
+    harness
+        .get_by_label("Filter findings")
+        .set_text_value_accesskit("seq_gap");
+    settle(&mut harness);
+    let to = dir.path().join("gaps.csv");
+    export_to(&mut harness, "Findings shown in the Audit tab (CSV)", &to);
+    let all = cli(&["check", "--csv"]);
+    let gaps: Vec<&str> = all
+        .lines()
+        .filter(|l| l.starts_with("severity,") || l.contains(",seq_gap,"))
+        .collect();
+    assert!(gaps.len() > 1, "{all}");
+    assert_eq!(read("gaps.csv"), format!("{}\n", gaps.join("\n")));
+
+    // Never over the store, by its own path or another.
+    let store = dir.path().join("orders.jsonl");
+    let before = std::fs::read(&store).unwrap();
+    let mut targets = vec![store.clone()];
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&store, dir.path().join("link.jsonl")).unwrap();
+        targets.push(dir.path().join("link.jsonl"));
+    }
+    for target in targets {
+        let done = export_to(
+            &mut harness,
+            "Events shown in the list (JSON Lines)",
+            &target,
+        );
+        assert!(
+            done.contains("is the store being read: eventlens never writes over it"),
+            "{done}"
+        );
+    }
+    assert_eq!(std::fs::read(&store).unwrap(), before);
+}
+
+#[test]
+fn a_projection_state_exports_as_state_projection_prints_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = common::fixture("projections/faulty.js");
+    let mut harness = app_with(Launch {
+        file: Some(common::sample_store().into()),
+        stream: Some("order-1002".into()),
+        at: Some(15),
+        projection: Some(script.clone().into()),
+        ..Launch::default()
+    });
+    harness.get_by_label("Export…").click();
+    settle(&mut harness);
+    harness.get_by_label_contains("order-1002 after seq 15, folded with faulty.js");
+    let to = dir.path().join("state.json");
+    export_to(&mut harness, "State at the cursor (JSON)", &to);
+    let cli = common::eventlens(&[
+        "state",
+        &common::sample_store(),
+        "--stream",
+        "order-1002",
+        "--at",
+        "15",
+        "--projection",
+        &script,
+    ]);
+    assert_eq!(std::fs::read_to_string(&to).unwrap(), cli.stdout);
+    // The script being read is not written over either.
+    let done = export_to(&mut harness, "State at the cursor (JSON)", script.as_ref());
+    assert!(
+        done.contains("is the projection script: eventlens never writes over it"),
+        "{done}"
+    );
+}

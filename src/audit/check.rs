@@ -37,6 +37,37 @@ impl Report {
             .filter(|f| f.severity == severity)
             .count()
     }
+
+    /// The same report with only the findings at `indices` (into [`Report::findings`]).
+    #[must_use]
+    pub fn only(&self, indices: &[usize]) -> Self {
+        Self {
+            findings: indices
+                .iter()
+                .filter_map(|&i| self.findings.get(i).cloned())
+                .collect(),
+            ..*self
+        }
+    }
+
+    /// Writes the findings as `check --csv` prints them: a header row, then one row each.
+    pub fn write_csv(&self, out: impl std::io::Write) -> csv::Result<()> {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(["severity", "code", "stream", "seq", "line", "message"])?;
+        for f in &self.findings {
+            let seq = f.seq.map(|s| s.to_string()).unwrap_or_default();
+            writer.write_record([
+                f.severity.as_str(),
+                f.code.as_str(),
+                f.stream.as_deref().unwrap_or(""),
+                &seq,
+                &f.line.to_string(),
+                &f.message,
+            ])?;
+        }
+        writer.flush()?;
+        Ok(())
+    }
 }
 
 /// Checks every event of `store`.

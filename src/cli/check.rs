@@ -23,7 +23,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     if args.json {
         super::write_pretty(out, &report)?;
     } else if args.csv {
-        write_csv(&report, out)?;
+        report.write_csv(out)?;
     } else {
         write_table(&report, out)?;
         let (errors, warnings) = (
@@ -64,23 +64,5 @@ fn write_table(report: &Report, out: &mut dyn Write) -> anyhow::Result<()> {
         ]);
     }
     table.write(out)?;
-    Ok(())
-}
-
-fn write_csv(report: &Report, out: &mut dyn Write) -> anyhow::Result<()> {
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(["severity", "code", "stream", "seq", "line", "message"])?;
-    for f in &report.findings {
-        let seq = f.seq.map(|s| s.to_string()).unwrap_or_default();
-        writer.write_record([
-            f.severity.as_str(),
-            f.code.as_str(),
-            f.stream.as_deref().unwrap_or(""),
-            &seq,
-            &f.line.to_string(),
-            &f.message,
-        ])?;
-    }
-    writer.flush()?;
     Ok(())
 }

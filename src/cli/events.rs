@@ -3,27 +3,9 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use serde::Serialize;
-use serde_json::value::RawValue;
-
 use super::args::EventsArgs;
 use super::table::{Table, or_dash};
-use crate::store::EventRef;
-
-/// One normalized event; field order is the JSON order of `events --json`.
-#[derive(Serialize)]
-struct EventLine<'a> {
-    position: u64,
-    line: u64,
-    stream: &'a str,
-    seq: u64,
-    #[serde(rename = "type")]
-    type_: &'a str,
-    time: Option<&'a str>,
-    id: Option<&'a str>,
-    data: Option<&'a RawValue>,
-    meta: Option<&'a RawValue>,
-}
+use crate::store::{EventRef, one_line};
 
 pub fn run(args: &EventsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let store = super::open(&args.file, &args.read)?;
@@ -37,21 +19,7 @@ pub fn run(args: &EventsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let selected = indices.into_iter().map(|i| store.event(i)).filter(wanted);
     if args.json {
         for event in selected {
-            let data = event.data_json().map(super::one_line);
-            let meta = event.meta_json().map(super::one_line);
-            let line = EventLine {
-                position: event.position(),
-                line: event.event.line,
-                stream: event.stream(),
-                seq: event.event.seq,
-                type_: event.type_name(),
-                time: event.time(),
-                id: event.id(),
-                data: data.as_deref().map(serde_json::from_str).transpose()?,
-                meta: meta.as_deref().map(serde_json::from_str).transpose()?,
-            };
-            serde_json::to_writer(&mut *out, &line)?;
-            writeln!(out)?;
+            event.write_json_line(out)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -66,7 +34,7 @@ pub fn run(args: &EventsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             event.type_name().to_owned(),
             event
                 .data_json()
-                .map_or_else(|| "-".to_owned(), |d| super::one_line(d).into_owned()),
+                .map_or_else(|| "-".to_owned(), |d| one_line(d).into_owned()),
         ]);
     }
     table.write(out)?;

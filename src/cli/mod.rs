@@ -173,20 +173,6 @@ fn point_failure(store: &Store, error: &PointError) -> Failure {
 }
 
 /// Writes `value` as indented JSON and a newline.
-fn write_pretty(out: &mut dyn Write, value: &impl serde::Serialize) -> anyhow::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value)?;
-    writeln!(out)?;
-    Ok(())
-}
-
-/// JSON text on one line: stored text as it is when it has no line breaks, else re-written
-/// compactly (numbers still exactly as stored).
-fn one_line(json: &str) -> std::borrow::Cow<'_, str> {
-    if !json.contains(['\n', '\r']) {
-        return std::borrow::Cow::Borrowed(json);
-    }
-    match serde_json::from_str::<serde_json::Value>(json) {
-        Ok(value) => std::borrow::Cow::Owned(value.to_string()),
-        Err(_) => std::borrow::Cow::Owned(json.replace(['\n', '\r'], " ")),
-    }
+fn write_pretty(out: &mut dyn Write, value: &impl serde::Serialize) -> io::Result<()> {
+    crate::export::write_json(out, value)
 }

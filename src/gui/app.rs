@@ -2,7 +2,7 @@
 //! pushed and the one place they are applied, background work polled each frame, and what is
 //! saved across runs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::{Duration, Instant};
@@ -11,7 +11,8 @@ use egui::{Color32, Key, Modifiers, RichText, Ui};
 
 use super::Launch;
 use super::command::Command;
-use super::inspect::{Ask, Inspector};
+use super::export::{Exports, Shown, What};
+use super::inspect::{Ask, Fold, Inspector};
 use super::loader::{Loader, Source, Stage, Update};
 use super::panels::audit::AuditPanel;
 use super::panels::charts::Charts;
@@ -80,10 +81,15 @@ struct DeepLink {
 }
 
 /// What a native file dialog is open for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Picking {
     Store,
     Projection,
+    /// Where to save an export, starting at a suggested path.
+    Export {
+        what: What,
+        suggested: PathBuf,
+    },
 }
 
 /// The eventlens window.
@@ -101,6 +107,9 @@ pub struct App {
     /// The fold: merge patches or a projection script.
     pub projections: Projections,
     projection_window: bool,
+    /// Saving what is shown to files.
+    pub exports: Exports,
+    export_window: bool,
     cmds: Vec<Command>,
     title: String,
     ctx: egui::Context,
@@ -129,6 +138,8 @@ impl App {
             dialog: None,
             projections: Projections::default(),
             projection_window: false,
+            exports: Exports::default(),
+            export_window: false,
             cmds: Vec::new(),
             title: String::new(),
             ctx: cc.egui_ctx.clone(),
@@ -187,6 +198,7 @@ impl App {
                 ready.loading.is_none()
                     && !self.projections.is_loading()
                     && ready.audit.running.is_none()
+                    && !self.exports.is_saving()
                     && ready.inspector.is_current()
                     && !ready.view.playback.playing
             }
@@ -205,12 +217,33 @@ impl App {
                     self.cmds.push(match picking {
                         Picking::Store => Command::OpenPath(path),
                         Picking::Projection => Command::LoadProjection(path),
+                        Picking::Export { what, .. } => {
+                            self.exports.path = path.display().to_string();
+                            Command::Export {
+                                what: *what,
+                                to: path,
+                            }
+                        }
                     });
                     self.dialog = None;
                 }
                 Ok(None) | Err(TryRecvError::Disconnected) => {
                     if opened_at.elapsed() < DIALOG_FAILED_WITHIN {
-                        self.notices.push("The file dialog could not open (this system may have no desktop portal). Type the file's path in the path field instead.".into());
+                        let why = "The file dialog could not open (this system may have no desktop portal).";
+                        match picking {
+                            // Said in the window that asked, which would hide a notice.
+                            Picking::Export { .. } => {
+                                self.exports.outcome = Some(Err(format!(
+                                    "{why} Type the path in the field above and press Save."
+                                )));
+                            }
+                            Picking::Store => self.notices.push(format!(
+                                "{why} Type the file's path in the path field instead."
+                            )),
+                            Picking::Projection => self.notices.push(format!(
+                                "{why} Type the script's path in the Projection window instead."
+                            )),
+                        }
                     }
                     self.dialog = None;
                 }
@@ -235,6 +268,7 @@ impl App {
                 break;
             }
         }
+        self.exports.poll();
         let ctx = self.ctx.clone();
         self.projections.poll(move || ctx.request_repaint());
         if let Some(every) = self.projections.watch_interval() {
@@ -412,6 +446,11 @@ impl App {
                 Command::OpenDialog => self.open_dialog(Picking::Store),
                 Command::PickProjection => self.open_dialog(Picking::Projection),
                 Command::ShowProjection(shown) => self.projection_window = shown,
+                Command::ShowExport(shown) => self.export_window = shown,
+                Command::PickExportPath { what, suggested } => {
+                    self.open_dialog(Picking::Export { what, suggested });
+                }
+                Command::Export { what, to } => self.export(what, to),
                 Command::LoadProjection(path) => {
                     let ctx = self.ctx.clone();
                     self.projections.load(&path, move || ctx.request_repaint());
@@ -509,23 +548,66 @@ impl App {
             return;
         }
         let (tx, rx) = mpsc::channel();
+        let asked = picking.clone();
         let spawned = std::thread::Builder::new()
             .name("eventlens-dialog".into())
             .spawn(move || {
-                let dialog = match picking {
+                let chosen = match asked {
                     Picking::Store => rfd::FileDialog::new()
                         .set_title("Open an event store")
-                        .add_filter("Event stores", &["jsonl", "ndjson", "json", "log", "txt"]),
+                        .add_filter("Event stores", &["jsonl", "ndjson", "json", "log", "txt"])
+                        .pick_file(),
                     Picking::Projection => rfd::FileDialog::new()
                         .set_title("Choose a projection script")
-                        .add_filter("JavaScript", &["js", "mjs"]),
+                        .add_filter("JavaScript", &["js", "mjs"])
+                        .pick_file(),
+                    Picking::Export { what, suggested } => {
+                        let mut dialog = rfd::FileDialog::new()
+                            .set_title(what.label())
+                            .add_filter(what.extension(), &[what.extension()]);
+                        if let Some(folder) = suggested.parent().filter(|p| p.is_dir()) {
+                            dialog = dialog.set_directory(folder);
+                        }
+                        if let Some(name) = suggested.file_name() {
+                            dialog = dialog.set_file_name(name.to_string_lossy());
+                        }
+                        dialog.save_file()
+                    }
                 };
-                let _ = tx.send(dialog.pick_file());
+                let _ = tx.send(chosen);
             });
         match spawned {
             Ok(_) => self.dialog = Some((Instant::now(), picking, rx)),
             Err(error) => self.notices.push(format!("The file dialog could not start ({error}). Type the file's path in the path field instead.")),
         }
+    }
+
+    /// Saves `what` as it is on screen to `to`, on a thread; the Export window says how it went.
+    fn export(&mut self, what: What, to: PathBuf) {
+        let fold = self.projections.fold();
+        let fold_name = self.projections.fold_name().to_owned();
+        let Screen::Ready(ready) = &mut self.screen else {
+            return;
+        };
+        let export = shown(ready, &fold, &fold_name).export(what);
+        let export = match export {
+            Ok(export) => export,
+            Err(why) => {
+                self.exports.outcome = Some(Err(format!("Nothing was saved: {why}.")));
+                return;
+            }
+        };
+        // Never over what is being read: the store, and the projection script.
+        let mut protected = Vec::new();
+        if let Source::File(store) = &ready.source {
+            protected.push((store.clone(), "the store being read"));
+        }
+        if let Some(script) = &self.projections.script {
+            protected.push((script.clone(), "the projection script"));
+        }
+        let ctx = self.ctx.clone();
+        self.exports
+            .start(export, to, protected, move || ctx.request_repaint());
     }
 
     fn remember_position(&mut self) {
@@ -585,18 +667,18 @@ impl App {
                     if ui.button("Close").clicked() {
                         self.cmds.push(Command::CloseStore);
                     }
-                    let fold = match &self.projections.loaded {
-                        Some(loaded) if self.projections.enabled => {
-                            format!("fold: {}", loaded.projection.name())
-                        }
-                        _ => "fold: merge patches".to_owned(),
-                    };
                     let button = ui
-                        .button(format!("Projection… ({fold})"))
+                        .button(format!("Projection… (fold: {})", self.projections.fold_name()))
                         .on_hover_text("Fold the streams with a JavaScript projection (KurrentDB syntax) instead of merge patches");
                     if button.clicked() {
                         self.cmds
                             .push(Command::ShowProjection(!self.projection_window));
+                    }
+                    let button = ui
+                        .button("Export…")
+                        .on_hover_text("Save the state, a diff, the events listed or the findings to a file");
+                    if button.clicked() {
+                        self.cmds.push(Command::ShowExport(!self.export_window));
                     }
                     ui.separator();
                     let store = &ready.view.store;
@@ -794,6 +876,24 @@ impl eframe::App for App {
                 &mut self.cmds,
             );
         }
+        if self.export_window
+            && let Screen::Ready(ready) = &mut self.screen
+        {
+            let fold = self.projections.fold();
+            let offers = shown(ready, &fold, self.projections.fold_name()).offers();
+            let folder = match &ready.source {
+                Source::File(path) => path.parent().map(Path::to_owned),
+                Source::Sample => std::env::current_dir().ok(),
+            }
+            .unwrap_or_default();
+            super::panels::export::window_ui(
+                &ctx,
+                &mut self.exports,
+                &offers,
+                &folder,
+                &mut self.cmds,
+            );
+        }
         self.apply_commands();
     }
 
@@ -857,6 +957,28 @@ fn poll_audit(ready: &mut Ready, projections: &Projections, ctx: &egui::Context)
         });
     if spawned.is_ok() {
         audit.running = Some((fold.id, rx));
+    }
+}
+
+/// What is on screen in `ready`, for exports: the inspector's answer when it is for the cursor
+/// and `fold`, the events the list shows, the findings the Audit tab shows once all are found.
+fn shown<'a>(ready: &'a mut Ready, fold: &Fold, fold_name: &'a str) -> Shown<'a> {
+    let view = &ready.view;
+    let answer = ready.inspector.latest().map(AsRef::as_ref).filter(|a| {
+        a.ask.fold == *fold
+            && (a.ask.stream, a.ask.cursor, a.ask.pin) == (view.stream, view.cursor, view.pin)
+    });
+    let audit = &mut ready.audit;
+    let found =
+        ready.loading.is_none() && audit.running.is_none() && audit.for_fold == Some(fold.id);
+    let filters = ready.events.describe_filters();
+    Shown {
+        view,
+        answer,
+        fold: fold_name,
+        events: ready.events.rows_for(view),
+        filters,
+        findings: found.then(|| audit.panel.rows_for(view)),
     }
 }
 

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use super::export::What;
+
 /// One thing the user asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -16,6 +18,18 @@ pub enum Command {
     LoadProjection(PathBuf),
     /// Fold with the loaded projection (`true`) or with merge patches.
     UseProjection(bool),
+    /// Show or hide the Export window.
+    ShowExport(bool),
+    /// Save an export to a file.
+    Export {
+        what: What,
+        to: PathBuf,
+    },
+    /// Choose where to save an export in the native save dialog, starting at `suggested`.
+    PickExportPath {
+        what: What,
+        suggested: PathBuf,
+    },
     /// Open a store file (path field, recent files, drag-and-drop, dialog result).
     OpenPath(PathBuf),
     /// Open the bundled sample store.

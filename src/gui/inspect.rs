@@ -92,8 +92,8 @@ pub struct Answer {
     pub changes: Vec<ChangeRow>,
     /// Pointers changed by the cursor's event, and their ancestors, for highlighting.
     pub highlight: BTreeSet<String>,
-    /// Pin → cursor, when pinned.
-    pub compare: Option<Vec<ChangeRow>>,
+    /// Pin → cursor, when pinned: the patch and its rows.
+    pub compare: Option<(Patch, Vec<ChangeRow>)>,
     pub blame: Option<Vec<BlameRow>>,
     /// `[seq, value]` after each event where the pointer holds a number.
     pub series: Option<Series>,
@@ -250,7 +250,9 @@ fn answer(replay: &mut Replay<'_>, ask: Ask, blame: Option<Vec<BlameRow>>) -> An
     let highlight = paths_with_ancestors(&patch);
     let compare = ask.pin.map(|pin| {
         let pinned = replay.state_after(pin + 1);
-        change_rows(&diff(&pinned, &state), &pinned)
+        let patch = diff(&pinned, &state);
+        let rows = change_rows(&patch, &pinned);
+        (patch, rows)
     });
     let failure = replay.failures().get(&ask.cursor).cloned();
     let event = replay.event(ask.cursor);

@@ -3,6 +3,7 @@
 
 mod app;
 pub mod command;
+pub mod export;
 pub mod inspect;
 pub mod loader;
 pub mod panels;

@@ -55,6 +55,14 @@ impl Projections {
         }
     }
 
+    /// What folds the streams, in words: "merge patches" or the projection's name.
+    pub fn fold_name(&self) -> &str {
+        match &self.loaded {
+            Some(loaded) if self.enabled => loaded.projection.name(),
+            _ => "merge patches",
+        }
+    }
+
     /// Whether a load is under way.
     pub fn is_loading(&self) -> bool {
         self.pending.is_some()

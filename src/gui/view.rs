@@ -127,14 +127,16 @@ impl View {
         self.store.events()[self.stream().events[k] as usize].seq
     }
 
-    /// Selects the stream named `id` with the cursor at `point` (a deep link or a restored
-    /// position).
+    /// Selects the stream named `id` with the cursor at `point` (a deep link, a restored
+    /// position, a finding). Within the stream shown, the pin and the blamed member stay.
     pub fn go_to(&mut self, id: &str, point: Point) -> Result<(), String> {
         let index = self
             .store
             .stream_index(id)
             .ok_or_else(|| format!("stream \"{id}\" does not exist"))?;
-        self.select_stream(index);
+        if index != self.stream {
+            self.select_stream(index);
+        }
         let count = point
             .count(&self.store, self.stream())
             .map_err(|e: PointError| e.to_string())?;
@@ -314,5 +316,16 @@ mod tests {
                 .unwrap_err()
                 .contains("does not exist")
         );
+    }
+
+    #[test]
+    fn going_to_a_finding_in_the_stream_shown_keeps_the_pin() {
+        let mut view = view(5);
+        view.apply(&Command::SetCursor(1));
+        view.apply(&Command::Pin);
+        view.apply(&Command::Blame("/n".into()));
+        view.go_to("s", Point::Seq(4)).unwrap();
+        assert_eq!((view.pin, view.cursor), (Some(1), 3));
+        assert_eq!(view.blame.as_deref(), Some("/n"));
     }
 }

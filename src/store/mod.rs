@@ -7,6 +7,7 @@ mod container;
 mod envelope;
 mod format;
 mod index;
+mod normalized;
 pub mod record;
 pub(crate) mod scan;
 pub mod time;
@@ -24,6 +25,7 @@ pub use container::Container;
 pub use envelope::{FieldPointers, parse_seq};
 pub use format::Format;
 pub use index::Opening;
+pub use normalized::one_line;
 pub use time::{Instant, parse_instant};
 
 use crate::audit::{Finding, Severity};

@@ -70,6 +70,13 @@ impl AuditPanel {
         self.cached_for = Some(key);
     }
 
+    /// The indices into the report's findings of the rows the filters let through in `view` as
+    /// it is now, whether or not the table has been drawn since it changed.
+    pub fn rows_for(&mut self, view: &View) -> &[usize] {
+        self.refresh(view);
+        &self.rows
+    }
+
     pub fn ui(&mut self, ui: &mut Ui, view: &View, cmds: &mut Vec<Command>) {
         self.refresh(view);
         ui.horizontal(|ui| {

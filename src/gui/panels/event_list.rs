@@ -111,6 +111,27 @@ impl EventList {
         &self.rows
     }
 
+    /// The indices (in the stream) of the rows the filters let through in `view` as it is now,
+    /// whether or not the list has been drawn since it changed.
+    pub fn rows_for(&mut self, view: &View) -> &[usize] {
+        self.refresh(view);
+        &self.rows
+    }
+
+    /// The filters in words (`type ItemAdded, ItemRemoved · payloads containing "sku"`), or
+    /// `None` when every event is shown.
+    pub fn describe_filters(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if !self.types.is_empty() {
+            let names: Vec<&str> = self.types.iter().map(String::as_str).collect();
+            parts.push(format!("type {}", names.join(", ")));
+        }
+        if !self.text.is_empty() {
+            parts.push(format!("payloads containing \"{}\"", self.text));
+        }
+        (!parts.is_empty()).then(|| parts.join(" · "))
+    }
+
     fn filters_ui(&mut self, ui: &mut Ui, view: &View) {
         ui.horizontal(|ui| {
             ui.strong(format!("Events of {}", view.stream().id));

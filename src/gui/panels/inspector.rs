@@ -279,7 +279,7 @@ fn compare_tab(ui: &mut Ui, view: &View, answer: &Answer, cmds: &mut Vec<Command
                 }
             });
             match compare {
-                Some(changes) => changes_ui(ui, changes),
+                Some((_, changes)) => changes_ui(ui, changes),
                 None => {
                     ui.spinner();
                 }

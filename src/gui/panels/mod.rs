@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod charts;
 pub mod event_list;
+pub mod export;
 pub mod inspector;
 pub mod json_tree;
 pub mod projection;
