@@ -89,7 +89,22 @@ pub fn check(store: &Store) -> Report {
 /// Folds every stream `reducer` reads and reports each event it fails on as a
 /// `projection_error`, into `report` (kept sorted by line).
 pub fn check_projection(store: &Store, reducer: &dyn Reducer, report: &mut Report) {
+    check_projection_while(store, reducer, report, || true);
+}
+
+/// [`check_projection`] that stops between streams once `go_on` says no (the fold it was asked
+/// for is no longer wanted); returns whether every stream was folded.
+pub fn check_projection_while(
+    store: &Store,
+    reducer: &dyn Reducer,
+    report: &mut Report,
+    go_on: impl Fn() -> bool,
+) -> bool {
     for stream in store.streams() {
+        if !go_on() {
+            sort(&mut report.findings);
+            return false;
+        }
         if reducer
             .source()
             .is_some_and(|source| !source.selects(&stream.id))
@@ -109,6 +124,7 @@ pub fn check_projection(store: &Store, reducer: &dyn Reducer, report: &mut Repor
         }
     }
     sort(&mut report.findings);
+    true
 }
 
 fn sort(findings: &mut [Finding]) {
@@ -337,6 +353,37 @@ mod tests {
             .iter()
             .map(|f| (f.line, f.code, f.seq))
             .collect()
+    }
+
+    #[test]
+    fn a_projection_check_stops_between_streams_when_told() {
+        let text = ["a", "b", "c"]
+            .map(|s| format!("{{\"stream\":\"{s}\",\"seq\":1,\"type\":\"T\",\"data\":{{}}}}\n"))
+            .concat();
+        let store = Store::from_bytes(
+            Path::new("t.jsonl"),
+            text.into_bytes(),
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        let failing = crate::replay::Projection::from_source(
+            "f.js",
+            "fromAll().when({ T: () => { throw new Error('no') } })",
+            crate::replay::Limits::default(),
+        )
+        .unwrap();
+        let mut all = Report::unchecked(&store);
+        assert!(check_projection_while(&store, &failing, &mut all, || true));
+        assert_eq!(all.count(Severity::Error), 3);
+        // Told to stop after the first stream.
+        let asked = std::cell::Cell::new(0);
+        let mut some = Report::unchecked(&store);
+        let go_on = || {
+            asked.set(asked.get() + 1);
+            asked.get() <= 1
+        };
+        assert!(!check_projection_while(&store, &failing, &mut some, go_on));
+        assert_eq!(some.count(Severity::Error), 1);
     }
 
     #[test]

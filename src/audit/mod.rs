@@ -5,5 +5,5 @@ mod finding;
 
 pub mod schema;
 
-pub use check::{Report, check, check_projection};
+pub use check::{Report, check, check_projection, check_projection_while};
 pub use finding::{Code, Finding, Severity};

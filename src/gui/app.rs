@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
@@ -62,9 +63,23 @@ pub struct Audit {
     checked: Option<Arc<Report>>,
     /// The fold the findings are for, and the projection's findings when it is one.
     for_fold: Option<u64>,
-    running: Option<(u64, Receiver<Report>)>,
+    running: Option<AuditRun>,
     /// The table's filter.
     pub panel: AuditPanel,
+}
+
+/// The projection folding every stream on a thread, for the findings of fold `fold`. Dropped
+/// (the fold changed, the store closed), it tells the thread to stop at the next stream.
+struct AuditRun {
+    fold: u64,
+    report: Receiver<Report>,
+    wanted: Arc<AtomicBool>,
+}
+
+impl Drop for AuditRun {
+    fn drop(&mut self) {
+        self.wanted.store(false, Ordering::Relaxed);
+    }
 }
 
 /// What the window shows.
@@ -916,16 +931,16 @@ fn poll_audit(ready: &mut Ready, projections: &Projections, ctx: &egui::Context)
         return;
     };
     let fold = projections.fold();
-    if let Some((id, rx)) = &audit.running {
-        match rx.try_recv() {
+    if let Some(run) = &audit.running {
+        match run.report.try_recv() {
             Ok(report) => {
-                if *id == fold.id {
+                if run.fold == fold.id {
                     ready.view.set_report(Arc::new(report));
                     audit.for_fold = Some(fold.id);
                 }
                 audit.running = None;
             }
-            Err(TryRecvError::Empty) if *id == fold.id => return,
+            Err(TryRecvError::Empty) if run.fold == fold.id => return,
             Err(_) => audit.running = None,
         }
     }
@@ -945,18 +960,29 @@ fn poll_audit(ready: &mut Ready, projections: &Projections, ctx: &egui::Context)
     let (tx, rx) = mpsc::channel();
     let store = ready.view.store.clone();
     let ctx = ctx.clone();
+    let wanted = Arc::new(AtomicBool::new(true));
+    let go_on = wanted.clone();
     let spawned = std::thread::Builder::new()
         .name("eventlens-audit".into())
         .spawn(move || {
             let mut report = (*checked).clone();
-            if let Ok(own) = projection.fork() {
-                crate::audit::check_projection(&store, &own, &mut report);
+            let done = match projection.fork() {
+                Ok(own) => crate::audit::check_projection_while(&store, &own, &mut report, || {
+                    go_on.load(Ordering::Relaxed)
+                }),
+                Err(_) => true,
+            };
+            if done {
+                let _ = tx.send(report);
+                ctx.request_repaint();
             }
-            let _ = tx.send(report);
-            ctx.request_repaint();
         });
     if spawned.is_ok() {
-        audit.running = Some((fold.id, rx));
+        audit.running = Some(AuditRun {
+            fold: fold.id,
+            report: rx,
+            wanted,
+        });
     }
 }
 
