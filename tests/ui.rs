@@ -446,6 +446,11 @@ fn schema_and_charts_tabs() {
     harness.get_by_label("/order_no over the history of order-1042");
     harness.get_by_label("Events of order-1042 per time bucket, by type");
     harness.get_by_label("Events of the whole store per time bucket, by type");
+    // The whole store is counted on a thread.
+    wait_for(&mut harness, "the store's histogram", |h| {
+        h.state().ready().is_some_and(|r| !r.charts.is_counting())
+    });
+    assert!(harness.query_by_label("counting every event…").is_none());
 }
 
 /// Saves the Export window's choice `label` to `path` (typed in its path field) and returns
@@ -657,5 +662,26 @@ fn a_projection_state_exports_as_state_projection_prints_it() {
     assert!(
         done.contains("is the projection script: eventlens never writes over it"),
         "{done}"
+    );
+}
+
+#[test]
+fn the_schema_tab_shows_where_a_member_was_renamed() {
+    let mut harness = app_on(&common::fixture("schema-drift.jsonl"), Some("cart-1"), None);
+    harness.get_by_label("Schema").click();
+    wait_for(&mut harness, "the inventory", |h| {
+        h.query_by_label_contains("ItemAdded · 6 events · 2 shapes")
+            .is_some()
+    });
+    harness.get_by_label("{price: number, qty: number, sku: string}");
+    harness.get_by_label("{price: string, quantity: number, sku: string}");
+    harness.get_by_label_contains("CheckedOut · 3 events · 3 shapes");
+    // The first event with `quantity`: a link there.
+    harness.get_by_label("cart-3 seq 2").click();
+    settle(&mut harness);
+    let view = harness.state().view().unwrap();
+    assert_eq!(
+        (view.stream().id.as_str(), view.cursor_seq()),
+        ("cart-3", 2)
     );
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver};
 
 use egui::{Color32, Ui};
 use egui_plot::{Bar, BarChart, Legend, Line, Plot};
@@ -29,35 +30,38 @@ pub struct Histogram {
     pub untimed: usize,
 }
 
-/// Counts `events` (indices into the store) per time bucket and type.
-pub fn histogram(
-    store: &Store,
-    events: impl ExactSizeIterator<Item = u32>,
-    buckets: usize,
-) -> Histogram {
+/// Counts `events` (indices into the store) per time bucket and type: one pass for the time
+/// range, one to count, nothing kept per event.
+pub fn histogram<I>(store: &Store, events: I, buckets: usize) -> Histogram
+where
+    I: ExactSizeIterator<Item = u32> + Clone,
+{
     let total = events.len();
-    let instants: Vec<(i64, u32)> = events
-        .filter_map(|i| {
-            let event = store.event(i);
-            event.event.instant().map(|t| (t, event.event.type_id))
+    let instants = |events: I| {
+        events.filter_map(|i| {
+            let event = &store.events()[i as usize];
+            event.instant().map(|t| (t, event.type_id))
         })
-        .collect();
-    let untimed = total - instants.len();
-    let (Some(first), Some(last)) = (
-        instants.iter().map(|p| p.0).min(),
-        instants.iter().map(|p| p.0).max(),
-    ) else {
+    };
+    let (mut timed, mut first, mut last) = (0, i64::MAX, i64::MIN);
+    for (t, _) in instants(events.clone()) {
+        timed += 1;
+        first = first.min(t);
+        last = last.max(t);
+    }
+    let untimed = total - timed;
+    if timed == 0 {
         return Histogram {
             start: 0,
             width: 1,
             types: Vec::new(),
             untimed,
         };
-    };
+    }
     let buckets = buckets.max(1);
     let width = ((last - first) / i64::try_from(buckets).unwrap_or(1)).max(1) + 1;
     let mut per_type: HashMap<u32, Vec<u32>> = HashMap::new();
-    for (t, type_id) in instants {
+    for (t, type_id) in instants(events) {
         let bucket = usize::try_from((t - first) / width)
             .unwrap_or(0)
             .min(buckets - 1);
@@ -88,14 +92,21 @@ pub fn histogram(
     }
 }
 
-/// The histograms drawn, kept until the store or stream changes.
+/// The histograms drawn, kept until the store or stream changes. The whole store's (millions
+/// of events) is counted on a thread.
 #[derive(Default)]
 pub struct Charts {
     stream: Option<((usize, u32), Arc<Histogram>)>,
     store: Option<(usize, Arc<Histogram>)>,
+    counting: Option<(usize, Receiver<Histogram>)>,
 }
 
 impl Charts {
+    /// Whether the whole store's histogram is being counted.
+    pub fn is_counting(&self) -> bool {
+        self.counting.is_some()
+    }
+
     pub fn ui(&mut self, ui: &mut Ui, view: &View, answer: Option<&Answer>) {
         let store_key = Arc::as_ptr(&view.store) as usize;
         let stream_key = (store_key, view.stream);
@@ -103,10 +114,7 @@ impl Charts {
             let h = histogram(&view.store, view.stream().events.iter().copied(), BUCKETS);
             self.stream = Some((stream_key, Arc::new(h)));
         }
-        if self.store.as_ref().is_none_or(|(k, _)| *k != store_key) {
-            let all = 0..u32::try_from(view.store.events().len()).unwrap_or(u32::MAX);
-            self.store = Some((store_key, Arc::new(histogram(&view.store, all, BUCKETS))));
-        }
+        self.count_store(ui.ctx(), &view.store);
         egui::ScrollArea::vertical()
             .auto_shrink(false)
             .id_salt("charts")
@@ -121,11 +129,46 @@ impl Charts {
                     histogram_plot(ui, "stream-histogram", h);
                 }
                 ui.add_space(8.0);
-                if let Some((_, h)) = &self.store {
-                    ui.strong("Events of the whole store per time bucket, by type");
-                    histogram_plot(ui, "store-histogram", h);
+                ui.strong("Events of the whole store per time bucket, by type");
+                match &self.store {
+                    Some((key, h)) if *key == store_key => histogram_plot(ui, "store-histogram", h),
+                    _ => {
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label("counting every event…");
+                        });
+                    }
                 }
             });
+    }
+
+    /// Takes in the whole store's histogram, or starts counting it for a store not counted.
+    fn count_store(&mut self, ctx: &egui::Context, store: &Arc<Store>) {
+        let key = Arc::as_ptr(store) as usize;
+        if let Some((counted, rx)) = &self.counting
+            && let Ok(h) = rx.try_recv()
+        {
+            self.store = Some((*counted, Arc::new(h)));
+            self.counting = None;
+        }
+        let wanted = |k: Option<usize>| k == Some(key);
+        if wanted(self.store.as_ref().map(|(k, _)| *k))
+            || wanted(self.counting.as_ref().map(|(k, _)| *k))
+        {
+            return;
+        }
+        let (tx, rx) = mpsc::channel();
+        let store = store.clone();
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("eventlens-histogram".into())
+            .spawn(move || {
+                let all = 0..u32::try_from(store.events().len()).unwrap_or(u32::MAX);
+                let _ = tx.send(histogram(&store, all, BUCKETS));
+                ctx.request_repaint();
+            });
+        // A new count replaces one for an older store (a preview), whose answer is dropped.
+        self.counting = spawned.ok().map(|_| (key, rx));
     }
 }
 

@@ -80,29 +80,32 @@ impl SchemaPanel {
                     } else {
                         RichText::new(title).strong()
                     };
+                    // Open or closed per store: a type with one shape in one store may have
+                    // several in the next.
                     egui::CollapsingHeader::new(title)
-                        .id_salt(("schema", &types.type_name))
+                        .id_salt(("schema", view.store.path(), &types.type_name))
                         .default_open(types.shapes.len() > 1)
                         .show(ui, |ui| {
+                            // The shape last, where a long one has the room to wrap.
                             egui::Grid::new(("shapes", &types.type_name))
                                 .striped(true)
                                 .num_columns(4)
                                 .show(ui, |ui| {
-                                    ui.strong("Shape");
                                     ui.strong("Events");
                                     ui.strong("First");
                                     ui.strong("Last");
+                                    ui.strong("Shape");
                                     ui.end_row();
                                     for shape in &types.shapes {
+                                        ui.monospace(shape.events.to_string());
+                                        seen_link(ui, view, shape.first, cmds);
+                                        seen_link(ui, view, shape.last, cmds);
                                         ui.add(
                                             egui::Label::new(
                                                 RichText::new(shape.shape.describe()).monospace(),
                                             )
                                             .wrap(),
                                         );
-                                        ui.monospace(shape.events.to_string());
-                                        seen_link(ui, view, shape.first, cmds);
-                                        seen_link(ui, view, shape.last, cmds);
                                         ui.end_row();
                                     }
                                 });

@@ -54,10 +54,13 @@ pub fn path_field_ui(ui: &mut Ui, path: &mut String, cmds: &mut Vec<Command>) {
     ui.horizontal(|ui| {
         ui.add_space((ui.available_width() - 520.0).max(0.0) / 2.0);
         ui.label("Path:");
+        // Narrower where the row is short (the top bar of a small window), with room left
+        // for the button.
+        let width = (ui.available_width() - 110.0).clamp(120.0, 380.0);
         let field = ui.add(
             egui::TextEdit::singleline(path)
                 .hint_text("/path/to/store.jsonl")
-                .desired_width(380.0),
+                .desired_width(width),
         );
         super::name_widget(&field, egui::Role::TextInput, "Store path");
         let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
