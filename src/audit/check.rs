@@ -341,14 +341,17 @@ mod tests {
     use crate::store::ReadOptions;
     use std::path::Path;
 
-    fn report(text: &str) -> Vec<(u64, Code, Option<u64>)> {
-        let store = Store::from_bytes(
+    fn store(text: String) -> Store {
+        Store::from_bytes(
             Path::new("t.jsonl"),
-            text.as_bytes().to_vec(),
+            text.into_bytes(),
             &ReadOptions::default(),
         )
-        .unwrap();
-        check(&store)
+        .unwrap()
+    }
+
+    fn report(text: &str) -> Vec<(u64, Code, Option<u64>)> {
+        check(&store(text.to_owned()))
             .findings
             .iter()
             .map(|f| (f.line, f.code, f.seq))
@@ -360,12 +363,7 @@ mod tests {
         let text = ["a", "b", "c"]
             .map(|s| format!("{{\"stream\":\"{s}\",\"seq\":1,\"type\":\"T\",\"data\":{{}}}}\n"))
             .concat();
-        let store = Store::from_bytes(
-            Path::new("t.jsonl"),
-            text.into_bytes(),
-            &ReadOptions::default(),
-        )
-        .unwrap();
+        let store = store(text);
         let failing = crate::replay::Projection::from_source(
             "f.js",
             "fromAll().when({ T: () => { throw new Error('no') } })",
@@ -405,12 +403,7 @@ mod tests {
         let text = [1, 3, 5, 3, 2, 5, 9]
             .map(|seq| format!("{{\"stream\":\"s\",\"seq\":{seq},\"type\":\"T\"}}\n"))
             .concat();
-        let store = Store::from_bytes(
-            Path::new("t.jsonl"),
-            text.into_bytes(),
-            &ReadOptions::default(),
-        )
-        .unwrap();
+        let store = store(text);
         let report = check(&store);
         let duplicates: Vec<&str> = report
             .findings
