@@ -74,6 +74,11 @@ pub struct Offer {
     pub file_name: String,
 }
 
+/// Why the state and diffs cannot be saved yet: the answer for the cursor is on its way.
+const FOLDING: &str = "the inspector is still folding";
+/// Why the comparison cannot be saved.
+const NO_PIN: &str = "pin a point on the Compare tab first";
+
 /// What is on screen, as far as exports need it.
 pub struct Shown<'a> {
     pub view: &'a View,
@@ -109,12 +114,11 @@ impl Shown<'_> {
         let view = self.view;
         let stream = &view.stream().id;
         let seq = view.cursor_seq();
-        let folding = "the inspector is still folding";
         match what {
             What::State => (
                 self.answer
                     .map(|_| format!("{stream} after seq {seq}, folded with {}", self.fold))
-                    .ok_or_else(|| folding.to_owned()),
+                    .ok_or_else(|| FOLDING.to_owned()),
                 format!("{stream}-at-{seq}.state"),
             ),
             What::Diff => (
@@ -128,14 +132,14 @@ impl Shown<'_> {
                             plural(n)
                         )
                     })
-                    .ok_or_else(|| folding.to_owned()),
+                    .ok_or_else(|| FOLDING.to_owned()),
                 format!("{stream}-seq-{seq}.diff"),
             ),
             What::Compare => {
                 let pin = view.pin.map_or(seq, |k| view.seq_at(k));
                 let detail = match (view.pin, self.answer) {
-                    (None, _) => Err("pin a point on the Compare tab first".to_owned()),
-                    (Some(_), None) => Err(folding.to_owned()),
+                    (None, _) => Err(NO_PIN.to_owned()),
+                    (Some(_), None) => Err(FOLDING.to_owned()),
                     (Some(_), Some(a)) => {
                         let n = a.compare.as_ref().map_or(0, |(patch, _)| patch.len());
                         Ok(format!(
@@ -188,7 +192,7 @@ impl Shown<'_> {
             return Err(why);
         }
         let view = self.view;
-        let answer = || self.answer.ok_or("the inspector is still folding");
+        let answer = || self.answer.ok_or(FOLDING);
         Ok(match what {
             What::State => Export::State(answer()?.state.clone()),
             What::Diff => Export::Patch(answer()?.patch.clone()),
@@ -197,7 +201,7 @@ impl Shown<'_> {
                     .compare
                     .as_ref()
                     .map(|(patch, _)| patch.clone())
-                    .ok_or("pin a point on the Compare tab first")?,
+                    .ok_or(NO_PIN)?,
             ),
             What::Events => Export::Events {
                 store: view.store.clone(),

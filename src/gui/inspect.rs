@@ -257,18 +257,7 @@ fn answer(replay: &mut Replay<'_>, ask: Ask, blame: Option<Vec<BlameRow>>) -> An
     let failure = replay.failures().get(&ask.cursor).cloned();
     let event = replay.event(ask.cursor);
     let (data, meta) = (event.data().ok().flatten(), event.meta().ok().flatten());
-    let event_json = serde_json::to_string_pretty(&serde_json::json!({
-        "position": event.position(),
-        "line": event.event.line,
-        "stream": event.stream(),
-        "seq": event.event.seq,
-        "type": event.type_name(),
-        "time": event.time(),
-        "id": event.id(),
-        "data": data,
-        "meta": meta,
-    }))
-    .unwrap_or_default();
+    let event_json = event.to_json_pretty().unwrap_or_default();
     Answer {
         ask,
         state,

@@ -27,9 +27,22 @@ struct EventLine<'a> {
 impl EventRef<'_> {
     /// Writes the event as one line of JSON Lines, newline included.
     pub fn write_json_line(&self, out: &mut dyn Write) -> io::Result<()> {
+        self.with_line(|line| serde_json::to_writer(&mut *out, line))?;
+        out.write_all(b"\n")
+    }
+
+    /// The event as `events --json` prints it, indented, for people ("copy as JSON").
+    pub fn to_json_pretty(&self) -> serde_json::Result<String> {
+        // Through a tree: a raw payload would keep its own layout inside the indented event.
+        self.with_line(|line| serde_json::to_string_pretty(&serde_json::to_value(line)?))
+    }
+
+    fn with_line<T>(
+        &self,
+        f: impl FnOnce(&EventLine<'_>) -> serde_json::Result<T>,
+    ) -> serde_json::Result<T> {
         let data = self.data_json().map(one_line);
         let meta = self.meta_json().map(one_line);
-        let (data, meta) = (raw(data.as_deref())?, raw(meta.as_deref())?);
         let line = EventLine {
             position: self.position(),
             line: self.event.line,
@@ -38,19 +51,16 @@ impl EventRef<'_> {
             type_: self.type_name(),
             time: self.time(),
             id: self.id(),
-            data,
-            meta,
+            data: raw(data.as_deref())?,
+            meta: raw(meta.as_deref())?,
         };
-        serde_json::to_writer(&mut *out, &line)?;
-        out.write_all(b"\n")
+        f(&line)
     }
 }
 
 /// Stored JSON text as a value that serializes as that text.
-fn raw(text: Option<&str>) -> io::Result<Option<&RawValue>> {
-    text.map(serde_json::from_str)
-        .transpose()
-        .map_err(io::Error::other)
+fn raw(text: Option<&str>) -> serde_json::Result<Option<&RawValue>> {
+    text.map(serde_json::from_str).transpose()
 }
 
 /// JSON text on one line: stored text as it is when it has no line breaks, else re-written
@@ -89,6 +99,29 @@ mod tests {
         assert_eq!(
             lines(text),
             "{\"position\":0,\"line\":1,\"stream\":\"a\",\"seq\":1,\"type\":\"T\",\"time\":null,\"id\":null,\"data\":{\"p\": 19.99, \"n\":18446744073709551615,\"e\":1E-7},\"meta\":null}\n"
+        );
+    }
+
+    #[test]
+    fn pretty_events_are_the_same_event_indented() {
+        let text = "{\"stream\":\"a\",\"seq\":1,\"type\":\"T\",\"data\":{\"p\": 19.99, \"n\":18446744073709551615}}\n";
+        let store = Store::from_bytes(
+            "t.jsonl".as_ref(),
+            text.as_bytes().to_vec(),
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        let pretty = store.event(0).to_json_pretty().unwrap();
+        assert!(
+            pretty.contains(
+                "  \"data\": {\n    \"p\": 19.99,\n    \"n\": 18446744073709551615\n  },"
+            ),
+            "{pretty}"
+        );
+        let line: serde_json::Value = serde_json::from_str(&lines(text)).unwrap();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&pretty).unwrap(),
+            line
         );
     }
 
