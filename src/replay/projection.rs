@@ -25,7 +25,9 @@ use crate::store::EventRef;
 /// What a handler call may use before it counts as failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Wall time per handler call (and for the script's first run).
+    /// CPU time per handler call (and for the script's first run): the time the thread
+    /// running the handler spent on it, not the wall clock, so that a handler does not fail
+    /// because other work took the machine's cores.
     pub time: Duration,
     /// Memory of the whole runtime: the script, its state and what a call allocates.
     pub memory: usize,
@@ -336,8 +338,10 @@ impl Engine {
         let deadline = Arc::new(AtomicU64::new(u64::MAX));
         let epoch = Instant::now();
         let watched = Arc::clone(&deadline);
+        // QuickJS calls this every few thousand operations on the thread running the script,
+        // so the clock it reads is that thread's own CPU time.
         runtime.set_interrupt_handler(Some(Box::new(move || {
-            nanos_since(epoch) > watched.load(Ordering::Relaxed)
+            cpu_nanos(epoch) > watched.load(Ordering::Relaxed)
         })));
         // Only the language: no Performance (a clock), no Promise (nothing runs later).
         let context = Context::custom::<(
@@ -366,7 +370,7 @@ impl Engine {
         limits: Limits,
         work: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<T>,
     ) -> Result<T, Failure> {
-        let started = nanos_since(self.epoch);
+        let started = cpu_nanos(self.epoch);
         let limit = u64::try_from(limits.time.as_nanos()).unwrap_or(u64::MAX);
         self.deadline
             .store(started.saturating_add(limit), Ordering::Relaxed);
@@ -377,12 +381,12 @@ impl Engine {
         // outlive the call (and jobs left behind would be freed with the runtime still in use).
         while self.runtime.is_job_pending() {
             if self.runtime.execute_pending_job().is_err()
-                && nanos_since(self.epoch) > started.saturating_add(limit)
+                && cpu_nanos(self.epoch) > started.saturating_add(limit)
             {
                 break;
             }
         }
-        let timed_out = nanos_since(self.epoch) > started.saturating_add(limit);
+        let timed_out = cpu_nanos(self.epoch) > started.saturating_add(limit);
         self.deadline.store(u64::MAX, Ordering::Relaxed);
         outcome.map_err(|mut failure| {
             // QuickJS throws "out of memory", or null when even that error cannot be made
@@ -414,7 +418,21 @@ impl Engine {
     }
 }
 
-fn nanos_since(epoch: Instant) -> u64 {
+/// The CPU time the calling thread has used, in nanoseconds: what a handler's time limit
+/// counts. Time the thread spends waiting for a core (a loaded machine, a parallel test run)
+/// is not counted, so a handler fails the same way however busy the machine is.
+#[cfg(unix)]
+fn cpu_nanos(_epoch: Instant) -> u64 {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    u64::try_from(now.tv_sec)
+        .unwrap_or(0)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::try_from(now.tv_nsec).unwrap_or(0))
+}
+
+/// Where threads have no CPU clock to read, the wall clock since `epoch` stands in.
+#[cfg(not(unix))]
+fn cpu_nanos(epoch: Instant) -> u64 {
     u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
@@ -657,6 +675,20 @@ mod tests {
             },
             "the handler ItemAdded failed: it ran past the time limit of 100 ms (at p.js:2:",
         );
+    }
+
+    #[test]
+    fn the_time_limit_counts_cpu_time_not_waiting() {
+        let epoch = Instant::now();
+        let before = cpu_nanos(epoch);
+        std::thread::sleep(Duration::from_millis(200));
+        let slept = cpu_nanos(epoch) - before;
+        if cfg!(unix) {
+            assert!(slept < 50_000_000, "a sleeping thread used {slept} ns");
+        }
+        let spun = cpu_nanos(epoch);
+        while cpu_nanos(epoch) - spun < 20_000_000 {}
+        assert!(epoch.elapsed() >= Duration::from_millis(220));
     }
 
     #[test]
