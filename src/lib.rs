@@ -7,8 +7,10 @@ pub mod audit;
 pub mod cli;
 pub mod diff;
 pub mod export;
+pub mod finding;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod replay;
 pub mod sample;
+pub mod source;
 pub mod store;

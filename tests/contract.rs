@@ -114,7 +114,13 @@ fn blame_json_leaves_out_old_on_add_and_new_on_remove() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|row| row.as_object().unwrap().keys().map(String::as_str).collect())
+        .map(|row| {
+            row.as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect()
+        })
         .collect();
     assert_eq!(
         keys,
@@ -143,8 +149,9 @@ fn a_missing_stream_exits_1_in_every_command() {
     ] {
         let run = eventlens(&[args, &missing[..]].concat()).expect_code(1);
         assert!(
-            run.stderr
-                .starts_with(&format!("error: {file}: stream \"order-404\" does not exist")),
+            run.stderr.starts_with(&format!(
+                "error: {file}: stream \"order-404\" does not exist"
+            )),
             "{args:?}: {}",
             run.stderr
         );
@@ -199,17 +206,51 @@ fn no_command_changes_the_store_it_reads() {
         &["streams", &file][..],
         &["streams", &file, "--json"],
         &["events", &file],
-        &["events", &file, "--json", "--stream", "order-1", "--type", "ItemAdded"],
+        &[
+            "events",
+            &file,
+            "--json",
+            "--stream",
+            "order-1",
+            "--type",
+            "ItemAdded",
+        ],
         &["state", &file, "--stream", "order-1"],
-        &["state", &file, "--stream", "order-1", "--at-time", "2024-03-01T10:06:00Z"],
-        &["state", &file, "--stream", "order-1", "--projection", &script],
+        &[
+            "state",
+            &file,
+            "--stream",
+            "order-1",
+            "--at-time",
+            "2024-03-01T10:06:00Z",
+        ],
+        &[
+            "state",
+            &file,
+            "--stream",
+            "order-1",
+            "--projection",
+            &script,
+        ],
         &["diff", &file, "--stream", "order-1", "--at", "2"],
-        &["diff", &file, "--stream", "order-1", "--from", "1", "--to", "3"],
-        &["blame", &file, "--stream", "order-1", "--path", "/total", "--json"],
+        &[
+            "diff", &file, "--stream", "order-1", "--from", "1", "--to", "3",
+        ],
+        &[
+            "blame", &file, "--stream", "order-1", "--path", "/total", "--json",
+        ],
         &["check", &file],
         &["check", &file, "--json", "--projection", &script],
         &["check", &file, "--csv"],
-        &["bench", "scrub", &file, "--stream", "order-1", "--samples", "5"],
+        &[
+            "bench",
+            "scrub",
+            &file,
+            "--stream",
+            "order-1",
+            "--samples",
+            "5",
+        ],
     ] {
         cmd(args).run().expect_code(0);
         assert_eq!(std::fs::read(&file).unwrap(), original, "{args:?}");
@@ -222,5 +263,9 @@ fn no_command_changes_the_store_it_reads() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(entries.len(), 2, "nothing was written beside it: {entries:?}");
+    assert_eq!(
+        entries.len(),
+        2,
+        "nothing was written beside it: {entries:?}"
+    );
 }

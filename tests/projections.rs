@@ -9,7 +9,8 @@ use std::process::Command;
 
 use common::{eventlens, eventlens_ok, fixture, sample_store};
 use eventlens::replay::{Limits, Projection, Replay};
-use eventlens::store::{ReadOptions, Store};
+use eventlens::source::{Source, read};
+use eventlens::store::ReadOptions;
 use serde_json::Value;
 
 /// The states `tests/node/kurrent-host.js` folds, or `None` with a printed notice when Node.js
@@ -42,13 +43,13 @@ fn same_states_as_node(script: &str) {
     let Some(expected) = node_states(&store_path, script) else {
         return;
     };
-    let store =
-        Store::open(Path::new(&store_path), &ReadOptions::default()).expect("the sample opens");
+    let source = Source::Path(store_path.clone().into());
+    let (store, _) = read(&source, &ReadOptions::default()).expect("the sample opens");
     let projection =
         Projection::load(Path::new(script), Limits::default()).expect("the script loads");
     let mut compared = 0;
     for stream in store.streams() {
-        let Some(expected) = expected.get(&stream.id) else {
+        let Some(expected) = expected.get(&*stream.id) else {
             continue;
         };
         let mut replay = Replay::new(&store, stream, &projection);

@@ -16,16 +16,13 @@ use eventlens::gui::panels::timeline::Timeline;
 use eventlens::gui::settings::{Axis, Tab};
 use eventlens::gui::view::View;
 use eventlens::gui::{App, Command, Launch};
-use eventlens::store::{ReadOptions, Store};
+use eventlens::source::Source;
+use eventlens::store::ReadOptions;
 
 fn fixture_view() -> View {
-    let store = Arc::new(
-        Store::open(
-            common::fixture("orders.jsonl").as_ref(),
-            &ReadOptions::default(),
-        )
-        .unwrap(),
-    );
+    let source = Source::Path(common::fixture("orders.jsonl").into());
+    let (store, _) = eventlens::source::read(&source, &ReadOptions::default()).unwrap();
+    let store = Arc::new(store);
     let report = Arc::new(check(&store));
     View::new(store, report)
 }
@@ -135,7 +132,7 @@ fn the_app_opens_a_store_steps_and_shows_diff_and_state() {
     let mut harness = app_on(&common::fixture("orders.jsonl"), None, None);
     let view = harness.state().view().unwrap();
     assert_eq!(
-        (view.stream().id.as_str(), view.cursor_seq()),
+        (&*view.stream().id, view.cursor_seq()),
         ("order-1", 5),
         "first stream, last event"
     );
@@ -291,7 +288,7 @@ fn a_dropped_file_opens() {
     settle(&mut harness);
     let view = harness.state().view().unwrap();
     assert_eq!(
-        (view.store.events().len(), view.stream().id.as_str()),
+        (view.store.events().len(), &*view.stream().id),
         (7, "order-1")
     );
 }
@@ -391,10 +388,7 @@ fn a_projection_folds_and_its_failures_show_in_the_list_audit_and_timeline() {
     settle(&mut harness);
     // The first row (line order) is order-1001's endless loop; clicking it went there.
     let view = harness.state().view().unwrap();
-    assert_eq!(
-        (view.stream().id.as_str(), view.cursor_seq()),
-        ("order-1001", 29)
-    );
+    assert_eq!((&*view.stream().id, view.cursor_seq()), ("order-1001", 29));
     harness.get_by_label_contains("it ran past the time limit of 250 ms");
     // Filtering the table by text.
     harness.get_by_label("Filter findings").click();
@@ -680,8 +674,5 @@ fn the_schema_tab_shows_where_a_member_was_renamed() {
     harness.get_by_label("cart-3 seq 2").click();
     settle(&mut harness);
     let view = harness.state().view().unwrap();
-    assert_eq!(
-        (view.stream().id.as_str(), view.cursor_seq()),
-        ("cart-3", 2)
-    );
+    assert_eq!((&*view.stream().id, view.cursor_seq()), ("cart-3", 2));
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::finding::{Code, Finding, Severity};
+use crate::finding::{Code, Finding, Severity};
 use crate::replay::{Reducer, Replay};
 use crate::store::{EventRef, Store, Stream};
 
@@ -61,7 +61,7 @@ impl Report {
                 f.code.as_str(),
                 f.stream.as_deref().unwrap_or(""),
                 &seq,
-                &f.line.to_string(),
+                &f.line.map(|l| l.to_string()).unwrap_or_default(),
                 &f.message,
             ])?;
         }
@@ -74,10 +74,10 @@ impl Report {
 pub fn check(store: &Store) -> Report {
     let mut findings = store.problems().to_vec();
     for stream in store.streams() {
-        check_stream(store, stream, &mut findings);
+        check_stream(store, stream, &mut StreamCheck::default(), &mut findings);
     }
     check_ids(store, &mut findings);
-    check_payloads(store, &mut findings);
+    check_payloads(store, 0..store.events().len() as u32, &mut findings);
     sort(&mut findings);
     Report {
         events: store.events().len(),
@@ -128,36 +128,57 @@ pub fn check_projection_while(
 }
 
 fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| (a.line, a.code, &a.message).cmp(&(b.line, b.code, &b.message)));
+    Finding::sort(findings);
 }
 
 fn finding(event: &EventRef<'_>, severity: Severity, code: Code, message: String) -> Finding {
-    Finding::at_line(severity, code, event.event.line, message)
+    let line = event.event.line();
+    let position = line.is_none().then(|| event.position());
+    Finding::at(severity, code, line, position, message)
         .in_stream(event.stream(), Some(event.event.seq))
+        .on_event(event.index)
 }
 
-/// Seqs and times along one stream, each event against the ones before it.
-fn check_stream(store: &Store, stream: &Stream, findings: &mut Vec<Finding>) {
-    let mut seen = SeenSeqs::new(store, stream);
-    let mut previous: Option<EventRef<'_>> = None;
-    let mut latest_time: Option<EventRef<'_>> = None;
-    for (k, &index) in stream.events.iter().enumerate() {
+/// How far one stream has been checked, and what its next events are checked against.
+#[derive(Debug, Default)]
+struct StreamCheck {
+    /// The stream's events checked so far.
+    checked: usize,
+    previous: Option<u32>,
+    /// The event with the latest time so far.
+    latest_time: Option<u32>,
+    /// Built once seqs stop growing: seq → the event first seen with it. While seqs only grow
+    /// (the usual case) the stream's own events answer by binary search and no map is built:
+    /// a million-event stream costs no memory to check.
+    seqs: Option<HashMap<u64, u32>>,
+}
+
+/// Seqs and times along one stream, each event against the ones before it, from where
+/// `check` left off to the stream's end.
+fn check_stream(
+    store: &Store,
+    stream: &Stream,
+    check: &mut StreamCheck,
+    findings: &mut Vec<Finding>,
+) {
+    for k in check.checked..stream.events.len() {
+        let index = stream.events[k];
         let event = store.event(index);
         let seq = event.event.seq;
-        if let Some(prev) = previous {
+        if let Some(prev) = check.previous.map(|i| store.event(i)) {
             let prev_seq = prev.event.seq;
-            if let Some(line) = seen.first_line(k, seq) {
+            if let Some(first) = first_with_seq(store, stream, check, k, seq) {
                 findings.push(finding(
                     &event,
                     Severity::Error,
                     Code::SeqDuplicate,
-                    format!("seq {seq} was already used at line {line}"),
+                    format!(
+                        "seq {seq} was already used at {}",
+                        store.event(first).place()
+                    ),
                 ));
             } else if seq < prev_seq {
-                let message = format!(
-                    "seq {seq} comes after seq {prev_seq} (line {})",
-                    prev.event.line
-                );
+                let message = format!("seq {seq} comes after seq {prev_seq} ({})", prev.place());
                 findings.push(finding(
                     &event,
                     Severity::Error,
@@ -173,17 +194,17 @@ fn check_stream(store: &Store, stream: &Stream, findings: &mut Vec<Finding>) {
                 findings.push(finding(&event, Severity::Warning, Code::SeqGap, message));
             }
         }
-        seen.add(k, seq, event.event.line);
+        note_seq(store, stream, check, k, seq, index);
         if let Some(instant) = event.event.instant() {
-            if let Some(latest) =
-                latest_time.filter(|l| l.event.instant().is_some_and(|t| instant < t))
+            let latest = check.latest_time.map(|i| store.event(i));
+            if let Some(latest) = latest.filter(|l| l.event.instant().is_some_and(|t| instant < t))
             {
                 let message = format!(
-                    "time {} is earlier than {} of seq {} (line {})",
+                    "time {} is earlier than {} of seq {} ({})",
                     event.time().unwrap_or_default(),
                     latest.time().unwrap_or_default(),
                     latest.event.seq,
-                    latest.event.line
+                    latest.place()
                 );
                 findings.push(finding(
                     &event,
@@ -192,58 +213,121 @@ fn check_stream(store: &Store, stream: &Stream, findings: &mut Vec<Finding>) {
                     message,
                 ));
             } else {
-                latest_time = Some(event);
+                check.latest_time = Some(index);
             }
         }
-        previous = Some(event);
+        check.previous = Some(index);
     }
+    check.checked = stream.events.len();
 }
 
-/// The seqs seen so far along a stream, and the line each was first seen at. While seqs only
-/// grow (the usual case) the stream's own events answer by binary search and no map is built:
-/// a million-event stream costs no memory to check.
-struct SeenSeqs<'s> {
-    store: &'s Store,
-    stream: &'s Stream,
-    /// Built once seqs stop growing.
-    map: Option<HashMap<u64, u64>>,
+/// The event where `seq` was first seen among the stream's first `k` events.
+fn first_with_seq(
+    store: &Store,
+    stream: &Stream,
+    check: &StreamCheck,
+    k: usize,
+    seq: u64,
+) -> Option<u32> {
+    if let Some(map) = &check.seqs {
+        return map.get(&seq).copied();
+    }
+    let seq_at = |j: usize| store.events()[stream.events[j] as usize].seq;
+    let j = partition_point(k, |j| seq_at(j) < seq);
+    (j < k && seq_at(j) == seq).then(|| stream.events[j])
 }
 
-impl<'s> SeenSeqs<'s> {
-    fn new(store: &'s Store, stream: &'s Stream) -> Self {
-        Self {
-            store,
-            stream,
-            map: None,
-        }
+/// Notes the stream's `k`-th event, the store's event `index`, with `seq`.
+fn note_seq(
+    store: &Store,
+    stream: &Stream,
+    check: &mut StreamCheck,
+    k: usize,
+    seq: u64,
+    index: u32,
+) {
+    let events = store.events();
+    if check.seqs.is_none() && (k == 0 || seq > events[stream.events[k - 1] as usize].seq) {
+        return;
+    }
+    let map = check.seqs.get_or_insert_with(|| {
+        stream.events[..k]
+            .iter()
+            .map(|&i| (events[i as usize].seq, i))
+            .collect()
+    });
+    map.entry(seq).or_insert(index);
+}
+
+/// Checks a store that grows: each call reports what the events and problems added since the
+/// last call bring (a window following a file). The first call checks everything.
+#[derive(Debug, Default)]
+pub struct Checker {
+    streams: Vec<StreamCheck>,
+    /// Each id seen, as a 64-bit hash, with the first event that had it.
+    ids: rustc_hash::FxHashMap<u64, u32>,
+    /// Events and reader problems looked at so far.
+    events: usize,
+    problems: usize,
+}
+
+impl Checker {
+    /// A checker that has looked at all of `store` (which [`check`] reported on): later calls
+    /// report only what is new.
+    pub fn caught_up(store: &Store) -> Self {
+        let mut checker = Self::default();
+        checker.check_new(store);
+        checker
     }
 
-    fn event(&self, k: usize) -> &'s crate::store::Event {
-        &self.store.events()[self.stream.events[k] as usize]
-    }
-
-    /// The line where `seq` was first seen among the stream's first `k` events.
-    fn first_line(&self, k: usize, seq: u64) -> Option<u64> {
-        if let Some(map) = &self.map {
-            return map.get(&seq).copied();
+    /// The findings about what was added to `store` since the last call, in store order.
+    pub fn check_new(&mut self, store: &Store) -> Vec<Finding> {
+        let mut findings = store
+            .problems()
+            .get(self.problems..)
+            .unwrap_or_default()
+            .to_vec();
+        self.problems = store.problems().len();
+        let new = self.events as u32..store.events().len() as u32;
+        self.streams
+            .resize_with(store.streams().len(), StreamCheck::default);
+        let mut touched: Vec<u32> = new
+            .clone()
+            .map(|i| store.events()[i as usize].stream)
+            .collect();
+        touched.sort_unstable();
+        touched.dedup();
+        for stream in touched {
+            let check = &mut self.streams[stream as usize];
+            check_stream(
+                store,
+                &store.streams()[stream as usize],
+                check,
+                &mut findings,
+            );
         }
-        let j = partition_point(k, |j| self.event(j).seq < seq);
-        (j < k && self.event(j).seq == seq).then(|| self.event(j).line)
-    }
-
-    /// Notes the stream's `k`-th event.
-    fn add(&mut self, k: usize, seq: u64, line: u64) {
-        if self.map.is_none() && (k == 0 || seq > self.event(k - 1).seq) {
-            return;
+        for index in new.clone() {
+            let event = store.event(index);
+            let Some(id) = event.id() else { continue };
+            let hash = std::hash::BuildHasher::hash_one(&rustc_hash::FxBuildHasher, id);
+            match self.ids.get(&hash) {
+                // Two ids with one hash (never seen with real ids) count as different.
+                Some(&first) if store.event(first).id() == Some(id) => findings.push(finding(
+                    &event,
+                    Severity::Error,
+                    Code::DuplicateId,
+                    format!("id {id} was already used at {}", store.event(first).place()),
+                )),
+                Some(_) => {}
+                None => {
+                    self.ids.insert(hash, index);
+                }
+            }
         }
-        let (events, stream) = (self.store.events(), self.stream);
-        let map = self.map.get_or_insert_with(|| {
-            stream.events[..k]
-                .iter()
-                .map(|&i| (events[i as usize].seq, events[i as usize].line))
-                .collect()
-        });
-        map.entry(seq).or_insert(line);
+        check_payloads(store, new, &mut findings);
+        self.events = store.events().len();
+        sort(&mut findings);
+        findings
     }
 }
 
@@ -293,7 +377,7 @@ fn check_ids(store: &Store, findings: &mut Vec<Finding>) {
                     &event,
                     Severity::Error,
                     Code::DuplicateId,
-                    format!("id {id} was already used at line {}", first.event.line),
+                    format!("id {id} was already used at {}", first.place()),
                 ));
             }
         }
@@ -302,8 +386,8 @@ fn check_ids(store: &Store, findings: &mut Vec<Finding>) {
 
 /// Payloads were checked for syntax while indexing; a full parse finds the one thing more: an
 /// escaped lone surrogate (`"\ud800"`), so only payloads that escape a surrogate are parsed.
-fn check_payloads(store: &Store, findings: &mut Vec<Finding>) {
-    let failed: Vec<Finding> = (0..store.events().len() as u32)
+fn check_payloads(store: &Store, events: std::ops::Range<u32>, findings: &mut Vec<Finding>) {
+    let failed: Vec<Finding> = events
         .into_par_iter()
         .flat_map_iter(|index| {
             let event = store.event(index);
@@ -354,7 +438,7 @@ mod tests {
         check(&store(text.to_owned()))
             .findings
             .iter()
-            .map(|f| (f.line, f.code, f.seq))
+            .map(|f| (f.line.unwrap_or(0), f.code, f.seq))
             .collect()
     }
 
@@ -417,6 +501,30 @@ mod tests {
                 "seq 3 was already used at line 2",
                 "seq 5 was already used at line 3"
             ]
+        );
+    }
+
+    #[test]
+    fn a_growing_store_is_checked_as_a_whole_one() {
+        let lines = [
+            "{\"stream\":\"s\",\"seq\":1,\"type\":\"T\",\"id\":\"a\",\"time\":\"2024-01-01T10:00:00Z\"}\n",
+            "{\"stream\":\"t\",\"seq\":1,\"type\":\"T\",\"id\":\"b\"}\n",
+            "{\"stream\":\"s\",\"seq\":3,\"type\":\"T\",\"id\":\"c\",\"time\":\"2024-01-01T09:00:00Z\"}\n",
+            "oops\n",
+            "{\"stream\":\"s\",\"seq\":3,\"type\":\"T\",\"id\":\"a\"}\n",
+            "{\"stream\":\"t\",\"seq\":2,\"type\":\"T\",\"data\":\"\\ud800\"}\n",
+            "{\"stream\":\"t\",\"seq\":1,\"type\":\"T\"}\n",
+        ];
+        let whole = check(&store(lines.concat())).findings;
+        for cut in 1..lines.len() {
+            let mut checker = Checker::default();
+            let mut grown = checker.check_new(&store(lines[..cut].concat()));
+            grown.extend(checker.check_new(&store(lines.concat())));
+            assert_eq!(grown, whole, "grown after {cut} lines");
+        }
+        assert_eq!(
+            Checker::caught_up(&store(lines.concat())).check_new(&store(lines.concat())),
+            []
         );
     }
 

@@ -111,7 +111,7 @@ fn write_text(store: &Store, stream: &str, r: &Scrub, out: &mut dyn Write) -> st
     writeln!(
         out,
         "opened {}: {} events, {:.1} MB in {:.0} ms ({:.0} MB/s)",
-        store.path().display(),
+        store.name(),
         r.events,
         r.file_mb,
         r.open_ms,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use super::args::CheckArgs;
 use super::table::{Table, or_dash};
 use crate::audit::{Report, Severity, check, check_projection};
-use crate::store::{Store, plural};
+use crate::store::plural;
 
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let projection = args
@@ -14,8 +14,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         .as_ref()
         .map(|path| super::reducer(Some(path)))
         .transpose()?;
-    let store = Store::open(&args.file, &args.read.options())
-        .map_err(|e| super::Failure::usage(e.to_string()))?;
+    let store = super::open_quietly(&args.file, &args.read)?;
     let mut report = check(&store);
     if let Some(reducer) = projection {
         check_projection(&store, &*reducer, &mut report);
@@ -32,7 +31,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         );
         eprintln!(
             "{}: {} event{} in {} stream{}: {errors} error{}, {warnings} warning{}",
-            store.path().display(),
+            store.name(),
             report.events,
             plural(report.events),
             report.streams,
@@ -52,10 +51,13 @@ fn write_table(report: &Report, out: &mut dyn Write) -> anyhow::Result<()> {
     if report.findings.is_empty() {
         return Ok(());
     }
-    let mut table = Table::new(&["LINE", "SEVERITY", "CODE", "STREAM", "SEQ", "MESSAGE"]);
+    // A source without lines (a database's rows) says where by position.
+    let by_line = report.findings.iter().any(|f| f.line.is_some());
+    let place = if by_line { "LINE" } else { "POSITION" };
+    let mut table = Table::new(&[place, "SEVERITY", "CODE", "STREAM", "SEQ", "MESSAGE"]);
     for f in &report.findings {
         table.row(vec![
-            f.line.to_string(),
+            or_dash(if by_line { f.line } else { f.position }),
             f.severity.as_str().to_owned(),
             f.code.as_str().to_owned(),
             or_dash(f.stream.as_deref()),

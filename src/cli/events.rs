@@ -10,7 +10,7 @@ use crate::store::{EventRef, one_line};
 pub fn run(args: &EventsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let store = super::open(&args.file, &args.read)?;
     let indices: Vec<u32> = match &args.stream {
-        Some(id) => super::find_stream(&store, id)?.events.clone(),
+        Some(id) => super::find_stream(&store, id)?.events.to_vec(),
         None => (0..store.events().len() as u32).collect(),
     };
     let wanted = |event: &EventRef| {
@@ -27,7 +27,7 @@ pub fn run(args: &EventsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     for event in selected {
         table.row(vec![
             event.position().to_string(),
-            event.event.line.to_string(),
+            or_dash(event.event.line()),
             event.stream().to_owned(),
             event.event.seq.to_string(),
             or_dash(event.time()),

@@ -14,11 +14,17 @@ mod table;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use args::{Cli, Command, ReadArgs};
 
 use crate::replay::{Limits, MergePatch, Point, PointError, Projection, Reducer, Replay};
+use crate::source::{self, Source};
 use crate::store::{Store, Stream, parse_instant, plural};
+
+/// Set when a source broke off before its end (a cut-off archive): the command still prints
+/// what it found in the part before, then exits 2.
+static BROKEN: AtomicBool = AtomicBool::new(false);
 
 /// A failure with its exit code: 1 when the command ran but found a problem (a stream or seq
 /// that does not exist), 2 for bad usage or input that cannot be read.
@@ -66,13 +72,36 @@ pub fn run(command: &Command) -> anyhow::Result<ExitCode> {
         Command::Bench(args::BenchCommand::Scrub(args)) => bench::run_scrub(args, &mut out)?,
     };
     out.flush()?;
+    if BROKEN.load(Ordering::Relaxed) {
+        return Ok(ExitCode::from(2));
+    }
     Ok(code)
 }
 
-/// Opens the store for a subcommand, saying on stderr what was skipped.
+/// The source a SOURCE argument names: `-` is standard input.
+fn source_of(file: &Path) -> Source {
+    match file.to_str() {
+        Some(text) => Source::parse(text),
+        None => Source::Path(file.to_owned()),
+    }
+}
+
+/// Opens the store for a subcommand, saying on stderr what was skipped, and where the source
+/// broke off if it did (the command then exits 2 after printing what it found before).
 fn open(file: &Path, read: &ReadArgs) -> Result<Store, Failure> {
-    let store = Store::open(file, &read.options()).map_err(|e| Failure::usage(e.to_string()))?;
+    let store = open_quietly(file, read)?;
     warn_skipped(&store);
+    Ok(store)
+}
+
+/// Opens the store for `check`, which reports what was skipped itself.
+fn open_quietly(file: &Path, read: &ReadArgs) -> Result<Store, Failure> {
+    let (store, broken) = source::read(&source_of(file), &read.options())
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    if let Some(broken) = broken {
+        eprintln!("error: {broken}");
+        BROKEN.store(true, Ordering::Relaxed);
+    }
     Ok(store)
 }
 
@@ -81,10 +110,12 @@ fn warn_skipped(store: &Store) {
     if skipped == 0 {
         return;
     }
-    let name = store.path().display();
-    let first = store.first_unreadable().map_or(0, |p| p.line);
+    let name = store.name();
+    let first = store
+        .first_unreadable()
+        .map_or_else(String::new, |p| format!(" (the first at {})", p.place()));
     eprintln!(
-        "warning: {name}: {skipped} record{} could not be read (the first at line {first}); see eventlens check {name}",
+        "warning: {name}: {skipped} record{} could not be read{first}; see eventlens check {name}",
         plural(skipped)
     );
 }
@@ -118,8 +149,9 @@ fn warn_failures(replay: &Replay<'_>) {
     for (&k, why) in replay.failures() {
         let event = replay.event(k);
         eprintln!(
-            "warning: seq {} (line {}) was not applied: {why}",
-            event.event.seq, event.event.line
+            "warning: seq {} ({}) was not applied: {why}",
+            event.event.seq,
+            event.place()
         );
     }
 }
@@ -133,7 +165,7 @@ fn find_stream<'s>(store: &'s Store, id: &str) -> Result<&'s Stream, Failure> {
     let mut near: Vec<&str> = store
         .streams()
         .iter()
-        .map(|s| s.id.as_str())
+        .map(|s| &*s.id)
         .filter(|s| s.to_lowercase().contains(&wanted) || wanted.contains(&s.to_lowercase()))
         .collect();
     near.sort_unstable();
@@ -143,13 +175,13 @@ fn find_stream<'s>(store: &'s Store, id: &str) -> Result<&'s Stream, Failure> {
             "the store has {} stream{}; list them with: eventlens streams {}",
             store.streams().len(),
             plural(store.streams().len()),
-            store.path().display()
+            store.name()
         )
     } else {
         format!("did you mean {}?", near.join(", "))
     };
     Err(Failure::not_found(
-        format!("{}: stream \"{id}\" does not exist", store.path().display()),
+        format!("{}: stream \"{id}\" does not exist", store.name()),
         Some(hint),
     ))
 }
@@ -169,7 +201,7 @@ fn point(at: Option<u64>, at_time: Option<&str>) -> Result<Point, Failure> {
 }
 
 fn point_failure(store: &Store, error: &PointError) -> Failure {
-    Failure::not_found(format!("{}: {error}", store.path().display()), None)
+    Failure::not_found(format!("{}: {error}", store.name()), None)
 }
 
 /// Writes `value` as indented JSON and a newline.

@@ -37,7 +37,7 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode
                 return Err(Failure::not_found(
                     format!(
                         "{}: stream \"{}\" has no event with seq 0",
-                        store.path().display(),
+                        store.name(),
                         stream.id
                     ),
                     None,

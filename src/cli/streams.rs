@@ -26,7 +26,7 @@ fn summarize<'s>(store: &'s Store, stream: &'s Stream) -> Summary<'s> {
     let first = stream.events.first().map(|&i| store.event(i));
     let last = stream.events.last().map(|&i| store.event(i));
     let mut types = BTreeMap::new();
-    for &index in &stream.events {
+    for &index in stream.events.iter() {
         *types.entry(store.event(index).type_name()).or_insert(0) += 1;
     }
     Summary {
@@ -42,11 +42,7 @@ fn summarize<'s>(store: &'s Store, stream: &'s Stream) -> Summary<'s> {
 
 pub fn run(args: &StreamsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let store = super::open(&args.file, &args.read)?;
-    eprintln!(
-        "note: {}: {}",
-        store.path().display(),
-        store.detection().describe()
-    );
+    eprintln!("note: {}: {}", store.name(), store.detection().describe());
     let mut streams: Vec<&Stream> = store.streams().iter().collect();
     streams.sort_by(|a, b| a.id.cmp(&b.id));
     let summaries: Vec<Summary> = streams.iter().map(|s| summarize(&store, s)).collect();

@@ -13,8 +13,8 @@ use egui::{Color32, Key, Modifiers, RichText, Ui};
 use super::Launch;
 use super::command::Command;
 use super::export::{Exports, Shown, What};
-use super::inspect::{Ask, Fold, Inspector};
-use super::loader::{Loader, Source, Stage, Update};
+use super::inspect::{Ask, Fold, Inspector, StoreRef};
+use super::loader::{Loader, Stage, Update, sample};
 use super::panels::audit::AuditPanel;
 use super::panels::charts::Charts;
 use super::panels::event_list::EventList;
@@ -27,7 +27,9 @@ use super::projection::Projections;
 use super::settings::{Position, Settings, Tab};
 use super::view::View;
 use crate::audit::Report;
+use crate::finding::Finding;
 use crate::replay::Point;
+use crate::source::Source;
 use crate::store::{Phase, Progress, ReadOptions, Store, parse_instant, plural};
 
 /// A cursor that has rested this long is saved as the file's last position.
@@ -41,6 +43,8 @@ pub struct Ready {
     /// The load, while it goes on: indexing the rest of the file (the view shows a preview of
     /// its beginning) or checking the store.
     pub loading: Option<Loader>,
+    /// The load once done, kept to follow the source as it grows (Follow, key F).
+    pub live: Option<Loader>,
     /// Whether `view` shows the whole store, not a preview of its beginning.
     pub complete: bool,
     /// Whether the place to open at (command line, last visit) has been gone to.
@@ -270,18 +274,26 @@ impl App {
         loop {
             let loader = match &mut self.screen {
                 Screen::Loading(loader) => Some(loader),
-                Screen::Ready(ready) => ready.loading.as_mut(),
+                Screen::Ready(ready) => ready.loading.as_mut().or(ready.live.as_mut()),
                 Screen::Start => None,
             };
             let Some(update) = loader.and_then(Loader::poll) else {
                 break;
             };
-            let shows = matches!(update, Update::Preview(_) | Update::Indexed(_));
+            let shows = matches!(
+                update,
+                Update::Preview(_) | Update::Indexed(..) | Update::Grew(..)
+            );
             self.update(update);
             if shows {
                 self.ctx.request_repaint();
                 break;
             }
+        }
+        if let Screen::Ready(ready) = &self.screen
+            && ready.live.as_ref().is_some_and(Loader::is_following)
+        {
+            self.ctx.request_repaint_after(crate::source::POLL);
         }
         self.exports.poll();
         let ctx = self.ctx.clone();
@@ -308,15 +320,32 @@ impl App {
     fn update(&mut self, update: Update) {
         match update {
             Update::Preview(store) => self.show(&store, false),
-            Update::Indexed(store) => self.show(&store, true),
+            Update::Indexed(store, broken) => {
+                self.show(&store, true);
+                if let Some(broken) = broken {
+                    self.notices.push(format!("{broken}."));
+                }
+            }
             Update::Checked(report) => {
                 if let Screen::Ready(ready) = &mut self.screen {
                     ready.view.set_report(report.clone());
                     ready.audit.checked = Some(report);
                     ready.audit.for_fold = None;
-                    ready.loading = None;
+                    ready.live = ready.loading.take();
                 }
             }
+            Update::Grew(store, findings) => {
+                if let Screen::Ready(ready) = &mut self.screen {
+                    ready.grow(store, findings);
+                }
+            }
+            Update::Restarted(store, report, why) => {
+                self.notices.push(format!("{why}."));
+                if let Screen::Ready(ready) = &mut self.screen {
+                    ready.restart(store, report);
+                }
+            }
+            Update::Stopped(why) => self.notices.push(format!("Following stopped: {why}.")),
             Update::Failed(error) => {
                 let complete = self.ready().is_some_and(|r| r.complete);
                 let source = match &mut self.screen {
@@ -325,11 +354,10 @@ impl App {
                     Screen::Start => None,
                 };
                 if let Some(source) = source {
-                    let path = source.path();
                     self.notices.push(if complete {
-                        format!("The check of {} stopped: {error}", path.display())
+                        format!("The check of {source} stopped: {error}")
                     } else {
-                        format!("Could not open {}: {error}", path.display())
+                        format!("Could not open {source}: {error}")
                     });
                 }
                 if !complete {
@@ -344,12 +372,7 @@ impl App {
     /// Shows `store`: a preview of the store being loaded (`complete: false`), or all of it.
     /// The first store shown gets the panels; the whole store then takes the preview's place.
     fn show(&mut self, store: &Arc<Store>, complete: bool) {
-        if matches!(self.screen, Screen::Ready(_)) {
-            let inspector = self.inspector_for(store);
-            let Screen::Ready(ready) = &mut self.screen else {
-                return;
-            };
-            ready.inspector = inspector;
+        if let Screen::Ready(ready) = &mut self.screen {
             ready.view.replace_store(store.clone());
             ready.complete = complete;
         } else {
@@ -357,23 +380,18 @@ impl App {
                 return;
             };
             let report = Arc::new(Report::unchecked(store));
-            let inspector = self.inspector_for(store);
-            self.title = format!(
-                "eventlens — {}",
-                loader.source.path().file_name().map_or_else(
-                    || loader.source.path().display().to_string(),
-                    |n| n.to_string_lossy().into_owned()
-                )
-            );
+            let inspector = self.inspector();
+            self.title = format!("eventlens — {}", short_name(&loader.source.name()));
             self.ctx
                 .send_viewport_cmd(egui::ViewportCommand::Title(self.title.clone()));
-            if let Source::File(file) = &loader.source {
+            if let Source::Path(file) = &loader.source {
                 self.settings.remember_file(file);
                 self.save_now = true;
             }
             self.screen = Screen::Ready(Box::new(Ready {
                 source: loader.source.clone(),
                 loading: Some(loader),
+                live: None,
                 view: View::new(store.clone(), report),
                 inspector,
                 complete,
@@ -392,9 +410,9 @@ impl App {
         }
     }
 
-    fn inspector_for(&self, store: &Arc<Store>) -> Inspector {
+    fn inspector(&self) -> Inspector {
         let ctx = self.ctx.clone();
-        Inspector::start(store.clone(), move || ctx.request_repaint())
+        Inspector::start(move || ctx.request_repaint())
     }
 
     /// Goes where the command line or the last visit says. In a preview the place may not be
@@ -403,17 +421,16 @@ impl App {
         let Screen::Ready(ready) = &mut self.screen else {
             return;
         };
-        let path = ready.source.path();
+        let key = ready.source.settings_key();
         let view = &mut ready.view;
         let target = match &self.deep_link {
             Some(link) => link
                 .stream
                 .clone()
-                .or_else(|| Some(view.stream().id.clone()))
+                .or_else(|| Some(view.stream().id.to_string()))
                 .map(|s| (s, link.point)),
-            None if !ready.restored => self
-                .settings
-                .position(&path)
+            None if !ready.restored => key
+                .and_then(|key| self.settings.position(&key))
                 .map(|p| (p.stream.clone(), Point::Seq(p.seq))),
             None => None,
         };
@@ -444,12 +461,12 @@ impl App {
         if skipped > 0 {
             let detail = store
                 .first_unreadable()
-                .map(|p| format!(" The first, at line {}: {}", p.line, p.message))
+                .map(|p| format!(" The first, at {}: {}", p.place(), p.message))
                 .unwrap_or_default();
             self.notices.push(format!(
                 "{skipped} record{} of {} could not be read and were skipped.{detail}",
                 plural(skipped),
-                store.path().display()
+                store.name()
             ));
         }
     }
@@ -474,9 +491,18 @@ impl App {
                     self.projections.enabled = on && self.projections.loaded.is_some();
                 }
                 Command::OpenPath(path) => {
-                    self.load(Source::File(std::fs::canonicalize(&path).unwrap_or(path)));
+                    let source = match path.to_str() {
+                        Some("-") => Source::Stdin,
+                        _ => Source::Path(std::fs::canonicalize(&path).unwrap_or(path)),
+                    };
+                    self.load(source);
                 }
-                Command::OpenSample => self.load(Source::Sample),
+                Command::OpenSample => self.load(sample()),
+                Command::ToggleFollow => {
+                    if let Screen::Ready(ready) = &mut self.screen {
+                        ready.toggle_follow(&mut self.notices);
+                    }
+                }
                 Command::CancelLoad => match &self.screen {
                     Screen::Loading(loader) => loader.cancel(),
                     Screen::Ready(ready) => {
@@ -522,6 +548,7 @@ impl App {
         if let Screen::Ready(ready) = &mut self.screen {
             let view = &ready.view;
             ready.inspector.ask(Ask {
+                store: StoreRef(view.store.clone()),
                 fold: self.projections.fold(),
                 stream: view.stream,
                 cursor: view.cursor,
@@ -613,10 +640,12 @@ impl App {
             }
         };
         // Never over what is being read: the store, and the projection script.
-        let mut protected = Vec::new();
-        if let Source::File(store) = &ready.source {
-            protected.push((store.clone(), "the store being read"));
-        }
+        let mut protected: Vec<(PathBuf, &str)> = ready
+            .source
+            .protected_paths()
+            .into_iter()
+            .map(|path| (path, "the store being read"))
+            .collect();
         if let Some(script) = &self.projections.script {
             protected.push((script.clone(), "the projection script"));
         }
@@ -627,13 +656,13 @@ impl App {
 
     fn remember_position(&mut self) {
         if let Screen::Ready(ready) = &self.screen
-            && let Source::File(path) = &ready.source
+            && let Some(key) = ready.source.settings_key()
         {
             let position = Position {
-                stream: ready.view.stream().id.clone(),
+                stream: ready.view.stream().id.to_string(),
                 seq: ready.view.cursor_seq(),
             };
-            self.settings.remember_position(path, position);
+            self.settings.remember_position(&key, position);
         }
     }
 
@@ -699,11 +728,11 @@ impl App {
                     let store = &ready.view.store;
                     ui.label(format!(
                         "{} · {} events in {} streams",
-                        store.path().file_name().map_or_else(|| store.path().display().to_string(), |n| n.to_string_lossy().into_owned()),
+                        short_name(store.name()),
                         store.events().len(),
                         store.streams().len()
                     ))
-                    .on_hover_text(format!("{}\n{}", store.path().display(), store.detection().describe()));
+                    .on_hover_text(format!("{}\n{}", store.name(), store.detection().describe()));
                     let errors = ready.view.report.count(crate::audit::Severity::Error);
                     let warnings = ready.view.report.count(crate::audit::Severity::Warning);
                     if errors + warnings > 0 {
@@ -744,7 +773,7 @@ impl App {
         egui::CentralPanel::default().show(ui, |ui| {
             ui.vertical_centered(|ui| {
                 ui.add_space(80.0);
-                ui.heading(format!("Opening {}", loader.source.path().display()));
+                ui.heading(format!("Opening {}", loader.source));
                 let (progress, stage) = loader.progress();
                 let (phase, fraction) = progress_of(progress, stage);
                 ui.add(
@@ -896,9 +925,9 @@ impl eframe::App for App {
         {
             let fold = self.projections.fold();
             let offers = shown(ready, &fold, self.projections.fold_name()).offers();
-            let folder = match &ready.source {
-                Source::File(path) => path.parent().map(Path::to_owned),
-                Source::Sample => std::env::current_dir().ok(),
+            let folder = match ready.source.path() {
+                Some(path) => path.parent().map(Path::to_owned),
+                None => std::env::current_dir().ok(),
             }
             .unwrap_or_default();
             super::panels::export::window_ui(
@@ -1008,6 +1037,69 @@ fn shown<'a>(ready: &'a mut Ready, fold: &Fold, fold_name: &'a str) -> Shown<'a>
     }
 }
 
+/// The last part of a store's name: a file's name without its folder.
+fn short_name(name: &str) -> String {
+    Path::new(name)
+        .file_name()
+        .map_or_else(|| name.to_owned(), |n| n.to_string_lossy().into_owned())
+}
+
+impl Ready {
+    /// Takes in the grown store and the findings about what is new.
+    fn grow(&mut self, store: Arc<Store>, findings: Vec<Finding>) {
+        let mut report = (*self.view.report).clone();
+        report.events = store.events().len();
+        report.streams = store.streams().len();
+        report.findings.extend(findings);
+        let report = Arc::new(report);
+        if let Some(checked) = &mut self.audit.checked {
+            let mut grown = (**checked).clone();
+            grown.events = report.events;
+            grown.streams = report.streams;
+            grown.findings.extend(
+                report.findings[self.view.report.findings.len()..]
+                    .iter()
+                    .cloned(),
+            );
+            *checked = Arc::new(grown);
+        }
+        self.audit.for_fold = None;
+        self.view.grow(store, report);
+    }
+
+    /// Shows the store read again from the start of its source, on the stream it was on.
+    fn restart(&mut self, store: Arc<Store>, report: Arc<Report>) {
+        let (stream, seq) = (self.view.stream().id.to_string(), self.view.cursor_seq());
+        let mut view = View::new(store, report.clone());
+        if view.go_to(&stream, Point::Seq(seq)).is_err() {
+            let _ = view.go_to(&stream, Point::End);
+        }
+        view.playback = self.view.playback.clone();
+        self.view = view;
+        self.audit.checked = Some(report);
+        self.audit.for_fold = None;
+    }
+
+    /// Starts or stops following the source.
+    fn toggle_follow(&mut self, notices: &mut Vec<String>) {
+        match &mut self.live {
+            Some(live) => {
+                let on = !live.is_following();
+                live.set_follow(on);
+            }
+            None if self.loading.is_some() => {
+                notices.push("Follow starts once the store is read and checked.".to_owned());
+            }
+            None => notices.push(format!("{} cannot be followed.", self.source)),
+        }
+    }
+
+    /// Whether the source is being followed.
+    pub fn is_following(&self) -> bool {
+        self.live.as_ref().is_some_and(Loader::is_following)
+    }
+}
+
 /// What a load is doing, and how much of it is done (0–1), for a progress bar.
 fn progress_of(progress: Progress, stage: Stage) -> (&'static str, f32) {
     let fraction = if progress.bytes_total > 0 {
@@ -1016,7 +1108,7 @@ fn progress_of(progress: Progress, stage: Stage) -> (&'static str, f32) {
         0.0
     };
     match (stage, progress.phase) {
-        (Stage::Checking, _) => ("Checking the log", 1.0),
+        (Stage::Checking | Stage::Done, _) => ("Checking the log", 1.0),
         (Stage::Indexing, Phase::Reading) => ("Reading", fraction),
         (Stage::Indexing, Phase::Indexing) => ("Indexing", fraction),
     }

@@ -36,6 +36,8 @@ pub enum Command {
     OpenSample,
     /// Stop the load in progress.
     CancelLoad,
+    /// Start or stop following the source as it grows (key F).
+    ToggleFollow,
     /// Back to the start screen.
     CloseStore,
     /// Show stream `index` (into `Store::streams`), cursor on its last event.

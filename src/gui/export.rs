@@ -165,9 +165,7 @@ impl Shown<'_> {
                 (detail, format!("{stream}.events"))
             }
             What::FindingsJson | What::FindingsCsv => {
-                let base = view
-                    .store
-                    .path()
+                let base = std::path::Path::new(view.store.name())
                     .file_stem()
                     .map_or_else(|| "store".to_owned(), |s| s.to_string_lossy().into_owned());
                 let detail = self

@@ -9,7 +9,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use serde_json::Value;
 
 use crate::diff::{BlameTracker, ChangeOp, Operation, Patch, diff};
-use crate::replay::{MergePatch, Reducer, Replay};
+use crate::replay::{Checkpoints, MergePatch, Reducer, Replay};
 use crate::store::Store;
 
 /// The reducer to fold with, and a number that changes whenever it does (another script, or
@@ -44,9 +44,29 @@ impl std::fmt::Debug for Fold {
     }
 }
 
+/// The store an ask is about: the window's current snapshot. Two are the same ask only if
+/// they are the same snapshot (a grown store asks again).
+#[derive(Clone)]
+pub struct StoreRef(pub Arc<Store>);
+
+impl PartialEq for StoreRef {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for StoreRef {}
+
+impl std::fmt::Debug for StoreRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({} events)", self.0.events().len())
+    }
+}
+
 /// What the window wants to see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ask {
+    pub store: StoreRef,
     pub fold: Fold,
     pub stream: u32,
     pub cursor: usize,
@@ -118,13 +138,14 @@ pub struct Inspector {
 }
 
 impl Inspector {
-    /// Starts a worker for `store`; `repaint` is called when an answer is ready.
-    pub fn start(store: Arc<Store>, repaint: impl Fn() + Send + 'static) -> Self {
+    /// Starts a worker for the asks about one store as it grows; `repaint` is called when an
+    /// answer is ready.
+    pub fn start(repaint: impl Fn() + Send + 'static) -> Self {
         let (asks, ask_rx) = mpsc::channel::<Ask>();
         let (answer_tx, answers) = mpsc::channel();
         let _detached = std::thread::Builder::new()
             .name("eventlens-inspect".into())
-            .spawn(move || serve(&store, &ask_rx, &answer_tx, &repaint));
+            .spawn(move || serve(&ask_rx, &answer_tx, &repaint));
         Self {
             asks,
             answers,
@@ -160,83 +181,75 @@ impl Inspector {
     }
 }
 
-fn serve(store: &Store, asks: &Receiver<Ask>, answers: &Sender<Answer>, repaint: &dyn Fn()) {
-    let Ok(mut ask) = asks.recv() else {
-        return;
-    };
-    // Each fold is served by its own call, which owns the reducer its replays borrow; it
-    // returns the first ask for another fold.
-    loop {
-        let fold = ask.fold.clone();
-        match serve_fold(store, &fold, ask, asks, answers, repaint) {
-            Some(other) => ask = other,
-            None => return,
-        }
-    }
-}
+/// Streams whose checkpoints are kept, so that going back to a stream looked at a moment ago
+/// does not fold it again.
+const STREAMS_KEPT: usize = 8;
 
-fn serve_fold(
-    store: &Store,
-    fold: &Fold,
-    first: Ask,
-    asks: &Receiver<Ask>,
-    answers: &Sender<Answer>,
-    repaint: &dyn Fn(),
-) -> Option<Ask> {
-    let reducer = &*fold.reducer;
-    let mut replay: Option<(u32, Replay<'_>)> = None;
-    let mut blame_cache: Option<(u32, String, Vec<BlameRow>)> = None;
-    let mut series_cache: Option<(u32, String, Series)> = None;
-    let mut failures: Arc<BTreeMap<usize, String>> = Arc::default();
-    let mut next = Some(first);
+/// A history of a whole stream (blame rows, a series) for one stream, pointer and length:
+/// good until the fold changes or the stream grows.
+type Cached<T> = Option<((u32, usize, String), T)>;
+
+fn serve(asks: &Receiver<Ask>, answers: &Sender<Answer>, repaint: &dyn Fn()) {
+    // The fold answered for, and what it has built: checkpoints per stream, most recent
+    // first, which go on as the store grows (a stream's first events never change).
+    let mut fold: Option<Fold> = None;
+    let mut folded: Vec<(u32, Checkpoints)> = Vec::new();
+    let mut blame_cache: Cached<Vec<BlameRow>> = None;
+    let mut series_cache: Cached<Series> = None;
+    let mut failures: (u32, Arc<BTreeMap<usize, String>>) = (u32::MAX, Arc::default());
     loop {
-        let mut ask = match next.take() {
-            Some(ask) => ask,
-            None => asks.recv().ok()?,
+        let Ok(mut ask) = asks.recv() else {
+            return;
         };
         while let Ok(newer) = asks.try_recv() {
             ask = newer;
         }
-        if ask.fold != *fold {
-            return Some(ask);
+        if fold.as_ref() != Some(&ask.fold) {
+            fold = Some(ask.fold.clone());
+            folded.clear();
+            (blame_cache, series_cache) = (None, None);
+            failures = (u32::MAX, Arc::default());
         }
+        let store = ask.store.0.clone();
+        let fold_now = ask.fold.clone();
+        let reducer = &*fold_now.reducer;
         let Some(stream) = store.streams().get(ask.stream as usize) else {
             continue;
         };
-        if replay
-            .as_ref()
-            .is_none_or(|(index, _)| *index != ask.stream)
-        {
-            replay = Some((ask.stream, Replay::new(store, stream, reducer)));
-            failures = Arc::default();
-        }
-        let Some((_, replay)) = replay.as_mut() else {
-            continue;
+        let kept = folded.iter().position(|(s, _)| *s == ask.stream);
+        let checkpoints = kept.map(|at| folded.remove(at).1);
+        let mut replay = match checkpoints {
+            Some(checkpoints) => Replay::resume(&store, stream, reducer, checkpoints),
+            None => Replay::new(&store, stream, reducer),
         };
+        let key = |pointer: &String| (ask.stream, stream.events.len(), pointer.clone());
         let blame = ask.blame.as_ref().map(|pointer| match &blame_cache {
-            Some((s, p, rows)) if *s == ask.stream && p == pointer => rows.clone(),
+            Some((k, rows)) if *k == key(pointer) => rows.clone(),
             _ => {
-                let rows = blame_rows(replay, reducer, pointer);
-                blame_cache = Some((ask.stream, pointer.clone(), rows.clone()));
+                let rows = blame_rows(&mut replay, reducer, pointer);
+                blame_cache = Some((key(pointer), rows.clone()));
                 rows
             }
         });
         let series = ask.chart.as_ref().map(|pointer| match &series_cache {
-            Some((s, p, points)) if *s == ask.stream && p == pointer => points.clone(),
+            Some((k, points)) if *k == key(pointer) => points.clone(),
             _ => {
-                let points = Arc::new(series(replay, pointer));
-                series_cache = Some((ask.stream, pointer.clone(), points.clone()));
+                let points = Arc::new(series(&mut replay, pointer));
+                series_cache = Some((key(pointer), points.clone()));
                 points
             }
         });
-        let mut answer = answer(replay, ask, blame);
+        let stream_index = ask.stream;
+        let mut answer = answer(&mut replay, ask, blame);
         answer.series = series;
-        if replay.failures().len() != failures.len() {
-            failures = Arc::new(replay.failures().clone());
+        if failures.0 != stream_index || replay.failures().len() != failures.1.len() {
+            failures = (stream_index, Arc::new(replay.failures().clone()));
         }
-        answer.failures = failures.clone();
+        answer.failures = failures.1.clone();
+        folded.insert(0, (stream_index, replay.into_checkpoints()));
+        folded.truncate(STREAMS_KEPT);
         if answers.send(answer).is_err() {
-            return None;
+            return;
         }
         repaint();
     }

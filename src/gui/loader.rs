@@ -1,48 +1,49 @@
-//! Opening a store on a background thread, with progress and cancel, so the window never
-//! freezes. The thread indexes the store, sending a preview of its first events as soon as
-//! there are some, then the whole store, then its check; the window polls for each.
+//! Reading a source on a background thread, with progress and cancel, so the window never
+//! freezes. The thread reads the store, sending a preview of its first events as soon as there
+//! are some, then the whole store, then its check; asked to follow, it then looks for new
+//! events every so often and sends the grown store with the findings about what is new.
 
 use std::ops::ControlFlow;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use crate::audit::{Report, check};
-use crate::store::{Opening, Progress, ReadOptions, Store, StoreError};
+use crate::audit::{Checker, Report, check};
+use crate::finding::Finding;
+use crate::source::{Mode, POLL, Reader, Source};
+use crate::store::{Progress, ReadOptions, Store, StoreError};
 
 /// The bundled sample store, so that "Open sample" works from any install.
 pub const SAMPLE: &[u8] = include_bytes!("../../assets/orders.jsonl");
 /// The name the sample is shown under.
 pub const SAMPLE_NAME: &str = "orders.jsonl (bundled sample)";
 
-/// What to open.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    File(PathBuf),
-    Sample,
-}
-
-impl Source {
-    /// The path a store from this source reports.
-    pub fn path(&self) -> PathBuf {
-        match self {
-            Self::File(path) => path.clone(),
-            Self::Sample => PathBuf::from(SAMPLE_NAME),
-        }
+/// The bundled sample as a source.
+pub fn sample() -> Source {
+    Source::Bundled {
+        name: SAMPLE_NAME,
+        bytes: SAMPLE,
     }
 }
 
 /// What a load sends the window, in this order: perhaps a preview, then the store, then its
-/// check; or a failure at any time.
+/// check; then, while following, the store each time it grew; or a failure at any time.
 pub enum Update {
-    /// The first events, indexed while the rest of the file still is.
+    /// The first events, indexed while the rest of the source still is.
     Preview(Arc<Store>),
-    /// The whole store; the check goes on.
-    Indexed(Arc<Store>),
+    /// The whole store; the check goes on. With why reading stopped early, if it did (a
+    /// broken archive: the events before the break are in the store).
+    Indexed(Arc<Store>, Option<String>),
     /// The store's check.
     Checked(Arc<Report>),
+    /// The store grew while followed: the store now, and the findings about what is new.
+    Grew(Arc<Store>, Vec<Finding>),
+    /// The source shrank or was replaced and was read again from its start: the store now, its
+    /// whole check, and why.
+    Restarted(Arc<Store>, Arc<Report>, String),
+    /// Following stopped: the source ended (standard input closed) or cannot be followed.
+    Stopped(String),
     Failed(String),
 }
 
@@ -52,24 +53,28 @@ pub enum Stage {
     #[default]
     Indexing,
     Checking,
+    /// Read and checked; following, or waiting to be asked to.
+    Done,
 }
 
-/// A load under way.
+/// A load under way: reading, checking, or (afterwards) following.
 pub struct Loader {
     pub source: Source,
     pub started: Instant,
     progress: Arc<Mutex<(Progress, Stage)>>,
     cancel: Arc<AtomicBool>,
+    follow: Sender<bool>,
+    following: bool,
     updates: Receiver<Update>,
-    /// The last update (a check or a failure) has come.
+    /// The store and its check have come (or a failure): what comes now is growth.
     finished: bool,
 }
 
-/// A preview is sent once this much of the file is indexed and merged, if there is more.
+/// A preview is sent once this much of the source is indexed and merged, if there is more.
 const PREVIEW_BYTES: u64 = 8 << 20;
 
 impl Loader {
-    /// Starts opening `source`; `repaint` is called whenever there is news.
+    /// Starts reading `source`; `repaint` is called whenever there is news.
     pub fn start(
         source: Source,
         options: ReadOptions,
@@ -78,6 +83,7 @@ impl Loader {
         let progress = Arc::new(Mutex::new((Progress::default(), Stage::Indexing)));
         let cancel = Arc::new(AtomicBool::new(false));
         let (tx, updates) = mpsc::channel();
+        let (follow, follow_rx) = mpsc::channel();
         let (thread_progress, thread_cancel, thread_source) =
             (progress.clone(), cancel.clone(), source.clone());
         let spawned = std::thread::Builder::new()
@@ -92,6 +98,7 @@ impl Loader {
                     progress: &thread_progress,
                     cancel: &thread_cancel,
                     repaint: &repaint,
+                    follow: follow_rx,
                 };
                 if let Err(error) = work.run(&thread_source, &options, &send) {
                     send(Update::Failed(error));
@@ -102,6 +109,8 @@ impl Loader {
             started: Instant::now(),
             progress,
             cancel,
+            follow,
+            following: false,
             updates,
             finished: false,
         };
@@ -123,19 +132,39 @@ impl Loader {
         self.cancel.store(true, Ordering::Relaxed);
     }
 
+    /// Whether the store and its check have come: the load now only follows, if asked.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Starts or stops following the source.
+    pub fn set_follow(&mut self, on: bool) {
+        if self.following != on {
+            self.following = on;
+            let _ = self.follow.send(on);
+        }
+    }
+
+    /// Whether the source is being followed.
+    pub fn is_following(&self) -> bool {
+        self.following
+    }
+
     /// The next update, if one has come.
     pub fn poll(&mut self) -> Option<Update> {
-        if self.finished {
-            return None;
-        }
         let update = match self.updates.try_recv() {
             Ok(update) => update,
             Err(TryRecvError::Empty) => return None,
+            Err(TryRecvError::Disconnected) if self.finished => return None,
             Err(TryRecvError::Disconnected) => {
                 Update::Failed("loading stopped unexpectedly".into())
             }
         };
-        self.finished = matches!(update, Update::Checked(_) | Update::Failed(_));
+        match &update {
+            Update::Checked(_) | Update::Failed(_) => self.finished = true,
+            Update::Stopped(_) => self.following = false,
+            _ => {}
+        }
         Some(update)
     }
 }
@@ -145,6 +174,7 @@ struct Work<'a> {
     progress: &'a Mutex<(Progress, Stage)>,
     cancel: &'a AtomicBool,
     repaint: &'a dyn Fn(),
+    follow: Receiver<bool>,
 }
 
 impl Work<'_> {
@@ -158,6 +188,10 @@ impl Work<'_> {
         }
     }
 
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
     fn run(
         &self,
         source: &Source,
@@ -165,38 +199,96 @@ impl Work<'_> {
         send: &dyn Fn(Update),
     ) -> Result<(), String> {
         let cancelled = || StoreError::Cancelled.to_string();
-        let mut opening = match source {
-            Source::File(path) => {
-                Opening::open(path, options, &mut |now| self.report(now, Stage::Indexing))
-            }
-            Source::Sample => Opening::from_bytes(&source.path(), SAMPLE.to_vec(), options),
-        }
-        .map_err(|e| e.to_string())?;
+        let mut reader = Reader::open(source, options, Mode::Read).map_err(|e| e.to_string())?;
         let mut previewed = false;
-        while opening.step() {
-            let now = opening.progress();
+        while reader.step().map_err(|e| e.to_string())? {
+            let now = reader.progress();
             if self.report(now, Stage::Indexing).is_break() {
                 return Err(cancelled());
             }
             if !previewed
+                && now.events > 0
+                && !reader.is_caught_up()
                 && now.bytes_done >= PREVIEW_BYTES.min(now.bytes_total)
-                && !opening.is_done()
+                && let Some(store) = reader.store()
             {
-                send(Update::Preview(Arc::new(opening.snapshot())));
+                send(Update::Preview(Arc::new(store.clone())));
                 previewed = true;
             }
         }
-        let store = Arc::new(opening.finish().map_err(|e| e.to_string())?);
-        send(Update::Indexed(store.clone()));
+        let store = Arc::new(reader.finished().map_err(|e| e.to_string())?);
+        send(Update::Indexed(
+            store.clone(),
+            reader.broken().map(str::to_owned),
+        ));
         if self.report(Progress::default(), Stage::Checking).is_break() {
             return Err(cancelled());
         }
         let report = check(&store);
-        if self.cancel.load(Ordering::Relaxed) {
+        if self.cancelled() {
             return Err(cancelled());
         }
         send(Update::Checked(Arc::new(report)));
+        if self.report(Progress::default(), Stage::Done).is_break() {
+            return Err(cancelled());
+        }
+        self.follow_while_asked(reader, &store, send);
         Ok(())
+    }
+
+    /// Waits to be asked to follow; then looks for new events every [`POLL`] until asked to
+    /// stop, the window goes away, or the source ends.
+    fn follow_while_asked(&self, mut reader: Reader, store: &Store, send: &dyn Fn(Update)) {
+        let mut checker: Option<Checker> = None;
+        let mut shown = store.clone();
+        let mut on = false;
+        loop {
+            let asked = if on {
+                self.follow
+                    .recv_timeout(POLL)
+                    .map_err(|e| e == mpsc::RecvTimeoutError::Disconnected)
+            } else {
+                self.follow.recv().map_err(|_| true)
+            };
+            match asked {
+                Ok(wanted) => {
+                    on = wanted;
+                    continue;
+                }
+                Err(true) => return,
+                Err(false) if self.cancelled() => return,
+                Err(false) => {}
+            }
+            let growth = match reader.poll() {
+                Ok(growth) => growth,
+                Err(error) => {
+                    on = false;
+                    send(Update::Stopped(error.to_string()));
+                    continue;
+                }
+            };
+            let Some(now) = reader.store() else { continue };
+            if let Some(why) = growth.restarted {
+                shown = now.clone();
+                let report = check(&shown);
+                checker = None;
+                send(Update::Restarted(
+                    Arc::new(shown.clone()),
+                    Arc::new(report),
+                    why,
+                ));
+            } else if growth.added > 0 {
+                // The first growth catches the checker up with the store as checked.
+                let checker = checker.get_or_insert_with(|| Checker::caught_up(&shown));
+                shown = now.clone();
+                let findings = checker.check_new(&shown);
+                send(Update::Grew(Arc::new(shown.clone()), findings));
+            }
+            if growth.ended {
+                on = false;
+                send(Update::Stopped(format!("{} has ended", reader.source())));
+            }
+        }
     }
 }
 
@@ -220,7 +312,7 @@ mod tests {
         all
     }
 
-    fn big_store(dir: &tempfile::TempDir) -> PathBuf {
+    fn big_store(dir: &tempfile::TempDir) -> std::path::PathBuf {
         let path = dir.path().join("big.jsonl");
         let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
         write_orders(
@@ -241,11 +333,11 @@ mod tests {
         let size = std::fs::metadata(&path).unwrap().len();
         assert!(size > 2 * PREVIEW_BYTES, "{size}");
 
-        let mut loader = Loader::start(Source::File(path), ReadOptions::default(), || {});
+        let mut loader = Loader::start(Source::Path(path), ReadOptions::default(), || {});
         let updates = updates(&mut loader);
         let [
             Update::Preview(preview),
-            Update::Indexed(store),
+            Update::Indexed(store, None),
             Update::Checked(report),
         ] = &updates[..]
         else {
@@ -261,14 +353,17 @@ mod tests {
             assert_eq!(early.events[..], full.events[..early.events.len()]);
         }
         let (progress, stage) = loader.progress();
-        assert_eq!(stage, Stage::Checking, "{progress:?}");
+        assert!(
+            matches!(stage, Stage::Checking | Stage::Done),
+            "{progress:?}"
+        );
     }
 
     #[test]
     fn cancel_stops_a_load() {
         let dir = tempfile::tempdir().unwrap();
         let mut loader =
-            Loader::start(Source::File(big_store(&dir)), ReadOptions::default(), || {});
+            Loader::start(Source::Path(big_store(&dir)), ReadOptions::default(), || {});
         loader.cancel();
         let updates = updates(&mut loader);
         let Some(Update::Failed(why)) = updates.last() else {
@@ -279,12 +374,59 @@ mod tests {
 
     #[test]
     fn the_bundled_sample_opens() {
-        let mut loader = Loader::start(Source::Sample, ReadOptions::default(), || {});
+        let mut loader = Loader::start(sample(), ReadOptions::default(), || {});
         let updates = updates(&mut loader);
-        let [Update::Indexed(store), Update::Checked(_)] = &updates[..] else {
+        let [Update::Indexed(store, None), Update::Checked(_)] = &updates[..] else {
             panic!("unexpected updates");
         };
         assert_eq!(store.events().len(), 6000);
-        assert_eq!(store.path(), std::path::Path::new(SAMPLE_NAME));
+        assert_eq!(store.name(), SAMPLE_NAME);
+    }
+
+    /// The next update that is not `skip`, waiting for it.
+    fn next_update(loader: &mut Loader) -> Update {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(update) = loader.poll() {
+                return update;
+            }
+            assert!(Instant::now() < deadline, "no update came");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn a_followed_file_grows_with_findings_about_what_is_new() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("live.jsonl");
+        let line = |seq: u64| {
+            format!("{{\"stream\":\"s\",\"seq\":{seq},\"type\":\"T\",\"data\":{{\"n\":{seq}}}}}\n")
+        };
+        std::fs::write(&path, line(1) + &line(2)).unwrap();
+        let mut loader = Loader::start(Source::Path(path.clone()), ReadOptions::default(), || {});
+        updates(&mut loader);
+        loader.set_follow(true);
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        file.write_all((line(3) + &line(5)).as_bytes()).unwrap();
+        let Update::Grew(store, findings) = next_update(&mut loader) else {
+            panic!("the store did not grow");
+        };
+        assert_eq!(store.events().len(), 4);
+        let codes: Vec<_> = findings.iter().map(|f| (f.code.as_str(), f.line)).collect();
+        assert_eq!(codes, [("seq_gap", Some(4))]);
+        // Half a line waits for its newline.
+        file.write_all(line(6).trim_end().as_bytes()).unwrap();
+        std::thread::sleep(POLL * 3);
+        assert!(loader.poll().is_none(), "half a line was read");
+        file.write_all(b"\n").unwrap();
+        let Update::Grew(store, findings) = next_update(&mut loader) else {
+            panic!("the store did not grow");
+        };
+        assert_eq!((store.events().len(), findings.len()), (5, 0));
+        loader.set_follow(false);
     }
 }

@@ -43,7 +43,7 @@ pub enum Axis {
 pub struct Settings {
     /// Most recent first.
     pub recent: Vec<PathBuf>,
-    /// Last position per file (by path).
+    /// Last position per source (by its settings key: a file's path).
     pub positions: BTreeMap<String, Position>,
     pub tab: Tab,
     pub axis: Axis,
@@ -57,14 +57,14 @@ impl Settings {
         self.recent.truncate(RECENT_MAX);
     }
 
-    /// Remembers where the cursor is in `path`.
-    pub fn remember_position(&mut self, path: &Path, position: Position) {
-        self.positions.insert(path.display().to_string(), position);
+    /// Remembers where the cursor is in the source with settings key `key`.
+    pub fn remember_position(&mut self, key: &str, position: Position) {
+        self.positions.insert(key.to_owned(), position);
     }
 
-    /// Where the cursor was when `path` was last open.
-    pub fn position(&self, path: &Path) -> Option<&Position> {
-        self.positions.get(&path.display().to_string())
+    /// Where the cursor was when the source with settings key `key` was last open.
+    pub fn position(&self, key: &str) -> Option<&Position> {
+        self.positions.get(key)
     }
 }
 

@@ -96,6 +96,19 @@ impl View {
         self.cursor = self.cursor.min(self.len().saturating_sub(1));
     }
 
+    /// Puts a grown store (a followed source) and its grown check in place: indices stay,
+    /// and a cursor on the selected stream's last event moves to its new last event; a cursor
+    /// elsewhere stays where it is.
+    pub fn grow(&mut self, store: Arc<Store>, report: Arc<Report>) {
+        let at_end = self.cursor + 1 >= self.len();
+        self.store = store;
+        self.report = report;
+        self.markers = place_findings(&self.store, &self.report);
+        if at_end {
+            self.cursor = self.len().saturating_sub(1);
+        }
+    }
+
     /// Puts the store's check in place.
     pub fn set_report(&mut self, report: Arc<Report>) {
         self.report = report;
@@ -212,25 +225,18 @@ impl View {
     }
 }
 
-/// Places each finding that names a stream on that stream's event at the finding's line.
+/// Places each finding about an event on that event, by stream and index in the stream.
 fn place_findings(store: &Store, report: &Report) -> HashMap<u32, Vec<Marker>> {
     let mut markers: HashMap<u32, Vec<Marker>> = HashMap::new();
     for finding in &report.findings {
-        let Some(id) = &finding.stream else { continue };
-        let Some(index) = store.stream_index(id) else {
+        let Some(event) = finding.event else { continue };
+        let Some(stream) = store.events().get(event as usize).map(|e| e.stream) else {
             continue;
         };
-        let stream = &store.streams()[index as usize];
-        let line_of = |i: u32| store.events()[i as usize].line;
-        let k = stream
-            .events
-            .partition_point(|&i| line_of(i) < finding.line);
-        if stream
-            .events
-            .get(k)
-            .is_some_and(|&i| line_of(i) == finding.line)
-        {
-            markers.entry(index).or_default().push(Marker {
+        let events = &store.streams()[stream as usize].events;
+        let k = events.partition_point(|&i| i < event);
+        if events.get(k) == Some(&event) {
+            markers.entry(stream).or_default().push(Marker {
                 k,
                 severity: finding.severity,
             });

@@ -66,25 +66,62 @@ pub struct Replay<'s> {
     store: &'s Store,
     stream: &'s Stream,
     reducer: &'s dyn Reducer,
-    /// `checkpoints[i]` is the state after `i * CHECKPOINT_EVERY` events, as JSON text.
-    checkpoints: Vec<Box<str>>,
+    folded: Checkpoints,
+}
+
+/// What folding a stream has built: its checkpoints and the events that failed. It outlives
+/// the [`Replay`] that built it, to go on with the same stream in a store that has grown (a
+/// stream's first events never change) or after looking at another stream.
+#[derive(Debug, Clone)]
+pub struct Checkpoints {
+    /// `states[i]` is the state after `i * CHECKPOINT_EVERY` events, as JSON text.
+    states: Vec<Box<str>>,
     /// The state of the last checkpoint as a tree, where building more checkpoints goes on.
     tip: Value,
     /// Events (by index in the stream) the reducer failed on, with why.
     failures: BTreeMap<usize, String>,
 }
 
+impl Checkpoints {
+    fn new(reducer: &dyn Reducer) -> Self {
+        Self {
+            states: vec![reducer.initial().to_string().into_boxed_str()],
+            tip: reducer.initial(),
+            failures: BTreeMap::new(),
+        }
+    }
+
+    /// How many of the stream's events the checkpoints cover.
+    pub fn covered(&self) -> usize {
+        (self.states.len() - 1) * CHECKPOINT_EVERY
+    }
+}
+
 impl<'s> Replay<'s> {
     /// Starts folding `stream` with `reducer`. Nothing is folded until a state is asked for.
     pub fn new(store: &'s Store, stream: &'s Stream, reducer: &'s dyn Reducer) -> Self {
+        Self::resume(store, stream, reducer, Checkpoints::new(reducer))
+    }
+
+    /// Goes on folding `stream` from what an earlier replay of the same stream with the same
+    /// reducer built, in this store or in an earlier snapshot of it.
+    pub fn resume(
+        store: &'s Store,
+        stream: &'s Stream,
+        reducer: &'s dyn Reducer,
+        folded: Checkpoints,
+    ) -> Self {
         Self {
             store,
             stream,
             reducer,
-            checkpoints: vec![reducer.initial().to_string().into_boxed_str()],
-            tip: reducer.initial(),
-            failures: BTreeMap::new(),
+            folded,
         }
+    }
+
+    /// What the replay has built, to resume from later.
+    pub fn into_checkpoints(self) -> Checkpoints {
+        self.folded
     }
 
     /// The stream being folded.
@@ -102,9 +139,9 @@ impl<'s> Replay<'s> {
         let count = count.min(self.stream.events.len());
         let mut nearest = count / CHECKPOINT_EVERY;
         self.extend_checkpoints(nearest);
-        let mut state = if nearest + 1 == self.checkpoints.len() {
-            self.tip.clone()
-        } else if let Ok(state) = serde_json::from_str(&self.checkpoints[nearest]) {
+        let mut state = if nearest + 1 == self.folded.states.len() {
+            self.folded.tip.clone()
+        } else if let Ok(state) = serde_json::from_str(&self.folded.states[nearest]) {
             state
         } else {
             // Checkpoints are written by `Value::to_string`, which always reads back; should
@@ -143,25 +180,25 @@ impl<'s> Replay<'s> {
     /// Events the reducer failed on so far (index in the stream → why). Their state is the one
     /// before them.
     pub fn failures(&self) -> &BTreeMap<usize, String> {
-        &self.failures
+        &self.folded.failures
     }
 
     fn extend_checkpoints(&mut self, wanted: usize) {
-        while self.checkpoints.len() <= wanted {
-            let built = self.checkpoints.len() - 1;
-            let mut state = std::mem::take(&mut self.tip);
+        while self.folded.states.len() <= wanted {
+            let built = self.folded.states.len() - 1;
+            let mut state = std::mem::take(&mut self.folded.tip);
             for k in built * CHECKPOINT_EVERY..(built + 1) * CHECKPOINT_EVERY {
                 self.apply(&mut state, k);
             }
-            self.checkpoints.push(state.to_string().into_boxed_str());
-            self.tip = state;
+            self.folded.states.push(state.to_string().into_boxed_str());
+            self.folded.tip = state;
         }
     }
 
     fn apply(&mut self, state: &mut Value, k: usize) {
         let event = self.event(k);
         if let Err(why) = self.reducer.apply(state, &event) {
-            self.failures.insert(k, why);
+            self.folded.failures.insert(k, why);
         }
     }
 }
@@ -208,6 +245,22 @@ mod tests {
             missing.to_string(),
             "stream \"o\" has no event with seq 9 (its seqs run from 1 to 3)"
         );
+    }
+
+    #[test]
+    fn a_replay_goes_on_in_the_grown_store_from_its_checkpoints() {
+        let line = |i: usize| format!(r#"{{"stream":"s","type":"T","data":{{"n":{i}}}}}"#);
+        let early: Vec<String> = (0..300).map(line).collect();
+        let all: Vec<String> = (0..700).map(line).collect();
+        let (before, after) = (store(&early), store(&all));
+        let mut replay = Replay::new(&before, before.stream("s").unwrap(), &MergePatch);
+        assert_eq!(replay.state_after(300), json!({"n": 299}));
+        let folded = replay.into_checkpoints();
+        assert_eq!(folded.covered(), 256);
+        let stream = after.stream("s").unwrap();
+        let mut resumed = Replay::resume(&after, stream, &MergePatch, folded);
+        assert_eq!(resumed.state_after(700), json!({"n": 699}));
+        assert_eq!(resumed.state_after(10), json!({"n": 9}));
     }
 
     #[test]

@@ -73,7 +73,7 @@ impl Point {
                     let seqs = stream.events.iter().map(|&i| events[i as usize].seq);
                     let (first, last) = (seqs.clone().min().unwrap_or(0), seqs.max().unwrap_or(0));
                     Err(PointError::NoSuchSeq {
-                        stream: stream.id.clone(),
+                        stream: stream.id.to_string(),
                         seq,
                         first,
                         last,

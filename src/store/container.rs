@@ -15,6 +15,8 @@ pub enum Container {
     Array,
     /// A top-level object whose member holds the array (`events`, `entries`).
     Wrapped(String),
+    /// Rows of a database table, each made into a record (one a line): "`SQLite` table …".
+    Rows(String),
 }
 
 impl Container {
@@ -24,6 +26,7 @@ impl Container {
             Self::Lines => "JSON Lines".to_owned(),
             Self::Array => "a JSON array".to_owned(),
             Self::Wrapped(member) => format!("an array in member \"{member}\""),
+            Self::Rows(table) => format!("rows of {table}"),
         }
     }
 }
@@ -103,7 +106,7 @@ fn wrapper_member(object: &RawObject) -> Option<String> {
 /// Splits `bytes` into records according to `container`.
 pub fn split(bytes: &[u8], container: &Container) -> Split {
     match container {
-        Container::Lines => split_lines(bytes),
+        Container::Lines | Container::Rows(_) => split_lines(bytes),
         Container::Array => {
             let start = skip_ws(bytes, body_start(bytes));
             split_array(bytes, start)

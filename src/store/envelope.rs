@@ -75,6 +75,8 @@ struct Names {
     id: &'static [&'static str],
     data: &'static [&'static str],
     meta: &'static [&'static str],
+    /// Where the format keeps a global position of its own (else the store order is used).
+    position: &'static [&'static str],
 }
 
 const NATIVE: Names = Names {
@@ -98,6 +100,7 @@ const NATIVE: Names = Names {
     id: &["id", "eventId", "event_id"],
     data: &["data", "payload", "body"],
     meta: &["meta", "metadata", "metaData", "headers"],
+    position: &[],
 };
 
 const KURRENT: Names = Names {
@@ -121,6 +124,7 @@ const KURRENT: Names = Names {
     id: &["eventId", "event_id", "id"],
     data: &["data", "payload", "body"],
     meta: &["metaData", "metadata", "meta"],
+    position: &[],
 };
 
 const MESSAGE_DB: Names = Names {
@@ -131,6 +135,20 @@ const MESSAGE_DB: Names = Names {
     id: &["id", "eventId"],
     data: &["data", "payload"],
     meta: &["metadata", "metaData", "meta"],
+    position: &[],
+};
+
+/// Python `eventsourcing`'s stored events: no time of their own (the state holds one, at
+/// `/state/timestamp/_data_`) and no metadata.
+const EVENTSOURCING: Names = Names {
+    stream: &["originator_id"],
+    seq: &["originator_version"],
+    type_: &["topic"],
+    time: &[],
+    id: &[],
+    data: &["state"],
+    meta: &[],
+    position: &["notification_id"],
 };
 
 /// Reads the envelope of `root`, a record in `format`. `Err` says why the record cannot be an
@@ -163,6 +181,7 @@ pub fn read_object<'a>(
             read_named(record, root, pointers, &KURRENT, decode)?
         }
         Format::MessageDb => read_named(record, root, pointers, &MESSAGE_DB, true)?,
+        Format::Eventsourcing => read_named(record, root, pointers, &EVENTSOURCING, false)?,
         Format::CloudEvents => read_cloudevent(record, root, pointers)?,
         Format::Kcat => read_kcat(record, root, pointers)?,
     };
@@ -226,6 +245,9 @@ fn read_named<'a>(
     let meta = lookup(record, root, pointers.meta.as_ref(), names.meta);
     envelope.data = data.map(|raw| payload_text(raw, decode_json_strings));
     envelope.meta = meta.map(|raw| payload_text(raw, decode_json_strings));
+    envelope.position = record
+        .get_any(names.position)
+        .and_then(|raw| parse_seq(raw).ok());
     Ok(envelope)
 }
 
@@ -253,6 +275,7 @@ fn read_cloudevent<'a>(
         id: &["id"],
         data: &["data"],
         meta: &[],
+        position: &[],
     };
     let mut envelope = read_named(record, root, pointers, &names, false)?;
     if envelope.data.is_none() && pointers.data.is_none() {

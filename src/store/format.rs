@@ -20,17 +20,22 @@ pub enum Format {
     MessageDb,
     /// The JSON envelopes `kcat -J` prints, a line each.
     Kcat,
+    /// Rows of Python `eventsourcing`'s stored events as JSON (`originator_id`,
+    /// `originator_version`, `topic`, `state`, `notification_id`): how its `SQLite` stores are
+    /// read.
+    Eventsourcing,
 }
 
 impl Format {
     /// Every format, in the order `--format` lists them.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Jsonl,
         Self::Json,
         Self::CloudEvents,
         Self::Kurrent,
         Self::MessageDb,
         Self::Kcat,
+        Self::Eventsourcing,
     ];
 
     /// The name used by `--format` and in messages.
@@ -42,6 +47,7 @@ impl Format {
             Self::Kurrent => "kurrent",
             Self::MessageDb => "message-db",
             Self::Kcat => "kcat",
+            Self::Eventsourcing => "eventsourcing",
         }
     }
 
@@ -56,6 +62,8 @@ impl Format {
             Self::MessageDb
         } else if has("topic") && has("partition") && has("offset") {
             Self::Kcat
+        } else if has("originator_id") && has("originator_version") {
+            Self::Eventsourcing
         } else {
             Self::Jsonl
         }

@@ -1,7 +1,8 @@
-//! Building the index: the file is cut into chunks of about a megabyte at record boundaries,
-//! chunks are indexed in parallel (rayon) a batch at a time, and each batch is merged in file
-//! order into the store under construction. Between batches a caller sees progress, can
-//! cancel, and can take a [`Store`] of what is indexed so far (the window shows it at once).
+//! Building the index: a segment of text is cut into chunks of about a megabyte at record
+//! boundaries, chunks are indexed in parallel (rayon) a batch at a time, and each batch is
+//! merged in order into the [`Index`], the store under construction. Between batches a caller
+//! sees progress, can cancel, and can take a snapshot of what is indexed so far (the window
+//! shows it at once). A store grows by more segments indexed the same way.
 //!
 //! A chunk knows nothing of the others: its streams and types get local ids, its lines count
 //! from its own start, a seq left out is filled in later. The merge, a cheap sequential pass,
@@ -9,8 +10,7 @@
 
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
-use std::ops::{ControlFlow, Range};
-use std::path::{Path, PathBuf};
+use std::ops::Range;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -23,10 +23,10 @@ use super::format::Format;
 use super::record::{MAX_DEPTH, Member, Raw, RawObject, nesting_depth};
 use super::time::parse_instant;
 use super::{
-    Detection, Event, LongSpan, NO_INSTANT, NO_STREAM, NO_TYPE, Phase, Progress, ReadOptions,
+    Detection, Event, LongSpan, MadeAt, NO_INSTANT, NO_STREAM, NO_TYPE, Phase, Progress, Segment,
     ShortSpan, SpanWord, Store, StoreError, Stream, describe_json_error, first_unreadable, scan,
 };
-use crate::audit::{Code, Finding, Severity};
+use crate::finding::{Code, Finding, Severity};
 
 /// How many records format detection looks at.
 const DETECTION_SAMPLE: usize = 32;
@@ -38,112 +38,257 @@ const BATCH_CHUNKS: usize = 16;
 /// The largest record eventlens reads: spans inside a record are 31-bit offsets.
 const MAX_RECORD: usize = (1 << 31) - 1;
 
-/// A store being opened. [`Store::open`] drives it to the end; the window steps it itself so
-/// that it can show the first events while the rest are indexed.
-pub struct Opening {
-    path: PathBuf,
-    bytes: Arc<Bytes>,
-    detection: Detection,
+/// Chooses how the text `bytes` (the start of a store named `name`) holds its records and in
+/// which format: the one given, else the one most of the first records look like.
+pub fn detect_text(
+    name: &str,
+    bytes: &[u8],
+    given: Option<Format>,
+) -> Result<(Container, Detection), StoreError> {
+    let body = container::body_start(bytes);
+    if bytes[body..].iter().all(u8::is_ascii_whitespace) {
+        return Err(StoreError::Empty {
+            path: name.to_owned(),
+        });
+    }
+    let container = container::detect(bytes);
+    let sample = if container == Container::Lines {
+        let end = memchr::memchr_iter(b'\n', &bytes[body..])
+            .nth(4 * DETECTION_SAMPLE)
+            .map_or(bytes.len(), |i| body + i);
+        container::lines_in(bytes, body..end).records
+    } else {
+        let mut records = container::split(bytes, &container).records;
+        records.truncate(4 * DETECTION_SAMPLE);
+        records
+    };
+    let detection = detect(bytes, &sample, container.clone(), given);
+    Ok((container, detection))
+}
+
+/// The store under construction: the store so far, and what merging more events needs to
+/// know (each stream's last seq, the type ids, lines so far). A source appends segments of
+/// text to it through [`Indexing`]; [`Index::store`] is the store as it stands.
+pub struct Index {
+    store: Store,
     fields: FieldPointers,
+    last_seq: Vec<u64>,
+    type_ids: FxHashMap<String, u32>,
+    /// Whether positions are kept: some event's position is not its store order.
+    has_positions: bool,
+    /// Newlines before the next chunk (lines containers).
+    lines_before: u64,
+    /// Where the next segment starts in the store's text.
+    text_len: u64,
+    /// Whether records are a database's rows, which have positions and no lines.
+    rows: bool,
+    truncated_tail: Option<u64>,
+}
+
+impl Index {
+    /// An empty store named `name`, its records read as `detection` says.
+    pub fn new(name: impl Into<String>, detection: Detection, fields: FieldPointers) -> Self {
+        Self {
+            store: Store::empty(name.into(), detection),
+            fields,
+            last_seq: Vec::new(),
+            type_ids: FxHashMap::default(),
+            has_positions: false,
+            lines_before: 0,
+            text_len: 0,
+            rows: false,
+            truncated_tail: None,
+        }
+    }
+
+    /// The same, for records made from a database's rows: events get no line, and findings
+    /// say the row's position instead.
+    #[must_use]
+    pub fn of_rows(mut self) -> Self {
+        self.rows = true;
+        self
+    }
+
+    /// The store as it stands.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// A copy of the store as it stands, which later growth leaves alone (cheap: the big
+    /// parts are shared).
+    pub fn snapshot(&self) -> Store {
+        self.store.clone()
+    }
+
+    /// How many bytes of text the store has taken in.
+    pub fn text_len(&self) -> u64 {
+        self.text_len
+    }
+
+    /// Indexes `bytes[range]`, whole records held as `container` says, as the store's next
+    /// segment (see [`Indexing`]; this runs it to its end).
+    pub fn append(
+        &mut self,
+        bytes: Arc<Bytes>,
+        range: Range<usize>,
+        container: &Container,
+        at_end: bool,
+    ) {
+        let placeholder = Index::new(
+            String::new(),
+            self.store.detection.clone(),
+            FieldPointers::default(),
+        );
+        let index = std::mem::replace(self, placeholder);
+        *self = Indexing::new(index, bytes, range, container, at_end).finish();
+    }
+
+    /// The line the next record would start on (1-based), for what a source says about
+    /// where its text broke off.
+    pub fn next_line(&self) -> u64 {
+        self.lines_before + 1
+    }
+
+    /// Reports a problem the source met outside any record (a broken archive, a row whose
+    /// state is no JSON).
+    pub fn add_problem(&mut self, finding: Finding) {
+        Arc::make_mut(&mut self.store.problems).push(finding);
+    }
+
+    /// The finished store: a cut-off tail is reported, and a store in which not one record
+    /// could be read is an error.
+    pub fn finish(mut self) -> Result<Store, StoreError> {
+        self.close()?;
+        self.store.events.shrink_to_fit();
+        for stream in &mut self.store.streams {
+            Arc::make_mut(&mut stream.events).shrink_to_fit();
+        }
+        Ok(self.store)
+    }
+
+    /// The store as [`Index::finish`] would return it, leaving the index to grow on (a source
+    /// read to its end, then followed).
+    pub fn finished(&self) -> Result<Store, StoreError> {
+        let mut store = Self {
+            store: self.store.clone(),
+            fields: FieldPointers::default(),
+            last_seq: Vec::new(),
+            type_ids: FxHashMap::default(),
+            has_positions: false,
+            lines_before: 0,
+            text_len: 0,
+            rows: self.rows,
+            truncated_tail: self.truncated_tail,
+        };
+        store.close()?;
+        Ok(store.store)
+    }
+
+    fn close(&mut self) -> Result<(), StoreError> {
+        if let Some(line) = self.truncated_tail.take() {
+            let message = match self.store.detection.container {
+                Container::Lines => {
+                    "the last record has no line end; the file may have been cut off while it was written"
+                }
+                _ => {
+                    "the array has no closing bracket; the file may have been cut off while it was written"
+                }
+            };
+            let tail = Finding::at_line(Severity::Warning, Code::TruncatedTail, line, message);
+            Arc::make_mut(&mut self.store.problems).push(tail);
+        }
+        if self.store.events.is_empty()
+            && let Some(first) = first_unreadable(&self.store.problems)
+        {
+            let place = match first.line {
+                Some(line) => format!("{}:{line}", self.store.name),
+                None => self.store.name.clone(),
+            };
+            return Err(StoreError::NothingReadable {
+                place,
+                message: first.message.clone(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A segment of text being indexed into an [`Index`]: the whole of a store file (which the
+/// window steps through itself, so that it can show the first events while the rest are
+/// indexed), or what a growing source appended.
+pub struct Indexing {
+    index: Index,
+    bytes: Arc<Bytes>,
+    /// The segment's part of `bytes`, and where it starts in the store's text.
+    range: Range<usize>,
+    start: u64,
     /// Where the next chunk starts: a byte offset (lines) or a record number (arrays).
     next: usize,
     /// The size chunks are cut at ([`CHUNK_BYTES`]; tests cut smaller).
     chunk_bytes: usize,
     /// The records of an array container, split up front; `None` for lines.
     records: Option<Vec<RecordSpan>>,
-    /// Where the file stops in the middle of a record, for arrays (lines find it as they go).
+    /// Where the text stops in the middle of a record, for arrays (lines find it as they go).
     array_tail: Option<u64>,
     /// Chunks indexed in the last step, with where they end; merged in the next.
     unmerged: Vec<(usize, Indexed)>,
-    built: Built,
-}
-
-/// What the merge has built so far.
-#[derive(Default)]
-struct Built {
-    events: Vec<Event>,
-    positions: Vec<u64>,
-    /// Whether `positions` is kept: some event's position is not its store order.
-    has_positions: bool,
-    made: String,
-    made_at: Vec<(u32, usize)>,
-    streams: Vec<Stream>,
-    stream_ids: FxHashMap<String, u32>,
-    last_seq: Vec<u64>,
-    types: Vec<String>,
-    type_ids: FxHashMap<String, u32>,
-    problems: Vec<Finding>,
-    skipped: usize,
-    /// Newlines before the next chunk (lines containers).
-    lines_before: u64,
+    /// Whether the segment is the end of the store, so that a record without a line end is a
+    /// cut-off tail (a growing source appends only whole lines).
+    at_end: bool,
     /// Bytes covered by merged chunks.
     bytes_done: usize,
-    truncated_tail: Option<u64>,
 }
 
-impl Opening {
-    /// Starts opening the file at `path`: maps it (or reads it, reporting `progress`), detects
-    /// its format and plans the work. Nothing is indexed yet.
-    pub fn open(
-        path: &Path,
-        options: &ReadOptions,
-        progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
-    ) -> Result<Self, StoreError> {
-        if path.is_dir() {
-            return Err(StoreError::Directory {
-                path: path.display().to_string(),
-            });
-        }
-        Self::new(path, Bytes::open(path, progress)?, options)
-    }
-
-    /// Starts opening `bytes` as if read from `path`.
-    pub fn from_bytes(
-        path: &Path,
-        bytes: Vec<u8>,
-        options: &ReadOptions,
-    ) -> Result<Self, StoreError> {
-        Self::new(path, Bytes::Owned(bytes), options)
-    }
-
-    fn new(path: &Path, bytes: Bytes, options: &ReadOptions) -> Result<Self, StoreError> {
-        let name = path.display().to_string();
-        options
-            .fields
-            .validate()
-            .map_err(|message| StoreError::Options { message })?;
-        let body = container::body_start(&bytes);
-        if bytes[body..].iter().all(u8::is_ascii_whitespace) {
-            return Err(StoreError::Empty { path: name });
-        }
-        let container = container::detect(&bytes);
-        let (records, array_tail, next) = if container == Container::Lines {
-            (None, None, body)
+impl Indexing {
+    /// Starts indexing `bytes[range]`, whose records are held as `container` says, into
+    /// `index`. Nothing is indexed yet. An array container is only ever a whole store.
+    pub fn new(
+        mut index: Index,
+        bytes: Arc<Bytes>,
+        range: Range<usize>,
+        container: &Container,
+        at_end: bool,
+    ) -> Self {
+        let start = index.text_len;
+        index.text_len += range.len() as u64;
+        Arc::make_mut(&mut index.store.segments).push(Segment {
+            start,
+            bytes: bytes.clone(),
+            range: range.clone(),
+        });
+        let (records, array_tail, next) = if *container == Container::Lines {
+            let skip = if start == 0 {
+                container::body_start(&bytes[range.clone()])
+            } else {
+                0
+            };
+            (None, None, range.start + skip)
         } else {
-            let split = container::split(&bytes, &container);
-            (Some(split.records), split.truncated_tail, 0)
+            let split = container::split(&bytes[range.clone()], container);
+            let records = split
+                .records
+                .into_iter()
+                .map(|r| RecordSpan {
+                    start: r.start + range.start,
+                    end: r.end + range.start,
+                    line: r.line,
+                })
+                .collect();
+            (Some(records), split.truncated_tail, 0)
         };
-        let sample = if let Some(records) = &records {
-            records.iter().take(4 * DETECTION_SAMPLE).copied().collect()
-        } else {
-            let end = memchr::memchr_iter(b'\n', &bytes[body..])
-                .nth(4 * DETECTION_SAMPLE)
-                .map_or(bytes.len(), |i| body + i);
-            container::lines_in(&bytes, body..end).records
-        };
-        let detection = detect(&bytes, &sample, container, options.format);
-        Ok(Self {
-            path: path.to_owned(),
-            bytes: Arc::new(bytes),
-            detection,
-            fields: options.fields.clone(),
+        Self {
+            index,
+            bytes,
+            range,
+            start,
             next,
             chunk_bytes: CHUNK_BYTES,
             records,
             array_tail,
             unmerged: Vec::new(),
-            built: Built::default(),
-        })
+            at_end,
+            bytes_done: 0,
+        }
     }
 
     /// Indexes the next batch of chunks while merging the batch before it (so that both cores
@@ -156,42 +301,41 @@ impl Opening {
         let unmerged = std::mem::take(&mut self.unmerged);
         let Self {
             bytes,
-            detection,
-            fields,
+            index,
             records,
-            built,
+            range,
+            start,
+            bytes_done,
             ..
         } = self;
         let bytes: &[u8] = bytes;
         let records = records.as_deref();
-        let (format, fields) = (detection.format, &*fields);
+        let (segment_end, placed) = (range.end, (*start, range.start));
+        let (format, fields) = (index.store.detection.format, index.fields.clone());
         let (indexed, ()) = rayon::join(
             || {
                 work.par_iter()
-                    .map(|range| {
-                        let mut chunk = Chunk::new(bytes, format, fields);
+                    .map(|chunk_range| {
+                        let mut chunk = Chunk::new(bytes, format, &fields);
                         match records {
-                            Some(records) => chunk.index_records(&records[range.clone()]),
-                            None => chunk.index_lines(range.clone()),
+                            Some(records) => chunk.index_records(&records[chunk_range.clone()]),
+                            None => chunk.index_lines(chunk_range.clone()),
                         }
-                        // Where the chunk ends in the file, for progress.
+                        // Where the chunk ends, for progress.
                         let end = match records {
-                            Some(records) => {
-                                records.get(range.end).map_or(bytes.len(), |r| r.start)
-                            }
-                            None => range.end,
+                            Some(records) => records
+                                .get(chunk_range.end)
+                                .map_or(segment_end, |r| r.start),
+                            None => chunk_range.end,
                         };
                         (end, chunk.finish())
                     })
                     .collect::<Vec<_>>()
             },
             || {
-                if built.events.capacity() == 0 {
-                    built.reserve_for(bytes, records);
-                }
                 for (end, chunk) in unmerged {
-                    built.merge(chunk);
-                    built.bytes_done = end;
+                    index.merge(chunk, placed);
+                    *bytes_done = end;
                 }
             },
         );
@@ -201,7 +345,7 @@ impl Opening {
 
     /// The chunks of the next batch: byte ranges (lines) or record ranges (arrays).
     fn plan_batch(&mut self) -> Vec<Range<usize>> {
-        let bytes: &[u8] = &self.bytes;
+        let bytes: &[u8] = &self.bytes[..self.range.end];
         let mut work = Vec::with_capacity(BATCH_CHUNKS);
         match &self.records {
             None => {
@@ -230,13 +374,13 @@ impl Opening {
         work
     }
 
-    /// How far indexing has got.
+    /// How far indexing the segment has got.
     pub fn progress(&self) -> Progress {
         Progress {
             phase: Phase::Indexing,
-            bytes_done: self.built.bytes_done as u64,
-            bytes_total: self.bytes.len() as u64,
-            events: self.built.events.len() as u64,
+            bytes_done: self.bytes_done.saturating_sub(self.range.start) as u64,
+            bytes_total: self.range.len() as u64,
+            events: self.index.store.events.len() as u64,
         }
     }
 
@@ -244,84 +388,36 @@ impl Opening {
     pub fn is_done(&self) -> bool {
         let planned = match &self.records {
             Some(records) => self.next >= records.len(),
-            None => self.next >= self.bytes.len(),
+            None => self.next >= self.range.end,
         };
         planned && self.unmerged.is_empty()
     }
 
-    /// A store of the events indexed so far, sharing the file's bytes (a copy of the index
-    /// itself, so meant for the first batches). Problems are those met so far.
-    pub fn snapshot(&self) -> Store {
-        let built = &self.built;
-        Store {
-            path: self.path.clone(),
-            bytes: self.bytes.clone(),
-            made: built.made.clone(),
-            made_at: built.made_at.clone(),
-            detection: self.detection.clone(),
-            events: built.events.clone(),
-            positions: built.positions.clone(),
-            streams: built.streams.clone(),
-            stream_ids: built.stream_ids.clone(),
-            types: built.types.clone(),
-            problems: built.problems.clone(),
-            skipped: built.skipped,
-        }
+    /// The store as indexed so far.
+    pub fn store(&self) -> &Store {
+        &self.index.store
     }
 
-    /// Indexes whatever is left and returns the store.
-    pub fn finish(mut self) -> Result<Store, StoreError> {
+    /// A snapshot of the store as indexed so far (see [`Index::snapshot`]).
+    pub fn snapshot(&self) -> Store {
+        self.index.snapshot()
+    }
+
+    /// Indexes whatever is left of the segment and returns the index, ready for more.
+    pub fn finish(mut self) -> Index {
         while self.step() {}
-        let mut built = self.built;
-        let tail = self.array_tail.or(built.truncated_tail);
-        if let Some(line) = tail {
-            let message = match self.detection.container {
-                Container::Lines => {
-                    "the last record has no line end; the file may have been cut off while it was written"
-                }
-                _ => {
-                    "the array has no closing bracket; the file may have been cut off while it was written"
-                }
-            };
-            built.problems.push(Finding::at_line(
-                Severity::Warning,
-                Code::TruncatedTail,
-                line,
-                message,
-            ));
+        let mut index = self.index;
+        if self.at_end {
+            index.truncated_tail = self.array_tail.or(index.truncated_tail);
+        } else {
+            index.truncated_tail = None;
         }
-        if built.events.is_empty()
-            && let Some(first) = first_unreadable(&built.problems)
-        {
-            return Err(StoreError::NothingReadable {
-                path: self.path.display().to_string(),
-                line: first.line,
-                message: first.message.clone(),
-            });
-        }
-        built.events.shrink_to_fit();
-        for stream in &mut built.streams {
-            stream.events.shrink_to_fit();
-        }
-        Ok(Store {
-            path: self.path,
-            bytes: self.bytes,
-            made: built.made,
-            made_at: built.made_at,
-            detection: self.detection,
-            events: built.events,
-            positions: built.positions,
-            streams: built.streams,
-            stream_ids: built.stream_ids,
-            types: built.types,
-            problems: built.problems,
-            skipped: built.skipped,
-        })
+        index
     }
 }
 
 /// Chooses the format: the one given, else the one most of the first records look like.
-fn detect(
+pub fn detect(
     bytes: &[u8],
     records: &[RecordSpan],
     container: Container,
@@ -611,26 +707,10 @@ fn intern(names: &mut Vec<String>, ids: &mut FxHashMap<String, u32>, name: &str)
     id
 }
 
-impl Built {
-    /// Appends a chunk's events, in order, making its ids, lines and seqs global.
-    /// Room for every record at once, so that the events are never copied to a bigger vector
-    /// (and briefly held twice). Pages of it that stay unused are never touched, so reserving
-    /// an upper bound costs no memory.
-    fn reserve_for(&mut self, bytes: &[u8], records: Option<&[RecordSpan]>) {
-        let most = match records {
-            Some(records) => records.len(),
-            None => {
-                bytes
-                    .par_chunks(CHUNK_BYTES)
-                    .map(|chunk| memchr::memchr_iter(b'\n', chunk).count())
-                    .sum::<usize>()
-                    + 1
-            }
-        };
-        self.events.reserve_exact(most);
-    }
-
-    fn merge(&mut self, chunk: Indexed) {
+impl Index {
+    /// Appends a chunk's events, in order, making its ids, lines and seqs global. `placed`:
+    /// where the chunk's segment starts in the store's text, and in its bytes.
+    fn merge(&mut self, chunk: Indexed, placed: (u64, usize)) {
         let streams: Vec<u32> = chunk
             .streams
             .into_iter()
@@ -641,48 +721,60 @@ impl Built {
             .into_iter()
             .map(|name| self.type_index(name))
             .collect();
+        let (segment_start, range_start) = placed;
         let line_base = self.lines_before;
-        let first = self.events.len();
-        let made_base = self.made.len();
-        self.made.push_str(&chunk.made);
+        let first = self.store.events.len();
+        let piece = self.store.made.len() as u32;
+        if !chunk.made.is_empty() {
+            Arc::make_mut(&mut self.store.made).push(chunk.made.into());
+        }
         for pending in chunk.events {
-            let index = self.events.len() as u32;
+            let index = self.store.events.len() as u32;
             let mut event = pending.event;
+            event.record = segment_start + (event.record - range_start as u64);
             event.stream = streams[event.stream as usize];
             event.type_id = types[event.type_id as usize];
-            event.line += line_base;
+            event.line = if self.rows { 0 } else { event.line + line_base };
             let last = &mut self.last_seq[event.stream as usize];
             if !pending.seq_given {
                 event.seq = last.saturating_add(1);
             }
             *last = event.seq;
-            let position = pending.position.unwrap_or(u64::from(index));
-            if position != u64::from(index) && !self.has_positions {
-                self.positions.extend(0..u64::from(index));
-                self.has_positions = true;
+            self.place(index, pending.position);
+            if let Some(start) = pending.made {
+                self.store.made_at.push(MadeAt {
+                    event: index,
+                    piece,
+                    start: start as u32,
+                });
             }
-            if self.has_positions {
-                self.positions.push(position);
-            }
-            if let Some(made) = pending.made {
-                self.made_at.push((index, made_base + made));
-            }
-            self.streams[event.stream as usize].events.push(index);
-            self.events.push(event);
+            let stream = &mut self.store.streams[event.stream as usize];
+            Arc::make_mut(&mut stream.events).push(index);
+            self.store.events.push(event);
         }
+        let mut found = Vec::with_capacity(chunk.problems.len());
         for problem in chunk.problems {
-            let line = problem.line + line_base;
+            let line = (!self.rows).then_some(problem.line + line_base);
             let mut finding =
-                Finding::at_line(problem.severity, problem.code, line, problem.message);
+                Finding::at(problem.severity, problem.code, line, None, problem.message);
             if problem.severity == Severity::Error {
-                self.skipped += 1;
+                self.store.skipped += 1;
             }
             if let Some(local) = problem.event {
-                let event = &self.events[first + local];
-                finding =
-                    finding.in_stream(&self.streams[event.stream as usize].id, Some(event.seq));
+                let index = (first + local) as u32;
+                let event = &self.store.events[index as usize];
+                finding = finding
+                    .in_stream(
+                        &self.store.streams[event.stream as usize].id,
+                        Some(event.seq),
+                    )
+                    .on_event(index);
+                finding.position = self.rows.then(|| self.store.position(index));
             }
-            self.problems.push(finding);
+            found.push(finding);
+        }
+        if !found.is_empty() {
+            Arc::make_mut(&mut self.store.problems).extend(found);
         }
         if let Some(line) = chunk.truncated_tail {
             self.truncated_tail = Some(line + line_base);
@@ -690,15 +782,30 @@ impl Built {
         self.lines_before += chunk.newlines;
     }
 
+    /// Notes event `index`'s position: its store order unless the source names another.
+    fn place(&mut self, index: u32, position: Option<u64>) {
+        let position = position.unwrap_or(u64::from(index));
+        if position != u64::from(index) && !self.has_positions {
+            for earlier in 0..u64::from(index) {
+                self.store.positions.push(earlier);
+            }
+            self.has_positions = true;
+        }
+        if self.has_positions {
+            self.store.positions.push(position);
+        }
+    }
+
     fn stream_index(&mut self, id: String) -> u32 {
-        if let Some(&index) = self.stream_ids.get(&id) {
+        if let Some(&index) = self.store.stream_ids.get(id.as_str()) {
             return index;
         }
-        let index = self.streams.len() as u32;
-        self.stream_ids.insert(id.clone(), index);
-        self.streams.push(Stream {
+        let index = self.store.streams.len() as u32;
+        let id: Arc<str> = id.into();
+        Arc::make_mut(&mut self.store.stream_ids).insert(id.clone(), index);
+        self.store.streams.push(Stream {
             id,
-            events: Vec::new(),
+            events: Arc::default(),
         });
         self.last_seq.push(0);
         index
@@ -708,9 +815,9 @@ impl Built {
         if let Some(&index) = self.type_ids.get(&name) {
             return index;
         }
-        let index = self.types.len() as u32;
+        let index = self.store.types.len() as u32;
         self.type_ids.insert(name.clone(), index);
-        self.types.push(name);
+        Arc::make_mut(&mut self.store.types).push(name);
         index
     }
 }
@@ -743,14 +850,13 @@ mod tests {
     }
 
     fn open(text: &str, chunk_bytes: usize) -> Store {
-        let mut opening = Opening::new(
-            Path::new("t"),
-            Bytes::Owned(text.as_bytes().to_vec()),
-            &ReadOptions::default(),
-        )
-        .unwrap();
-        opening.chunk_bytes = chunk_bytes;
-        opening.finish().unwrap()
+        let bytes = Arc::new(Bytes::Owned(text.as_bytes().to_vec()));
+        let (container, detection) = detect_text("t", &bytes, None).unwrap();
+        let index = Index::new("t", detection, FieldPointers::default());
+        let range = 0..bytes.len();
+        let mut indexing = Indexing::new(index, bytes, range, &container, true);
+        indexing.chunk_bytes = chunk_bytes;
+        indexing.finish().finish().unwrap()
     }
 
     fn same_for_every_chunk_size(text: &str) -> Store {

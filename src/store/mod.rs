@@ -1,7 +1,11 @@
-//! Reading event stores: format detection, envelope mapping and the index of every event
-//! (position, line, stream, seq, type, time, id). Payloads stay in the file's bytes as ranges
-//! and are parsed only when asked for.
+//! The source-neutral index of events: formats and envelope mapping, events, streams and
+//! types. A store grows by appended segments of text (a mapped file, bytes read from a pipe or
+//! an archive, rows of a database made into records); event and stream indices never change
+//! once given, and a [`Store`] is a cheap snapshot that later growth leaves alone. Payloads
+//! stay in the text as ranges and are parsed only when asked for. Where the text comes from is
+//! [`crate::source`]'s business.
 
+mod blocks;
 mod bytes;
 mod container;
 mod envelope;
@@ -13,22 +17,23 @@ pub(crate) mod scan;
 pub mod time;
 
 use rustc_hash::FxHashMap;
-use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::ops::Range;
+use std::path::Path;
 
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use bytes::Bytes;
+pub use blocks::Blocks;
+pub use bytes::Bytes;
 pub use container::Container;
 pub use envelope::{FieldPointers, parse_seq};
 pub use format::Format;
-pub use index::Opening;
+pub use index::{Index, Indexing, detect, detect_text};
 pub use normalized::one_line;
 pub use time::{Instant, parse_instant};
 
-use crate::audit::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 
 /// The stream of events that name none.
 pub const NO_STREAM: &str = "(none)";
@@ -55,10 +60,10 @@ pub enum StoreError {
     Directory { path: String },
     #[error("{path}: the file is empty; there are no events to read")]
     Empty { path: String },
-    #[error("{path}:{line}: no record could be read as an event: {message}")]
+    #[error("{place}: no record could be read as an event: {message}")]
     NothingReadable {
-        path: String,
-        line: u64,
+        /// The source and where in it: `orders.jsonl:3`.
+        place: String,
         message: String,
     },
     #[error("{message}")]
@@ -202,13 +207,14 @@ enum Field {
     Meta,
 }
 
-/// One event of the index: 64 bytes, so that millions fit beside the file they point into.
+/// One event of the index: 64 bytes, so that millions fit beside the text they point into.
 /// Text fields are spans; read them through [`EventRef`].
 #[derive(Debug, Clone, Copy)]
 pub struct Event {
-    /// Byte offset of the record in the file.
+    /// Where the record starts in the store's text (for a file, its byte offset).
     record: u64,
-    /// 1-based line of the record in the file.
+    /// 1-based line of the record in the file; 0 where the source has no lines (a database's
+    /// rows). Read it with [`Event::line`].
     pub line: u64,
     pub seq: u64,
     /// Nanoseconds since the epoch of `time`, [`NO_INSTANT`] when it is no readable time.
@@ -232,6 +238,11 @@ impl Event {
         (self.instant != NO_INSTANT).then_some(self.instant)
     }
 
+    /// The record's line, where the source has lines.
+    pub fn line(&self) -> Option<u64> {
+        (self.line != 0).then_some(self.line)
+    }
+
     fn span(&self, field: Field) -> Option<(usize, usize, bool)> {
         match field {
             Field::Time => self.time.get(),
@@ -245,64 +256,105 @@ impl Event {
 /// A stream and its events, in store order.
 #[derive(Debug, Clone)]
 pub struct Stream {
-    pub id: String,
-    /// Indices into [`Store::events`].
-    pub events: Vec<u32>,
+    pub id: Arc<str>,
+    /// Indices into [`Store::events`], shared with earlier snapshots of the store until the
+    /// stream grows (then the growing store copies the list once).
+    pub events: Arc<Vec<u32>>,
 }
 
-/// An opened store: its bytes, and the index built over them. Never written to.
-#[derive(Debug)]
-pub struct Store {
-    path: PathBuf,
+impl Stream {
+    /// The stream's category: its id up to the first `-` (message-db's rule), or all of it.
+    pub fn category(&self) -> &str {
+        category_of(&self.id)
+    }
+}
+
+/// A stream id's category: the part before its first `-`, or all of it.
+pub fn category_of(id: &str) -> &str {
+    id.split_once('-').map_or(id, |(category, _)| category)
+}
+
+/// A piece of the store's text: a mapped file or part of one, bytes read from a pipe or an
+/// archive, records made from a database's rows.
+#[derive(Debug, Clone)]
+struct Segment {
+    /// Where the segment starts in the store's text.
+    start: u64,
     bytes: Arc<Bytes>,
-    /// Text the reader made, and where each event's share of it starts, by event index.
-    made: String,
-    made_at: Vec<(u32, usize)>,
+    /// The segment's part of `bytes`.
+    range: Range<usize>,
+}
+
+/// Text the reader made for an event (a decoded payload, a time from milliseconds): in which
+/// piece, and where in it the event's share starts.
+#[derive(Debug, Clone, Copy)]
+struct MadeAt {
+    event: u32,
+    piece: u32,
+    start: u32,
+}
+
+/// An opened store: its text, and the index built over it. Never written to. Cloning is cheap
+/// (the big parts are shared), which is how a growing store hands out snapshots.
+#[derive(Debug, Clone)]
+pub struct Store {
+    name: String,
+    segments: Arc<Vec<Segment>>,
+    made: Arc<Vec<Arc<str>>>,
+    made_at: Blocks<MadeAt>,
     detection: Detection,
-    events: Vec<Event>,
-    /// Positions, when some differ from the store order (kcat offsets); else empty.
-    positions: Vec<u64>,
+    events: Blocks<Event>,
+    /// Positions, when some differ from the store order (kcat offsets, a database's global
+    /// position); else empty.
+    positions: Blocks<u64>,
     streams: Vec<Stream>,
-    stream_ids: FxHashMap<String, u32>,
-    types: Vec<String>,
-    problems: Vec<Finding>,
+    stream_ids: Arc<FxHashMap<Arc<str>, u32>>,
+    types: Arc<Vec<String>>,
+    problems: Arc<Vec<Finding>>,
     skipped: usize,
 }
 
 impl Store {
-    /// Opens the store at `path` (read-only) and indexes it.
-    pub fn open(path: &Path, options: &ReadOptions) -> Result<Self, StoreError> {
-        Self::open_with_progress(path, options, &mut |_| ControlFlow::Continue(()))
-    }
-
-    /// Like [`Store::open`], reporting progress now and then; `progress` returning
-    /// `ControlFlow::Break` cancels the work.
-    pub fn open_with_progress(
-        path: &Path,
-        options: &ReadOptions,
-        progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
-    ) -> Result<Self, StoreError> {
-        let mut opening = Opening::open(path, options, progress)?;
-        while opening.step() {
-            if progress(opening.progress()).is_break() {
-                return Err(StoreError::Cancelled);
-            }
+    fn empty(name: String, detection: Detection) -> Self {
+        Self {
+            name,
+            segments: Arc::default(),
+            made: Arc::default(),
+            made_at: Blocks::default(),
+            detection,
+            events: Blocks::default(),
+            positions: Blocks::default(),
+            streams: Vec::new(),
+            stream_ids: Arc::default(),
+            types: Arc::default(),
+            problems: Arc::default(),
+            skipped: 0,
         }
-        opening.finish()
     }
 
-    /// Indexes `bytes` as if read from `path`.
+    /// Indexes `bytes` (the text of a store file) as if read from `path`.
     pub fn from_bytes(
         path: &Path,
         bytes: Vec<u8>,
         options: &ReadOptions,
     ) -> Result<Self, StoreError> {
-        Opening::from_bytes(path, bytes, options)?.finish()
+        let name = path.display().to_string();
+        options
+            .fields
+            .validate()
+            .map_err(|message| StoreError::Options { message })?;
+        let bytes = Arc::new(Bytes::Owned(bytes));
+        let range = 0..bytes.len();
+        let (container, detection) = index::detect_text(&name, &bytes, options.format)?;
+        let index = Index::new(name, detection, options.fields.clone());
+        Indexing::new(index, bytes, range, &container, true)
+            .finish()
+            .finish()
     }
 
-    /// The path the store was read from.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The name the store is shown and reported under: a path, `<stdin>`, a database.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// How the format was chosen.
@@ -311,7 +363,7 @@ impl Store {
     }
 
     /// Every event, in store order.
-    pub fn events(&self) -> &[Event] {
+    pub fn events(&self) -> &Blocks<Event> {
         &self.events
     }
 
@@ -325,12 +377,17 @@ impl Store {
     }
 
     /// The global position of event `index`: its 0-based order in the store, or the position
-    /// the format names (kcat: the message's offset).
+    /// the source names (kcat: the message's offset; a database: its global position).
     pub fn position(&self, index: u32) -> u64 {
         self.positions
             .get(index as usize)
             .copied()
             .unwrap_or(u64::from(index))
+    }
+
+    /// Whether events come from lines of a file (else from a database's rows).
+    pub fn has_lines(&self) -> bool {
+        self.events.get(0).is_none_or(|e| e.line().is_some())
     }
 
     /// Every stream, in order of first appearance.
@@ -354,7 +411,7 @@ impl Store {
     }
 
     /// Problems met while reading: records that could not be read (skipped), fields that were
-    /// missing or unreadable, a cut-off tail. Sorted by line.
+    /// missing or unreadable, a cut-off tail. In store order.
     pub fn problems(&self) -> &[Finding] {
         &self.problems
     }
@@ -369,20 +426,32 @@ impl Store {
         self.skipped
     }
 
+    /// The text of the record starting at `record` in the store's text, to the end of its
+    /// segment.
+    fn record_text(&self, record: u64) -> Option<&[u8]> {
+        let segment = match &self.segments[..] {
+            [only] => only,
+            segments => {
+                let after = segments.partition_point(|s| s.start <= record);
+                segments.get(after.checked_sub(1)?)?
+            }
+        };
+        let at = segment.range.start + usize::try_from(record - segment.start).ok()?;
+        segment.bytes.get(at..segment.range.end)
+    }
+
     fn text(&self, index: u32, field: Field) -> Option<&str> {
         let event = &self.events[index as usize];
         let (start, len, made) = event.span(field)?;
         if made {
-            let at = self
-                .made_at
-                .binary_search_by_key(&index, |&(event, _)| event)
-                .ok()?;
-            let start = self.made_at[at].1 + start;
-            return self.made.get(start..start + len);
+            let at = self.made_at.partition_point(|m| m.event < index);
+            let made = self.made_at.get(at).filter(|m| m.event == index)?;
+            let start = made.start as usize + start;
+            return self.made.get(made.piece as usize)?.get(start..start + len);
         }
-        let start = event.record as usize + start;
-        // Spans are only ever made from `&str`s borrowed out of these bytes.
-        std::str::from_utf8(self.bytes.get(start..start + len)?).ok()
+        let record = self.record_text(event.record)?;
+        // Spans are only ever made from `&str`s borrowed out of this text.
+        std::str::from_utf8(record.get(start..start + len)?).ok()
     }
 }
 
@@ -429,6 +498,15 @@ impl<'s> EventRef<'s> {
     /// The global position (see [`Store::position`]).
     pub fn position(&self) -> u64 {
         self.store.position(self.index)
+    }
+
+    /// Where the event's record is, for people: "line 12", or "position 4711" for a
+    /// database's row.
+    pub fn place(&self) -> String {
+        match self.event.line() {
+            Some(line) => format!("line {line}"),
+            None => format!("position {}", self.position()),
+        }
     }
 
     /// The payload parsed; `Ok(None)` when the event has none.
@@ -520,7 +598,11 @@ mod tests {
         let store = open("{\"stream\":\"a\",\"type\":\"X\",\"data\":{}}\n{oops\n42\n{\"stream\":\"a\",\"type\":\"X\"}").unwrap();
         assert_eq!(store.events().len(), 2);
         assert_eq!(store.skipped(), 2);
-        let codes: Vec<_> = store.problems().iter().map(|p| (p.line, p.code)).collect();
+        let codes: Vec<_> = store
+            .problems()
+            .iter()
+            .map(|p| (p.line.unwrap_or(0), p.code))
+            .collect();
         assert_eq!(
             codes,
             [

@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 /// What one run of the binary did.
@@ -179,10 +179,7 @@ pub struct Running {
 impl Running {
     /// The next line it prints, waiting at most `limit`.
     pub fn line_within(&self, limit: Duration) -> Option<String> {
-        match self.lines.recv_timeout(limit) {
-            Ok(line) => Some(line),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        self.lines.recv_timeout(limit).ok()
     }
 
     /// The next `n` lines, failing the test if they take longer than `limit` in all.
@@ -224,7 +221,10 @@ impl Running {
             .take()
             .and_then(|h| h.join().ok())
             .unwrap_or_default();
-        assert!(!stderr.contains("panicked"), "eventlens panicked:\n{stderr}");
+        assert!(
+            !stderr.contains("panicked"),
+            "eventlens panicked:\n{stderr}"
+        );
         (status.code().unwrap_or(-1), stderr)
     }
 }

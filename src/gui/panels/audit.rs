@@ -122,7 +122,7 @@ impl AuditPanel {
             .body(|body| {
                 body.rows(row_height, self.rows.len(), |mut row| {
                     let finding = &view.report.findings[self.rows[row.index()]];
-                    let here = finding.stream.as_deref() == Some(view.stream().id.as_str())
+                    let here = finding.stream.as_deref() == Some(&*view.stream().id)
                         && finding.seq == Some(view.cursor_seq());
                     row.set_selected(here);
                     row.col(|ui| {
@@ -144,7 +144,7 @@ impl AuditPanel {
                         );
                     });
                     row.col(|ui| {
-                        ui.monospace(finding.line.to_string());
+                        ui.monospace(finding.place());
                     });
                     row.col(|ui| {
                         ui.label(&finding.message).on_hover_text(&finding.message);

@@ -83,7 +83,7 @@ impl SchemaPanel {
                     // Open or closed per store: a type with one shape in one store may have
                     // several in the next.
                     egui::CollapsingHeader::new(title)
-                        .id_salt(("schema", view.store.path(), &types.type_name))
+                        .id_salt(("schema", view.store.name(), &types.type_name))
                         .default_open(types.shapes.len() > 1)
                         .show(ui, |ui| {
                             // The shape last, where a long one has the room to wrap.

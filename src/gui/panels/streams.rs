@@ -67,7 +67,7 @@ impl StreamsPanel {
                 let stream = &view.store.streams()[index as usize];
                 ui.horizontal(|ui| {
                     let selected = index == view.stream;
-                    if ui.selectable_label(selected, &stream.id).clicked() && !selected {
+                    if ui.selectable_label(selected, &*stream.id).clicked() && !selected {
                         cmds.push(Command::SelectStream(index));
                     }
                     ui.weak(stream.events.len().to_string());

@@ -1,4 +1,5 @@
-//! A finding: one thing `check` reports about a store, with where it is.
+//! A finding: one thing `check` reports about a store, with where it is. A leaf module: the
+//! store records what it met while reading as findings, and the audit adds its own.
 
 use std::fmt;
 
@@ -80,14 +81,33 @@ pub struct Finding {
     pub stream: Option<String>,
     /// The seq, where the record got far enough to have one.
     pub seq: Option<u64>,
-    /// 1-based line of the record in the file.
-    pub line: u64,
+    /// 1-based line of the record in the file; `None` for a source without lines (a
+    /// database's rows), printed as `null`.
+    pub line: Option<u64>,
     pub message: String,
+    /// The global position of the record, where the source has one of its own (a database's
+    /// row); orders findings without lines.
+    #[serde(skip)]
+    pub position: Option<u64>,
+    /// The event the finding is about (its index in the store), when it is one.
+    #[serde(skip)]
+    pub event: Option<u32>,
 }
 
 impl Finding {
-    /// A finding about a record that is not (yet) an event.
+    /// A finding about the record at `line` that is not (yet) an event.
     pub fn at_line(severity: Severity, code: Code, line: u64, message: impl Into<String>) -> Self {
+        Self::at(severity, code, Some(line), None, message)
+    }
+
+    /// A finding about a record at `line` (files) or `position` (rows of a database).
+    pub fn at(
+        severity: Severity,
+        code: Code,
+        line: Option<u64>,
+        position: Option<u64>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             severity,
             code,
@@ -95,7 +115,25 @@ impl Finding {
             seq: None,
             line,
             message: message.into(),
+            position,
+            event: None,
         }
+    }
+
+    /// Where the record is, for people: "line 12", "position 4711".
+    pub fn place(&self) -> String {
+        match (self.line, self.position) {
+            (Some(line), _) => format!("line {line}"),
+            (None, Some(position)) => format!("position {position}"),
+            (None, None) => "the end".to_owned(),
+        }
+    }
+
+    /// The order findings are listed in: by line, or by position where there are no lines.
+    pub fn sort(findings: &mut [Self]) {
+        findings.sort_by(|a, b| {
+            (a.line, a.position, a.code, &a.message).cmp(&(b.line, b.position, b.code, &b.message))
+        });
     }
 
     /// The same finding, placed in a stream at a seq.
@@ -103,6 +141,13 @@ impl Finding {
     pub fn in_stream(mut self, stream: &str, seq: Option<u64>) -> Self {
         self.stream = Some(stream.to_owned());
         self.seq = seq;
+        self
+    }
+
+    /// The same finding, about the event with index `event` in the store.
+    #[must_use]
+    pub fn on_event(mut self, event: u32) -> Self {
+        self.event = Some(event);
         self
     }
 }
