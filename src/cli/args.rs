@@ -18,7 +18,9 @@ use crate::store::{FieldPointers, Format, ReadOptions};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// The store to open in the window.
+    /// The store to open in the window: a file (JSON Lines or JSON, plain, .gz or .zst; an
+    /// eventsourcing database), or - for standard input.
+    #[arg(value_name = "SOURCE")]
     pub file: Option<PathBuf>,
     /// Select this stream when the window opens.
     #[arg(long)]
@@ -68,6 +70,9 @@ pub enum BenchCommand {
 
 #[derive(Debug, Args)]
 pub struct ScrubArgs {
+    /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
+    /// or - for standard input.
+    #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     #[arg(long)]
     pub stream: String,
@@ -136,6 +141,9 @@ impl ReadArgs {
 
 #[derive(Debug, Args)]
 pub struct StreamsArgs {
+    /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
+    /// or - for standard input.
+    #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     /// Print a JSON array sorted by stream id.
     #[arg(long)]
@@ -146,6 +154,9 @@ pub struct StreamsArgs {
 
 #[derive(Debug, Args)]
 pub struct EventsArgs {
+    /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
+    /// or - for standard input.
+    #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     /// Only this stream's events.
     #[arg(long)]
@@ -156,12 +167,21 @@ pub struct EventsArgs {
     /// Print JSON Lines, one normalized event a line.
     #[arg(long)]
     pub json: bool,
+    /// Keep printing new events as they are appended, until interrupted (Ctrl+C).
+    #[arg(long)]
+    pub follow: bool,
+    /// How often to look for new events when following, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 250, requires = "follow")]
+    pub poll_ms: u64,
     #[command(flatten)]
     pub read: ReadArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct StateArgs {
+    /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
+    /// or - for standard input.
+    #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     #[arg(long)]
     pub stream: String,
@@ -180,6 +200,9 @@ pub struct StateArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
+    /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
+    /// or - for standard input.
+    #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     #[arg(long)]
     pub stream: String,
@@ -201,6 +224,9 @@ pub struct DiffArgs {
 
 #[derive(Debug, Args)]
 pub struct BlameArgs {
+    /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
+    /// or - for standard input.
+    #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     #[arg(long)]
     pub stream: String,
@@ -222,6 +248,9 @@ pub struct BlameArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
+    /// or - for standard input.
+    #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     /// Print {"events","streams","findings"} as JSON.
     #[arg(long, conflicts_with = "csv")]

@@ -22,16 +22,28 @@ impl Table {
         self.rows.push(cells);
     }
 
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
     /// Writes the header and the rows.
     pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+        self.write_rows(out, true)
+    }
+
+    /// Writes the rows, after the header if `header` (a follower prints it once, then rows as
+    /// they come, each batch padded to its own widths).
+    pub fn write_rows(&self, out: &mut dyn Write, header: bool) -> io::Result<()> {
         let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
         for row in &self.rows {
             for (width, cell) in widths.iter_mut().zip(row) {
                 *width = (*width).max(cell.chars().count());
             }
         }
-        let header: Vec<String> = self.header.iter().map(|h| (*h).to_owned()).collect();
-        for row in std::iter::once(&header).chain(&self.rows) {
+        let names: Vec<String> = self.header.iter().map(|h| (*h).to_owned()).collect();
+        let first = header.then_some(&names);
+        for row in first.into_iter().chain(&self.rows) {
             let last = row.len().saturating_sub(1);
             let mut line = String::new();
             for (i, cell) in row.iter().enumerate() {

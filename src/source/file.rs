@@ -2,7 +2,7 @@
 //! a file from an offset on as it grows (following), noticing when it shrinks or is replaced.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read as _, Seek as _, SeekFrom};
+use std::io::{self, BufRead, BufReader, Read as _};
 use std::path::{Path, PathBuf};
 
 use same_file::Handle;
@@ -87,6 +87,9 @@ pub fn buffered(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
     )))
 }
 
+/// How many of the last bytes read are kept to tell a rewritten file from a grown one.
+const WITNESS: usize = 64;
+
 /// A file read from an offset on, as it grows.
 pub struct Tail {
     path: PathBuf,
@@ -95,6 +98,9 @@ pub struct Tail {
     offset: u64,
     /// The file as opened, to tell when the path names another file.
     handle: Handle,
+    /// The last bytes read (up to [`WITNESS`]), to tell when the file was rewritten in place:
+    /// truncated and written again past where it was read before a look could see it shrink.
+    witness: Vec<u8>,
     /// What was last said about a missing file, so that it is said once.
     missing: bool,
 }
@@ -102,16 +108,18 @@ pub struct Tail {
 impl Tail {
     /// Opens `path` to read from `offset` on.
     pub fn open(path: &Path, offset: u64) -> io::Result<Self> {
-        let mut file = File::open(path)?;
-        file.seek(SeekFrom::Start(offset))?;
+        let file = File::open(path)?;
         let handle = Handle::from_file(file.try_clone()?)?;
-        Ok(Self {
+        let mut tail = Self {
             path: path.to_owned(),
             file,
             offset,
             handle,
+            witness: Vec::new(),
             missing: false,
-        })
+        };
+        tail.witness = tail.bytes_before(offset).unwrap_or_default();
+        Ok(tail)
     }
 
     /// Where the next read starts.
@@ -119,27 +127,45 @@ impl Tail {
         self.offset
     }
 
-    /// Reads up to `most` bytes into `feed`; [`Piece::Wait`] at the file's end for now.
+    /// Reads up to `most` bytes into `feed`; [`Piece::Wait`] at the file's end for now. The
+    /// bytes before them are read again in the same read and must be the ones read before:
+    /// else the file was rewritten ([`Piece::Changed`]) and nothing is taken in.
     pub fn read_into(&mut self, feed: &mut Feed, most: usize) -> io::Result<Piece> {
-        let mut buffer = vec![0; most];
-        let n = loop {
-            match self.file.read(&mut buffer) {
+        let seen = self.witness.len();
+        let mut buffer = vec![0; seen + most];
+        let got = loop {
+            match read_some_at(&self.file, &mut buffer, self.offset - seen as u64) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         };
+        if got < seen || buffer[..seen] != self.witness[..] {
+            return Ok(Piece::Changed(format!(
+                "{} was rewritten before byte {}; reading it from the start",
+                self.path.display(),
+                self.offset
+            )));
+        }
+        let buffer = &buffer[seen..got];
+        let n = buffer.len();
         if n == 0 {
             return Ok(Piece::Wait);
         }
         self.offset += n as u64;
+        let keep = n.min(WITNESS);
+        let old = WITNESS - keep;
+        let drop = self.witness.len().saturating_sub(old);
+        self.witness.drain(..drop);
+        self.witness.extend_from_slice(&buffer[n - keep..n]);
         feed.push(&buffer[..n]).map_err(io::Error::other)?;
         Ok(Piece::More)
     }
 
     /// Why the file must be read again from its start, if it must: it shrank below what was
     /// read, or its path now names another file (rotated, replaced by a rename). A path that
-    /// names no file for now is waited for.
+    /// names no file for now is waited for. (A file rewritten in place past where it was read
+    /// is caught by the next read.)
     pub fn changed(&mut self) -> Option<String> {
         let path = self.path.display();
         match Handle::from_path(&self.path) {
@@ -158,13 +184,45 @@ impl Tail {
             Ok(_) => {
                 self.missing = false;
                 let len = self.file.metadata().map_or(self.offset, |m| m.len());
-                (len < self.offset).then(|| {
-                    format!(
+                if len < self.offset {
+                    return Some(format!(
                         "{path} shrank from {} to {len} bytes; reading it from the start",
                         self.offset
-                    )
-                })
+                    ));
+                }
+                None
             }
         }
     }
+
+    /// The bytes of the file just before `offset` (as many as are kept to witness).
+    fn bytes_before(&self, offset: u64) -> io::Result<Vec<u8>> {
+        let len = offset.min(WITNESS as u64);
+        let mut bytes = vec![0; len as usize];
+        read_at(&self.file, &mut bytes, offset - len)?;
+        Ok(bytes)
+    }
+}
+
+/// Reads what there is (up to `out.len()` bytes) at offset `at`, without a file cursor.
+#[cfg(unix)]
+fn read_some_at(file: &File, out: &mut [u8], at: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, out, at)
+}
+
+#[cfg(windows)]
+fn read_some_at(file: &File, out: &mut [u8], at: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, out, at)
+}
+
+/// Reads exactly `out.len()` bytes at offset `at`.
+fn read_at(file: &File, out: &mut [u8], at: u64) -> io::Result<()> {
+    let mut done = 0;
+    while done < out.len() {
+        match read_some_at(file, &mut out[done..], at + done as u64)? {
+            0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+            n => done += n,
+        }
+    }
+    Ok(())
 }

@@ -120,6 +120,9 @@ pub enum SourceError {
     Sqlite { name: String, message: String },
     #[error("{name}: cannot be followed: {why}")]
     NoFollow { name: String, why: String },
+    /// An archive broken before any record in it could be read.
+    #[error("{name}: {message}")]
+    Broken { name: String, message: String },
 }
 
 impl SourceError {
@@ -159,6 +162,8 @@ pub struct Reader {
     stage: Stage,
     /// Why reading stopped before the end (a broken archive), once it has.
     broken: Option<String>,
+    /// Why a followed file must be read again from its start, once a read has found out.
+    changed: Option<String>,
     /// Bytes read and to read, for progress, where the source knows.
     bytes_done: u64,
     bytes_total: u64,
@@ -184,8 +189,9 @@ enum Stage {
 enum Pieces {
     /// A file, read from where the store's text ends (followed, or one that cannot be mapped).
     File(Tail),
-    /// Standard input, read by a thread so that a follower is never stuck in a read.
-    Stdin(Pump),
+    /// Standard input or another pipe, read by a thread so that a follower is never stuck in
+    /// a read.
+    Pipe(Pump),
     /// A gzip or zstd archive being decompressed.
     Archive(Archive),
 }
@@ -199,6 +205,8 @@ enum Piece {
     More,
     /// Nothing more for now (a follower has caught up with a file or a pipe).
     Wait,
+    /// The file is not the one read so far (rewritten in place), for this reason.
+    Changed(String),
     End,
 }
 
@@ -217,6 +225,7 @@ impl Reader {
             mode,
             stage: Stage::Moving,
             broken: None,
+            changed: None,
             bytes_done: 0,
             bytes_total: 0,
         };
@@ -237,6 +246,12 @@ impl Reader {
                 path: name.to_owned(),
             }
             .into());
+        }
+        if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            // A named pipe, a device: read once, in order, as it comes (its first bytes are
+            // looked at as they come, not read twice).
+            let input = std::fs::File::open(path).map_err(|e| SourceError::io(name, e))?;
+            return self.open_pipe(name, Pump::start_from(input));
         }
         let kind = file::sniff(path).map_err(|e| SourceError::io(name, e))?;
         self.bytes_total = std::fs::metadata(path).map_or(0, |m| m.len());
@@ -261,6 +276,7 @@ impl Reader {
                 {
                     return mapped(name, Arc::new(map), &self.options);
                 }
+
                 let tail = Tail::open(path, 0).map_err(|e| SourceError::io(name, e))?;
                 Ok(Stage::Fed {
                     feed: Feed::new(name, &self.options),
@@ -271,7 +287,11 @@ impl Reader {
     }
 
     fn open_stdin(&mut self, name: &str) -> Result<Stage, SourceError> {
-        let mut pump = Pump::start();
+        self.open_pipe(name, Pump::start())
+    }
+
+    /// A pipe: plain text, or a gzip or zstd archive, as its first bytes say.
+    fn open_pipe(&mut self, name: &str, mut pump: Pump) -> Result<Stage, SourceError> {
         let first = pump.peek().map_err(|e| SourceError::io(name, e))?;
         let feed = Feed::new(name, &self.options);
         if let Some(gzip) = file::archive_kind(&first) {
@@ -285,7 +305,7 @@ impl Reader {
         }
         Ok(Stage::Fed {
             feed,
-            pieces: Pieces::Stdin(pump),
+            pieces: Pieces::Pipe(pump),
         })
     }
 
@@ -349,14 +369,19 @@ impl Reader {
             Pieces::File(tail) => tail
                 .read_into(&mut feed, PIECE_BYTES)
                 .map_err(|e| SourceError::io(&name, e))?,
-            Pieces::Stdin(pump) => pump
+            Pieces::Pipe(pump) => pump
                 .read_into(&mut feed, self.mode)
                 .map_err(|e| SourceError::io(&name, e))?,
             Pieces::Archive(archive) => match archive.read_into(&mut feed, PIECE_BYTES) {
                 Ok(piece) => piece,
                 Err(broken) => {
                     // What came before the break is kept, and the break is said.
-                    feed.end()?;
+                    if feed.end().is_err() || feed.index().is_none() {
+                        return Err(SourceError::Broken {
+                            name,
+                            message: broken,
+                        });
+                    }
                     let line = feed.index().map(Index::next_line);
                     feed.add_problem(Finding::at(
                         Severity::Error,
@@ -372,7 +397,7 @@ impl Reader {
         };
         self.bytes_done = match &pieces {
             Pieces::File(tail) => tail.offset(),
-            Pieces::Stdin(pump) => pump.read_so_far(),
+            Pieces::Pipe(pump) => pump.read_so_far(),
             Pieces::Archive(archive) => archive.consumed(),
         };
         match piece {
@@ -382,6 +407,11 @@ impl Reader {
             }
             Piece::Wait if self.mode == Mode::Follow => {
                 feed.flush()?;
+                self.stage = Stage::Fed { feed, pieces };
+                Ok(false)
+            }
+            Piece::Changed(why) => {
+                self.changed = Some(why);
                 self.stage = Stage::Fed { feed, pieces };
                 Ok(false)
             }
@@ -511,6 +541,9 @@ impl Reader {
             return self.restart(why);
         }
         while self.step()? {}
+        if let Some(why) = self.changed.take() {
+            return self.restart(why);
+        }
         let ended = !matches!(self.stage, Stage::Fed { .. } | Stage::Rows(_));
         let after = self.store().map_or(0, |s| s.events().len());
         Ok(Growth {

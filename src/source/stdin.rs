@@ -1,5 +1,5 @@
-//! Standard input, read by a thread of its own and handed over in pieces, so that the reader
-//! (a follower, a window that may cancel) is never stuck inside a read.
+//! Standard input (or another pipe), read by a thread of its own and handed over in pieces, so
+//! that the reader (a follower, a window that may cancel) is never stuck inside a read.
 
 use std::io::{self, BufRead, Read};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -26,11 +26,16 @@ pub struct Pump {
 impl Pump {
     /// Starts reading standard input.
     pub fn start() -> Self {
+        Self::start_from(io::stdin())
+    }
+
+    /// Starts reading `input` (a pipe: what comes is read once, in order).
+    pub fn start_from(mut input: impl Read + Send + 'static) -> Self {
         let (tx, pieces) = mpsc::sync_channel(AHEAD);
         let _detached = std::thread::Builder::new()
-            .name("eventlens-stdin".into())
+            .name("eventlens-pipe".into())
             .spawn(move || {
-                let mut stdin = io::stdin().lock();
+                let stdin = &mut input;
                 loop {
                     let mut piece = vec![0; READ_BYTES];
                     match stdin.read(&mut piece) {

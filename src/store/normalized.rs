@@ -13,7 +13,7 @@ use super::EventRef;
 #[derive(Serialize)]
 struct EventLine<'a> {
     position: u64,
-    line: u64,
+    line: Option<u64>,
     stream: &'a str,
     seq: u64,
     #[serde(rename = "type")]
@@ -45,7 +45,7 @@ impl EventRef<'_> {
         let meta = self.meta_json().map(one_line);
         let line = EventLine {
             position: self.position(),
-            line: self.event.line,
+            line: self.event.line(),
             stream: self.stream(),
             seq: self.event.seq,
             type_: self.type_name(),
