@@ -269,3 +269,60 @@ fn no_command_changes_the_store_it_reads() {
         "nothing was written beside it: {entries:?}"
     );
 }
+
+#[test]
+fn a_field_the_mapping_missed_is_said_with_the_option_that_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = concat!(
+        "{\"stream\":\"o-1\",\"seq\":1,\"type\":\"T\",\"ts\":1709287200000,\"data\":{\"n\":1}}\n",
+        "{\"stream\":\"o-1\",\"seq\":2,\"type\":\"T\",\"ts\":1709287260000,\"data\":{\"n\":2}}\n",
+    );
+    let file = write(dir.path(), "ts.jsonl", store.as_bytes());
+    let at = ["--stream", "o-1", "--at-time", "2024-03-01T10:00:30Z"];
+    let run = eventlens(&[&["state", &file][..], &at].concat()).expect_code(1);
+    assert!(run.stdout.is_empty(), "no state is printed: {}", run.stdout);
+    assert!(
+        run.stderr.starts_with(&format!(
+            "error: {file}: no event of stream \"o-1\" has a time"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("/ts = 1709287200000")
+            && run
+                .stderr
+                .contains("/ts looks like a time: eventlens state")
+            && run.stderr.trim_end().ends_with("--time-field /ts"),
+        "{}",
+        run.stderr
+    );
+    let fixed = eventlens_ok(&[&["state", &file][..], &at, &["--time-field", "/ts"]].concat());
+    assert_eq!(
+        serde_json::from_str::<Value>(&fixed).unwrap(),
+        json!({"n": 1})
+    );
+    // check says it too, as an info finding (exit 0).
+    let report = eventlens(&["check", &file, "--json"]).ok();
+    let report: Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report["findings"][0]["severity"], "info");
+    assert!(
+        report["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--time-field /ts"),
+        "{report}"
+    );
+    // A store whose records name no stream the mapping knows.
+    let agg = write(
+        dir.path(),
+        "agg.jsonl",
+        b"{\"agg\":{\"id\":\"x\"},\"type\":\"A\",\"data\":{}}\n",
+    );
+    let run = eventlens(&["state", &agg, "--stream", "x"]).expect_code(1);
+    assert!(
+        run.stderr.contains("/agg = {\"id\":\"x\"}") && run.stderr.contains("--stream-field"),
+        "{}",
+        run.stderr
+    );
+}

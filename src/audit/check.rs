@@ -78,6 +78,7 @@ pub fn check(store: &Store) -> Report {
     }
     check_ids(store, &mut findings);
     check_payloads(store, 0..store.events().len() as u32, &mut findings);
+    findings.extend(check_times(store));
     sort(&mut findings);
     Report {
         events: store.events().len(),
@@ -345,6 +346,32 @@ fn partition_point(len: usize, below: impl Fn(usize) -> bool) -> usize {
     low
 }
 
+/// A store in which no event has a time is worth a word: times may be there under a name
+/// the mapping did not look for, which the finding names.
+fn check_times(store: &Store) -> Option<Finding> {
+    if store.events().is_empty() || store.has_times() {
+        return None;
+    }
+    let first = store.event(0);
+    let record = store.record(0).unwrap_or_default();
+    let message = match crate::store::members::time_members(record).first() {
+        Some(time) => format!(
+            "no event has a time; {time} looks like one (read it with --time-field {time}, or map it with Fields… in the window)"
+        ),
+        None => {
+            "no event has a time: points in time and the time axis are not available".to_owned()
+        }
+    };
+    let line = first.event.line();
+    Some(Finding::at(
+        Severity::Info,
+        Code::MissingField,
+        line,
+        line.is_none().then(|| first.position()),
+        message,
+    ))
+}
+
 /// Event ids are unique across the whole store. Each id is reduced to 32 bits of hash packed
 /// with its event's index (8 bytes an event, where a map of the ids would take five times
 /// that); sorting brings equal hashes together, and those are compared as text.
@@ -438,6 +465,7 @@ mod tests {
         check(&store(text.to_owned()))
             .findings
             .iter()
+            .filter(|f| f.severity != Severity::Info)
             .map(|f| (f.line.unwrap_or(0), f.code, f.seq))
             .collect()
     }

@@ -11,6 +11,7 @@ mod state;
 mod streams;
 mod table;
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -20,7 +21,7 @@ pub use args::{Cli, Command, ReadArgs};
 
 use crate::replay::{Limits, MergePatch, Point, PointError, Projection, Reducer, Replay};
 use crate::source::{self, Source};
-use crate::store::{Store, Stream, parse_instant, plural};
+use crate::store::{NO_STREAM, Store, Stream, members, parse_instant, plural};
 
 /// Set when a source broke off before its end (a cut-off archive): the command still prints
 /// what it found in the part before, then exits 2.
@@ -170,7 +171,15 @@ fn find_stream<'s>(store: &'s Store, id: &str) -> Result<&'s Stream, Failure> {
         .collect();
     near.sort_unstable();
     near.truncate(5);
-    let hint = if near.is_empty() {
+    let only_none = store.streams().iter().all(|s| &*s.id == NO_STREAM);
+    let hint = if only_none {
+        // The mapping found no stream in any record.
+        let record = store.record(0).unwrap_or_default();
+        format!(
+            "no record names a stream that eventlens knows of (all events are in {NO_STREAM}); its records have {}: name the stream's member with --stream-field POINTER",
+            members::describe(record)
+        )
+    } else if near.is_empty() {
         format!(
             "the store has {} stream{}; list them with: eventlens streams {}",
             store.streams().len(),
@@ -198,6 +207,53 @@ fn point(at: Option<u64>, at_time: Option<&str>) -> Result<Point, Failure> {
         }),
         (None, None) => Ok(Point::End),
     }
+}
+
+/// `--at-time` needs times: on a stream whose events have none (the mapping missed them),
+/// say so, with the members its records do have and the `--time-field` that would read one,
+/// rather than print the state before every event.
+fn require_times(store: &Store, stream: &Stream, point: Point) -> Result<(), Failure> {
+    if !matches!(point, Point::Time(_)) || store.any_time(&stream.events) {
+        return Ok(());
+    }
+    let record = stream
+        .events
+        .first()
+        .and_then(|&i| store.record(i))
+        .unwrap_or_default();
+    let mut hint = format!("its records have {}", members::describe(record));
+    if let Some(time) = members::time_members(record).first() {
+        let _ = write!(
+            hint,
+            "; {time} looks like a time: {} --time-field {time}",
+            command_line()
+        );
+    }
+    Err(Failure::not_found(
+        format!(
+            "{}: no event of stream \"{}\" has a time, so --at-time has nothing to compare",
+            store.name(),
+            stream.id
+        ),
+        Some(hint),
+    ))
+}
+
+/// The command line eventlens was run with, to say what to run instead.
+fn command_line() -> String {
+    let words: Vec<String> = std::env::args()
+        .skip(1)
+        .map(|word| {
+            if word.is_empty()
+                || word.contains(|c: char| c.is_whitespace() || "'\"$&|;<>*?`\\".contains(c))
+            {
+                format!("'{}'", word.replace('\'', "'\\''"))
+            } else {
+                word
+            }
+        })
+        .collect();
+    format!("eventlens {}", words.join(" "))
 }
 
 fn point_failure(store: &Store, error: &PointError) -> Failure {

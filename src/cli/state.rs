@@ -13,6 +13,7 @@ pub fn run_state(args: &StateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCo
     let store = super::open(&args.file, &args.read)?;
     let stream = find_stream(&store, &args.stream)?;
     let at = point(args.at, args.at_time.as_deref())?;
+    super::require_times(&store, stream, at)?;
     let reducer = reducer(args.projection.as_ref())?;
     warn_unselected(args.projection.as_ref(), &*reducer, stream);
     let mut replay = Replay::new(&store, stream, &*reducer);

@@ -11,6 +11,7 @@ mod container;
 mod envelope;
 mod format;
 mod index;
+pub mod members;
 mod normalized;
 pub mod record;
 pub(crate) mod scan;
@@ -424,6 +425,28 @@ impl Store {
     /// How many records could not be read as events.
     pub fn skipped(&self) -> usize {
         self.skipped
+    }
+
+    /// The whole record event `index` was read from, as JSON text (the row made into a
+    /// record, for a database).
+    pub fn record(&self, index: u32) -> Option<&str> {
+        let event = self.events.get(index as usize)?;
+        let text = self.record_text(event.record)?;
+        let mut values =
+            serde_json::Deserializer::from_slice(text).into_iter::<&serde_json::value::RawValue>();
+        values.next()?.ok().map(serde_json::value::RawValue::get)
+    }
+
+    /// Whether any event of the store has a readable time.
+    pub fn has_times(&self) -> bool {
+        self.events.iter().any(|e| e.instant().is_some())
+    }
+
+    /// Whether any of `events` (indices into the store) has a readable time.
+    pub fn any_time(&self, events: &[u32]) -> bool {
+        events
+            .iter()
+            .any(|&i| self.events[i as usize].instant().is_some())
     }
 
     /// The text of the record starting at `record` in the store's text, to the end of its
