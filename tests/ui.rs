@@ -676,3 +676,155 @@ fn the_schema_tab_shows_where_a_member_was_renamed() {
     let view = harness.state().view().unwrap();
     assert_eq!((&*view.stream().id, view.cursor_seq()), ("cart-3", 2));
 }
+
+/// A JSON line of an event of `stream` with `seq`.
+fn line(stream: &str, seq: u64) -> String {
+    format!("{{\"stream\":\"{stream}\",\"seq\":{seq},\"type\":\"T\",\"data\":{{\"n\":{seq}}}}}\n")
+}
+
+fn append(path: &std::path::Path, text: &str) {
+    use std::io::Write as _;
+    let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+}
+
+#[test]
+fn the_window_follows_a_file_that_grows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.jsonl");
+    std::fs::copy(common::fixture("orders.jsonl"), &path).unwrap();
+    let mut harness = app_on(path.to_str().unwrap(), Some("order-1"), None);
+    let view = harness.state().view().unwrap();
+    assert_eq!((view.len(), view.cursor), (5, 4), "on order-1's last event");
+    harness.get_by_label("Follow (F)").click();
+    wait_for(&mut harness, "following", |h| {
+        h.state()
+            .ready()
+            .is_some_and(eventlens::gui::Ready::is_following)
+    });
+    harness.get_by_label("● Following (F)");
+    append(
+        &path,
+        &(line("order-1", 6) + &line("order-2", 3) + &line("order-3", 1)),
+    );
+    wait_for(&mut harness, "the new events", |h| {
+        h.state()
+            .view()
+            .is_some_and(|v| v.store.events().len() == 10)
+    });
+    let view = harness.state().view().unwrap();
+    assert_eq!(view.store.streams().len(), 3);
+    assert_eq!(
+        (view.len(), view.cursor, view.cursor_seq()),
+        (6, 5, 6),
+        "the cursor moved with the end"
+    );
+    harness.get_by_label("order-3");
+    // A cursor elsewhere stays where it is; the check covers what is new.
+    harness.key_press(egui::Key::Home);
+    harness.run_ok();
+    append(&path, &line("order-1", 9));
+    wait_for(&mut harness, "seq 9", |h| {
+        h.state().view().is_some_and(|v| v.len() == 7)
+    });
+    let view = harness.state().view().unwrap();
+    assert_eq!(view.cursor, 0, "a cursor not at the end stays");
+    let gap = view
+        .report
+        .findings
+        .iter()
+        .find(|f| f.seq == Some(9))
+        .unwrap();
+    assert_eq!((gap.code.as_str(), gap.line), ("seq_gap", Some(11)));
+    assert_eq!(
+        view.finding_count(view.stream),
+        1,
+        "the new finding is marked"
+    );
+    // F stops following.
+    harness.key_press(egui::Key::F);
+    harness.run_ok();
+    assert!(!harness.state().ready().unwrap().is_following());
+    harness.get_by_label("Follow (F)");
+}
+
+#[test]
+fn the_fields_window_maps_a_time_kept_under_another_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ts.jsonl");
+    let text: String = (1..=3)
+        .map(|seq| {
+            format!(
+                "{{\"stream\":\"o-1\",\"seq\":{seq},\"type\":\"T\",\"ts\":{},\"data\":{{\"n\":{seq}}}}}\n",
+                1_709_287_200_000_u64 + seq * 60_000
+            )
+        })
+        .collect::<Vec<_>>()
+        .concat();
+    std::fs::write(&path, text).unwrap();
+    let mut harness = app_on(path.to_str().unwrap(), Some("o-1"), Some(2));
+    assert!(!harness.state().view().unwrap().has_times);
+    harness.get_by_label("Time (none)");
+    harness.get_by_label("Fields…").click();
+    harness.run_ok();
+    harness.get_by_label_contains("/ts looks like one: pick it for time");
+    harness.get_by_label("time pointer").focus();
+    harness.get_by_label("time pointer").type_text("/ts");
+    harness.run_ok();
+    harness.get_by_label("Apply (read the store again)").click();
+    settle(&mut harness);
+    let view = harness.state().view().unwrap();
+    assert!(view.has_times);
+    assert_eq!(view.cursor_seq(), 2, "back where it was");
+    let event = view.store.event(view.stream().events[view.cursor]);
+    assert_eq!(event.time(), Some("2024-03-01T10:02:00.000Z"));
+    let key = std::fs::canonicalize(&path).unwrap().display().to_string();
+    let saved = &harness.state().settings.fields[&key];
+    assert_eq!(
+        saved.time.as_deref(),
+        Some("/ts"),
+        "remembered for the source"
+    );
+    assert!(harness.query_by_label("Time (none)").is_none());
+}
+
+#[test]
+fn an_answer_for_another_point_is_dimmed_and_says_what_is_coming() {
+    use eventlens::gui::inspect::{Ask, Fold, Inspector, StoreRef};
+    use eventlens::gui::panels::inspector::inspector_ui;
+    let mut view = fixture_view();
+    let mut inspector = Inspector::start(|| {});
+    inspector.ask(Ask {
+        store: StoreRef(view.store.clone()),
+        fold: Fold::merge_patch(),
+        stream: view.stream,
+        cursor: 1,
+        pin: None,
+        blame: None,
+        chart: None,
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !inspector.is_current() {
+        inspector.poll();
+        assert!(Instant::now() < deadline, "no answer");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let answer = inspector.latest().unwrap().clone();
+    view.cursor = 4;
+    let mut harness = Harness::new_ui_state(
+        |ui,
+         (view, answer, tab, cmds): &mut (
+            View,
+            Arc<eventlens::gui::inspect::Answer>,
+            Tab,
+            Vec<Command>,
+        )| {
+            inspector_ui(ui, view, Some(answer), false, tab, cmds, &mut |_, _, _| {});
+        },
+        (view, answer, Tab::State, Vec::new()),
+    );
+    // The spinner keeps repainting: a few frames, not a settled run.
+    harness.run_steps(3);
+    harness.get_by_label("computing seq 5…");
+    harness.get_by_label("(below, dimmed: seq 2)");
+}

@@ -18,6 +18,7 @@ use super::loader::{Loader, Stage, Update, sample};
 use super::panels::audit::AuditPanel;
 use super::panels::charts::Charts;
 use super::panels::event_list::EventList;
+use super::panels::fields::FieldsWindow;
 use super::panels::inspector::inspector_ui;
 use super::panels::schema::SchemaPanel;
 use super::panels::start::{StartScreen, path_field_ui};
@@ -30,7 +31,7 @@ use crate::audit::Report;
 use crate::finding::Finding;
 use crate::replay::Point;
 use crate::source::Source;
-use crate::store::{Phase, Progress, ReadOptions, Store, parse_instant, plural};
+use crate::store::{FieldPointers, Phase, Progress, ReadOptions, Store, parse_instant, plural};
 
 /// A cursor that has rested this long is saved as the file's last position.
 const POSITION_SAVE_DELAY: Duration = Duration::from_secs(2);
@@ -99,6 +100,14 @@ struct DeepLink {
     point: Point,
 }
 
+/// Which of the windows over the store are open.
+#[derive(Debug, Default)]
+struct Windows {
+    projection: bool,
+    export: bool,
+    fields: bool,
+}
+
 /// What a native file dialog is open for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Picking {
@@ -125,10 +134,14 @@ pub struct App {
     dialog: Option<(Instant, Picking, Receiver<Option<PathBuf>>)>,
     /// The fold: merge patches or a projection script.
     pub projections: Projections,
-    projection_window: bool,
     /// Saving what is shown to files.
     pub exports: Exports,
-    export_window: bool,
+    /// Mapping the envelope's fields to members of the records.
+    pub fields: FieldsWindow,
+    /// The windows open over the store (Projection, Export, Fields).
+    windows: Windows,
+    /// How the store shown is read: the command line's options, or the fields mapped for it.
+    reading: ReadOptions,
     cmds: Vec<Command>,
     title: String,
     ctx: egui::Context,
@@ -156,9 +169,10 @@ impl App {
             path: String::new(),
             dialog: None,
             projections: Projections::default(),
-            projection_window: false,
             exports: Exports::default(),
-            export_window: false,
+            fields: FieldsWindow::default(),
+            windows: Windows::default(),
+            reading: launch.read.clone(),
             cmds: Vec::new(),
             title: String::new(),
             ctx: cc.egui_ctx.clone(),
@@ -477,8 +491,10 @@ impl App {
             match command {
                 Command::OpenDialog => self.open_dialog(Picking::Store),
                 Command::PickProjection => self.open_dialog(Picking::Projection),
-                Command::ShowProjection(shown) => self.projection_window = shown,
-                Command::ShowExport(shown) => self.export_window = shown,
+                Command::ShowProjection(shown) => self.windows.projection = shown,
+                Command::ShowExport(shown) => self.windows.export = shown,
+                Command::ShowFields(shown) => self.windows.fields = shown,
+                Command::SetFields(fields) => self.set_fields(fields),
                 Command::PickExportPath { what, suggested } => {
                     self.open_dialog(Picking::Export { what, suggested });
                 }
@@ -580,9 +596,55 @@ impl App {
     fn load(&mut self, source: Source) {
         self.remember_position();
         let ctx = self.ctx.clone();
-        self.screen = Screen::Loading(Loader::start(source, self.read.clone(), move || {
+        // Pointers given on the command line win; else those mapped in the Fields window.
+        let mut reading = self.read.clone();
+        if reading.fields == FieldPointers::default()
+            && let Some(saved) = source
+                .settings_key()
+                .and_then(|k| self.settings.fields.get(&k))
+        {
+            reading.fields = saved.clone();
+        }
+        self.reading = reading.clone();
+        self.screen = Screen::Loading(Loader::start(source, reading, move || {
             ctx.request_repaint();
         }));
+    }
+
+    /// Reads the store shown again with `fields`, remembered for its source, and comes back
+    /// to the same stream and seq.
+    fn set_fields(&mut self, fields: FieldPointers) {
+        let Screen::Ready(ready) = &self.screen else {
+            return;
+        };
+        let source = ready.source.clone();
+        if source == Source::Stdin {
+            self.notices.push(
+                "Standard input cannot be read again: run eventlens again with the --*-field options (such as --time-field /ts).".to_owned(),
+            );
+            return;
+        }
+        if let Some(key) = source.settings_key() {
+            if fields == FieldPointers::default() {
+                self.settings.fields.remove(&key);
+            } else {
+                self.settings.fields.insert(key, fields.clone());
+            }
+            self.save_now = true;
+        }
+        self.deep_link = Some(DeepLink {
+            stream: Some(ready.view.stream().id.to_string()),
+            point: Point::Seq(ready.view.cursor_seq()),
+        });
+        // The command line's pointers make way for the ones mapped here (a source that
+        // cannot be opened again, standard input, keeps them only for this run).
+        self.read.fields = if source.settings_key().is_some() {
+            FieldPointers::default()
+        } else {
+            fields
+        };
+        self.windows.fields = false;
+        self.load(source);
     }
 
     fn open_dialog(&mut self, picking: Picking) {
@@ -689,6 +751,7 @@ impl App {
             (Key::Home, Command::First),
             (Key::End, Command::Last),
             (Key::Space, Command::TogglePlay),
+            (Key::F, Command::ToggleFollow),
         ];
         for (key, command) in keys {
             if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, key)) {
@@ -716,14 +779,21 @@ impl App {
                         .on_hover_text("Fold the streams with a JavaScript projection (KurrentDB syntax) instead of merge patches");
                     if button.clicked() {
                         self.cmds
-                            .push(Command::ShowProjection(!self.projection_window));
+                            .push(Command::ShowProjection(!self.windows.projection));
                     }
                     let button = ui
                         .button("Export…")
                         .on_hover_text("Save the state, a diff, the events listed or the findings to a file");
                     if button.clicked() {
-                        self.cmds.push(Command::ShowExport(!self.export_window));
+                        self.cmds.push(Command::ShowExport(!self.windows.export));
                     }
+                    let button = ui
+                        .button("Fields…")
+                        .on_hover_text("Choose which member of the records is each field of an event (stream, seq, type, time, id, data, meta)");
+                    if button.clicked() {
+                        self.cmds.push(Command::ShowFields(!self.windows.fields));
+                    }
+                    follow_button_ui(ui, ready, &mut self.cmds);
                     ui.separator();
                     let store = &ready.view.store;
                     ui.label(format!(
@@ -911,7 +981,7 @@ impl eframe::App for App {
             Screen::Loading(loader) => Self::loading_ui(ui, loader, &mut self.cmds),
             Screen::Ready(ready) => Self::ready_ui(ui, ready, &mut self.settings, &mut self.cmds),
         }
-        if self.projection_window {
+        if self.windows.projection {
             let failed = self.view().map_or(0, |v| v.failures.len());
             super::panels::projection::window_ui(
                 &ctx,
@@ -920,7 +990,13 @@ impl eframe::App for App {
                 &mut self.cmds,
             );
         }
-        if self.export_window
+        if self.windows.fields
+            && let Screen::Ready(ready) = &self.screen
+        {
+            self.fields
+                .window_ui(&ctx, &ready.view, &self.reading.fields, &mut self.cmds);
+        }
+        if self.windows.export
             && let Screen::Ready(ready) = &mut self.screen
         {
             let fold = self.projections.fold();
@@ -1034,6 +1110,25 @@ fn shown<'a>(ready: &'a mut Ready, fold: &Fold, fold_name: &'a str) -> Shown<'a>
         events: ready.events.rows_for(view),
         filters,
         findings: found.then(|| audit.panel.rows_for(view)),
+    }
+}
+
+/// The Follow toggle: read new events as they are appended (key F), with what it is doing.
+fn follow_button_ui(ui: &mut Ui, ready: &Ready, cmds: &mut Vec<Command>) {
+    let following = ready.is_following();
+    let label = if following {
+        "● Following (F)"
+    } else {
+        "Follow (F)"
+    };
+    let hover = if following {
+        "New events are read as they are appended; a cursor on a stream's last event moves with it. Click or press F to stop."
+    } else {
+        "Read new events as they are appended to the source (F); a cursor on a stream's last event moves with it"
+    };
+    let button = ui.selectable_label(following, label).on_hover_text(hover);
+    if button.clicked() {
+        cmds.push(Command::ToggleFollow);
     }
 }
 

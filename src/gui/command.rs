@@ -38,6 +38,11 @@ pub enum Command {
     CancelLoad,
     /// Start or stop following the source as it grows (key F).
     ToggleFollow,
+    /// Show or hide the Fields window.
+    ShowFields(bool),
+    /// Read the store again with these pointers to the envelope's fields, and remember them
+    /// for the source.
+    SetFields(crate::store::FieldPointers),
     /// Back to the start screen.
     CloseStore,
     /// Show stream `index` (into `Store::streams`), cursor on its last event.

@@ -76,8 +76,10 @@ pub struct Ask {
     pub chart: Option<String>,
 }
 
-/// `[seq, value]` points of a number in the state along a stream.
-pub type Series = Arc<Vec<[f64; 2]>>;
+/// A number in the state along a stream, as a step plot: runs of `[seq, value]` points, one
+/// run for each stretch of events after which the member holds a number; between runs it is
+/// absent (or not a number), and nothing is drawn there.
+pub type Series = Arc<Vec<Vec<[f64; 2]>>>;
 
 /// One change of a patch, with the value it replaced, for the Diff and Compare tabs.
 #[derive(Debug, Clone, PartialEq)]
@@ -336,18 +338,33 @@ pub fn change_rows(patch: &Patch, before: &Value) -> Vec<ChangeRow> {
         .collect()
 }
 
-/// The number at `pointer` after each event of the stream, by seq; events after which it
-/// holds no number are left out.
+/// The number at `pointer` after each event of the stream, by seq, as steps: a value holds
+/// from its event to the next one, and a run ends where the member is absent.
 #[allow(clippy::cast_precision_loss)] // a seq beyond 2^53 is placed approximately on the axis
-fn series(replay: &mut Replay<'_>, pointer: &str) -> Vec<[f64; 2]> {
-    let mut points = Vec::new();
+fn series(replay: &mut Replay<'_>, pointer: &str) -> Vec<Vec<[f64; 2]>> {
+    let mut runs: Vec<Vec<[f64; 2]>> = Vec::new();
+    let mut open = false;
     let len = replay.stream().events.len();
     replay.walk(len, |_, event, state| {
-        if let Some(y) = state.pointer(pointer).and_then(Value::as_f64) {
-            points.push([event.event.seq as f64, y]);
+        let x = event.event.seq as f64;
+        let value = state.pointer(pointer).and_then(Value::as_f64);
+        if open && let Some(run) = runs.last_mut() {
+            // The value before this event held until it.
+            let held = run.last().map_or(0.0, |p| p[1]);
+            run.push([x, held]);
         }
+        match value {
+            Some(y) if open => {
+                if let Some(run) = runs.last_mut() {
+                    run.push([x, y]);
+                }
+            }
+            Some(y) => runs.push(vec![[x, y]]),
+            None => {}
+        }
+        open = value.is_some();
     });
-    points
+    runs
 }
 
 fn blame_rows(replay: &mut Replay<'_>, reducer: &dyn Reducer, path: &str) -> Vec<BlameRow> {
@@ -370,4 +387,41 @@ fn blame_rows(replay: &mut Replay<'_>, reducer: &dyn Reducer, path: &str) -> Vec
         }
     });
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ReadOptions;
+
+    #[test]
+    fn a_member_is_plotted_in_steps_with_gaps_where_it_is_absent() {
+        let text = [
+            "{\"n\":1}",
+            "{\"n\":2}",
+            "{\"n\":null}",
+            "{\"n\":5,\"m\":1}",
+            "{\"m\":2}",
+        ]
+        .iter()
+        .map(|data| format!("{{\"stream\":\"s\",\"type\":\"T\",\"data\":{data}}}\n"))
+        .collect::<Vec<_>>()
+        .concat();
+        let store = Store::from_bytes(
+            std::path::Path::new("t.jsonl"),
+            text.into_bytes(),
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        let stream = store.stream("s").unwrap();
+        let mut replay = Replay::new(&store, stream, &MergePatch);
+        assert_eq!(
+            series(&mut replay, "/n"),
+            [
+                vec![[1.0, 1.0], [2.0, 1.0], [2.0, 2.0], [3.0, 2.0]],
+                vec![[4.0, 5.0], [5.0, 5.0], [5.0, 5.0]],
+            ]
+        );
+        assert_eq!(series(&mut replay, "/missing"), Vec::<Vec<[f64; 2]>>::new());
+    }
 }

@@ -13,7 +13,7 @@ pub mod view;
 
 use std::path::PathBuf;
 
-pub use app::{App, Screen};
+pub use app::{App, Ready, Screen};
 pub use command::Command;
 
 use crate::store::ReadOptions;

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::store::FieldPointers;
+
 /// How many recent files are kept.
 const RECENT_MAX: usize = 10;
 
@@ -47,6 +49,8 @@ pub struct Settings {
     pub positions: BTreeMap<String, Position>,
     pub tab: Tab,
     pub axis: Axis,
+    /// The fields mapped in the Fields window, per source (by its settings key).
+    pub fields: BTreeMap<String, FieldPointers>,
 }
 
 impl Settings {

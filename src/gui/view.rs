@@ -63,13 +63,18 @@ pub struct View {
     pub playback: Playback,
     /// The selected stream's events the fold failed on (index → why), as far as folded.
     pub failures: Arc<BTreeMap<usize, String>>,
+    /// Whether any event of the store has a time (else the time axis, the time column and
+    /// points in time have nothing to go on, and say so).
+    pub has_times: bool,
 }
 
 impl View {
     /// A view of `store` on its first stream, cursor on that stream's last event.
     pub fn new(store: Arc<Store>, report: Arc<Report>) -> Self {
         let markers = place_findings(&store, &report);
+        let has_times = store.has_times();
         let mut view = Self {
+            has_times,
             store,
             report,
             markers,
@@ -88,6 +93,7 @@ impl View {
     /// Puts the whole store in place of a preview of it (its beginning): streams keep their
     /// indices and events their places, so the selection and cursor stay where they are.
     pub fn replace_store(&mut self, store: Arc<Store>) {
+        self.has_times = store.has_times();
         self.store = store;
         self.markers = place_findings(&self.store, &self.report);
         if self.stream as usize >= self.store.streams().len() {
@@ -101,6 +107,7 @@ impl View {
     /// elsewhere stays where it is.
     pub fn grow(&mut self, store: Arc<Store>, report: Arc<Report>) {
         let at_end = self.cursor + 1 >= self.len();
+        self.has_times = self.has_times || store.has_times();
         self.store = store;
         self.report = report;
         self.markers = place_findings(&self.store, &self.report);

@@ -11,7 +11,8 @@ use super::record::{Kind, Raw, RawObject, decode_str, resolve_pointer};
 use super::time::from_epoch_millis;
 
 /// JSON Pointers naming where each envelope field is, overriding the format's own names.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct FieldPointers {
     pub stream: Option<String>,
     pub seq: Option<String>,

@@ -192,15 +192,22 @@ fn member_chart(ui: &mut Ui, view: &View, answer: Option<&Answer>) {
         ui.label(format!("{pointer} never holds a number in this stream."));
         return;
     }
+    if points.len() > 1 {
+        ui.weak(format!(
+            "Gaps: {pointer} is absent (or not a number) after some events."
+        ));
+    }
     #[allow(clippy::cast_precision_loss)]
     let cursor = view.cursor_seq() as f64;
     Plot::new("member-chart")
         .height(180.0)
         .x_axis_label("seq")
         .show(ui, |plot| {
-            plot.line(
-                Line::new(pointer.clone(), points.to_vec()).color(Color32::from_rgb(90, 170, 255)),
-            );
+            for run in points.iter() {
+                plot.line(
+                    Line::new(pointer.clone(), run.clone()).color(Color32::from_rgb(90, 170, 255)),
+                );
+            }
             plot.vline(egui_plot::VLine::new("cursor", cursor).color(Color32::GRAY));
         });
 }

@@ -66,7 +66,12 @@ impl EventList {
             .header(20.0, |mut header| {
                 for title in ["Seq", "Time", "Type", "Payload"] {
                     header.col(|ui| {
-                        ui.strong(title);
+                        if title == "Time" && !view.has_times {
+                            ui.strong("Time (none)")
+                                .on_hover_text(super::timeline::NO_TIMES);
+                        } else {
+                            ui.strong(title);
+                        }
                     });
                 }
             })

@@ -54,6 +54,24 @@ pub fn inspector_ui(
         ui.spinner();
         return;
     };
+    if !current {
+        // The answer shown is for another point: say which one is coming, and dim this one,
+        // so that an old state is never taken for the new one.
+        let seq = view.cursor_seq();
+        let same_stream = answer.ask.stream == view.stream && answer.ask.cursor < view.len();
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.strong(format!("computing seq {seq}…"));
+            if same_stream {
+                let shown = view.seq_at(answer.ask.cursor);
+                ui.weak(format!("(below, dimmed: seq {shown})"));
+            }
+        });
+        if !same_stream {
+            return;
+        }
+        ui.set_opacity(0.35);
+    }
     egui::ScrollArea::both()
         .auto_shrink(false)
         .id_salt(("inspector", *tab))
@@ -75,10 +93,26 @@ fn event_tab(ui: &mut Ui, view: &View, answer: &Answer, cmds: &mut Vec<Command>)
             let fields = [
                 ("Type", event.type_name().to_owned()),
                 ("Seq", event.event.seq.to_string()),
-                ("Time", event.time().unwrap_or("-").to_owned()),
+                (
+                    "Time",
+                    event
+                        .time()
+                        .unwrap_or(if view.has_times {
+                            "-"
+                        } else {
+                            "(no time in this store)"
+                        })
+                        .to_owned(),
+                ),
                 ("Id", event.id().unwrap_or("-").to_owned()),
                 ("Position", event.position().to_string()),
-                ("Line", event.event.line.to_string()),
+                (
+                    "Line",
+                    event
+                        .event
+                        .line()
+                        .map_or_else(|| "- (a row)".to_owned(), |l| l.to_string()),
+                ),
             ];
             for (name, value) in fields {
                 ui.strong(name);

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod charts;
 pub mod event_list;
 pub mod export;
+pub mod fields;
 pub mod inspector;
 pub mod json_tree;
 pub mod projection;

@@ -10,6 +10,9 @@ use crate::gui::settings::Axis;
 use crate::gui::view::{SPEEDS, View};
 use crate::store::Instant;
 
+/// Said where times would show, in a store whose events have none.
+pub const NO_TIMES: &str = "No event of this store has a time that eventlens could read. If the records keep one under another name (ts, timestamp…), map it with Fields… in the top bar.";
+
 /// Height of the density strip in points.
 const STRIP_HEIGHT: f32 = 34.0;
 /// Width of one density bucket in points.
@@ -31,6 +34,9 @@ impl Timeline {
             view.stream,
             *axis,
         );
+        if !view.has_times {
+            *axis = Axis::Sequence;
+        }
         if self.positions_for != Some(key) {
             self.positions = event_positions(view, *axis);
             self.positions_for = Some(key);
@@ -63,15 +69,24 @@ fn controls_ui(ui: &mut Ui, view: &View, axis: &mut Axis, cmds: &mut Vec<Command
         ui.separator();
         ui.label("Axis:");
         ui.selectable_value(axis, Axis::Sequence, "Sequence");
-        ui.selectable_value(axis, Axis::Time, "Time");
+        if view.has_times {
+            ui.selectable_value(axis, Axis::Time, "Time");
+        } else {
+            ui.add_enabled(false, egui::Button::selectable(false, "Time"))
+                .on_disabled_hover_text(NO_TIMES);
+        }
         ui.separator();
         let event = view.store.event(view.stream().events[view.cursor]);
+        let time = match event.time() {
+            Some(time) => time,
+            None if view.has_times => "no time",
+            None => "no event of this store has a time (Fields… maps one)",
+        };
         ui.label(format!(
-            "seq {} · event {} of {} · {}",
+            "seq {} · event {} of {} · {time}",
             event.event.seq,
             view.cursor + 1,
             view.len(),
-            event.time().unwrap_or("no time")
         ));
     });
     let last = view.len().saturating_sub(1);
