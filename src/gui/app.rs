@@ -659,7 +659,14 @@ impl App {
                 let chosen = match asked {
                     Picking::Store => rfd::FileDialog::new()
                         .set_title("Open an event store")
-                        .add_filter("Event stores", &["jsonl", "ndjson", "json", "log", "txt"])
+                        .add_filter(
+                            "Event stores",
+                            &[
+                                "jsonl", "ndjson", "json", "log", "txt", "gz", "zst", "sqlite",
+                                "db",
+                            ],
+                        )
+                        .add_filter("All files", &["*"])
                         .pick_file(),
                     Picking::Projection => rfd::FileDialog::new()
                         .set_title("Choose a projection script")

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use crate::store::{Bytes, Container, Index, ReadOptions, StoreError, detect_text};
 
 /// Bytes gathered before they are indexed as a segment, when they come faster than a
-/// follower polls (an archive, a pipe): big enough that indexing runs on every core, small
-/// enough that the first events show at once.
-const SEGMENT_BYTES: usize = 8 << 20;
+/// follower polls (an archive, a pipe): big enough that indexing runs on every core and that
+/// merging one batch of chunks overlaps indexing the next (a segment is 32 chunks), small
+/// enough that the first events show within a fraction of a second.
+const SEGMENT_BYTES: usize = 32 << 20;
 
 /// A store being made from text that comes in pieces.
 pub struct Feed {

@@ -105,6 +105,9 @@ pub struct Detection {
 impl Detection {
     /// One line for a user: "jsonl (JSON Lines), detected from 32 records".
     pub fn describe(&self) -> String {
+        if let Container::Rows(_) = &self.container {
+            return format!("{} ({})", self.format, self.container.describe());
+        }
         match self.sampled {
             Some(n) => format!(
                 "{} ({}), detected from {n} record{}",

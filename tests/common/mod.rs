@@ -130,41 +130,33 @@ impl Cmd {
 
     /// Starts it and returns at once, with its output read line by line as it comes.
     pub fn spawn(self) -> Running {
-        let mut child = self
-            .command()
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the eventlens binary runs");
-        let lines = lines_of(child.stdout.take().expect("stdout is piped"));
-        let stderr = drain(child.stderr.take());
-        Running {
-            child,
-            lines,
-            stderr: Some(stderr),
-        }
+        self.start(Stdio::null()).0
     }
 
     /// Starts it with standard input left open, for the test to write to.
     pub fn spawn_with_stdin(self) -> (Running, std::process::ChildStdin) {
+        let (running, stdin) = self.start(Stdio::piped());
+        (running, stdin.expect("stdin is piped"))
+    }
+
+    fn start(self, stdin: Stdio) -> (Running, Option<std::process::ChildStdin>) {
         let mut child = self
             .command()
-            .stdin(Stdio::piped())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("the eventlens binary runs");
-        let stdin = child.stdin.take().expect("stdin is piped");
+        let input = child.stdin.take();
         let lines = lines_of(child.stdout.take().expect("stdout is piped"));
-        let stderr = drain(child.stderr.take());
+        let stderr = Some(drain(child.stderr.take()));
         (
             Running {
                 child,
                 lines,
-                stderr: Some(stderr),
+                stderr,
             },
-            stdin,
+            input,
         )
     }
 }
