@@ -828,3 +828,54 @@ fn an_answer_for_another_point_is_dimmed_and_says_what_is_coming() {
     harness.get_by_label("computing seq 5…");
     harness.get_by_label("(below, dimmed: seq 2)");
 }
+
+#[test]
+fn a_followed_store_is_audited_by_the_projection_in_the_streams_that_grew() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders.jsonl");
+    std::fs::copy(common::sample_store(), &path).unwrap();
+    let mut harness = app_with(Launch {
+        file: Some(path.clone()),
+        stream: Some("order-1002".into()),
+        projection: Some(common::fixture("projections/faulty.js").into()),
+        ..Launch::default()
+    });
+    let projection_errors = |h: &Harness<'_, App>| {
+        h.state().view().map_or(0, |v| {
+            v.report
+                .findings
+                .iter()
+                .filter(|f| f.code.as_str() == "projection_error")
+                .count()
+        })
+    };
+    wait_for(&mut harness, "the projection's audit", |h| {
+        projection_errors(h) == 2
+    });
+    harness.key_press(egui::Key::F);
+    wait_for(&mut harness, "following", |h| {
+        h.state()
+            .ready()
+            .is_some_and(eventlens::gui::Ready::is_following)
+    });
+    append(
+        &path,
+        "{\"stream\":\"order-1002\",\"seq\":18,\"type\":\"DiscountApplied\",\"data\":{\"discount\":{\"percent\":10}}}\n",
+    );
+    wait_for(&mut harness, "the new event's projection error", |h| {
+        projection_errors(h) == 3
+    });
+    let view = harness.state().view().unwrap();
+    let new = view
+        .report
+        .findings
+        .iter()
+        .find(|f| f.code.as_str() == "projection_error" && f.seq == Some(18))
+        .unwrap();
+    assert!(new.message.contains("needs approval"), "{}", new.message);
+    assert_eq!(
+        view.cursor_seq(),
+        18,
+        "the cursor moved to the new last event"
+    );
+}

@@ -101,11 +101,30 @@ pub fn check_projection_while(
     report: &mut Report,
     go_on: impl Fn() -> bool,
 ) -> bool {
-    for stream in store.streams() {
+    let all = 0..store.streams().len() as u32;
+    let found = projection_errors(store, reducer, all, go_on);
+    let done = found.is_some();
+    report.findings.extend(found.unwrap_or_default());
+    sort(&mut report.findings);
+    done
+}
+
+/// The events of `streams` (indices into the store's streams) that `reducer` fails on, each
+/// stream folded from its start; `None` when `go_on` said to stop between two streams.
+pub fn projection_errors(
+    store: &Store,
+    reducer: &dyn Reducer,
+    streams: impl IntoIterator<Item = u32>,
+    go_on: impl Fn() -> bool,
+) -> Option<Vec<Finding>> {
+    let mut found = Vec::new();
+    for index in streams {
         if !go_on() {
-            sort(&mut report.findings);
-            return false;
+            return None;
         }
+        let Some(stream) = store.streams().get(index as usize) else {
+            continue;
+        };
         if reducer
             .source()
             .is_some_and(|source| !source.selects(&stream.id))
@@ -116,7 +135,7 @@ pub fn check_projection_while(
         replay.state_after(stream.events.len());
         for (&k, why) in replay.failures() {
             let event = replay.event(k);
-            report.findings.push(finding(
+            found.push(finding(
                 &event,
                 Severity::Error,
                 Code::ProjectionError,
@@ -124,8 +143,7 @@ pub fn check_projection_while(
             ));
         }
     }
-    sort(&mut report.findings);
-    true
+    Some(found)
 }
 
 fn sort(findings: &mut [Finding]) {
@@ -493,7 +511,16 @@ mod tests {
             asked.get() <= 1
         };
         assert!(!check_projection_while(&store, &failing, &mut some, go_on));
-        assert_eq!(some.count(Severity::Error), 1);
+        assert_eq!(asked.get(), 2, "it stopped before the second stream");
+        assert_eq!(
+            some.count(Severity::Error),
+            0,
+            "a stopped check reports nothing half-done"
+        );
+        // Only the streams asked for are folded.
+        let found = projection_errors(&store, &failing, [2, 0], || true).unwrap();
+        let streams: Vec<_> = found.iter().map(|f| f.stream.as_deref()).collect();
+        assert_eq!(streams, [Some("c"), Some("a")]);
     }
 
     #[test]

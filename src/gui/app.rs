@@ -4,18 +4,17 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
 use egui::{Color32, Key, Modifiers, RichText, Ui};
 
 use super::Launch;
+use super::audit::Audit;
 use super::command::Command;
 use super::export::{Exports, Shown, What};
 use super::inspect::{Ask, Fold, Inspector, StoreRef};
 use super::loader::{Loader, Stage, Update, sample};
-use super::panels::audit::AuditPanel;
 use super::panels::charts::Charts;
 use super::panels::event_list::EventList;
 use super::panels::fields::FieldsWindow;
@@ -58,33 +57,6 @@ pub struct Ready {
     pub audit: Audit,
     pub schema: SchemaPanel,
     pub charts: Charts,
-}
-
-/// The findings shown: the store's check, and the events the projection fails on, which a
-/// thread of its own finds by folding every stream the projection reads.
-#[derive(Default)]
-pub struct Audit {
-    /// The check's findings, once it has run.
-    checked: Option<Arc<Report>>,
-    /// The fold the findings are for, and the projection's findings when it is one.
-    for_fold: Option<u64>,
-    running: Option<AuditRun>,
-    /// The table's filter.
-    pub panel: AuditPanel,
-}
-
-/// The projection folding every stream on a thread, for the findings of fold `fold`. Dropped
-/// (the fold changed, the store closed), it tells the thread to stop at the next stream.
-struct AuditRun {
-    fold: u64,
-    report: Receiver<Report>,
-    wanted: Arc<AtomicBool>,
-}
-
-impl Drop for AuditRun {
-    fn drop(&mut self) {
-        self.wanted.store(false, Ordering::Relaxed);
-    }
 }
 
 /// What the window shows.
@@ -230,7 +202,7 @@ impl App {
             Screen::Ready(ready) => {
                 ready.loading.is_none()
                     && !self.projections.is_loading()
-                    && ready.audit.running.is_none()
+                    && !ready.audit.is_running()
                     && !self.exports.is_saving()
                     && ready.inspector.is_current()
                     && !ready.view.playback.playing
@@ -316,7 +288,12 @@ impl App {
             self.ctx.request_repaint_after(every);
         }
         if let Screen::Ready(ready) = &mut self.screen {
-            poll_audit(ready, &self.projections, &self.ctx);
+            let ctx = self.ctx.clone();
+            ready
+                .audit
+                .poll(&mut ready.view, &self.projections, move || {
+                    ctx.request_repaint();
+                });
         }
         if let Screen::Ready(ready) = &mut self.screen {
             ready.inspector.poll();
@@ -343,8 +320,7 @@ impl App {
             Update::Checked(report) => {
                 if let Screen::Ready(ready) = &mut self.screen {
                     ready.view.set_report(report.clone());
-                    ready.audit.checked = Some(report);
-                    ready.audit.for_fold = None;
+                    ready.audit.set_checked(report);
                     ready.live = ready.loading.take();
                 }
             }
@@ -932,7 +908,7 @@ impl App {
                     cmds,
                     &mut |ui, tab, cmds| match tab {
                         Tab::Audit => {
-                            if audit.running.is_some() {
+                            if audit.is_running() {
                                 ui.horizontal(|ui| {
                                     ui.spinner();
                                     ui.label("running the projection over every stream it reads…");
@@ -1035,69 +1011,6 @@ impl eframe::App for App {
     }
 }
 
-/// Shows the findings for the fold in use: the check's alone for merge patches; with a
-/// projection, the check's and the projection's, found on a thread with its own engine.
-fn poll_audit(ready: &mut Ready, projections: &Projections, ctx: &egui::Context) {
-    let audit = &mut ready.audit;
-    let Some(checked) = audit.checked.clone() else {
-        return;
-    };
-    let fold = projections.fold();
-    if let Some(run) = &audit.running {
-        match run.report.try_recv() {
-            Ok(report) => {
-                if run.fold == fold.id {
-                    ready.view.set_report(Arc::new(report));
-                    audit.for_fold = Some(fold.id);
-                }
-                audit.running = None;
-            }
-            Err(TryRecvError::Empty) if run.fold == fold.id => return,
-            Err(_) => audit.running = None,
-        }
-    }
-    if audit.for_fold == Some(fold.id) {
-        return;
-    }
-    let projection = projections
-        .loaded
-        .as_ref()
-        .filter(|_| projections.enabled)
-        .map(|l| l.projection.clone());
-    let Some(projection) = projection else {
-        ready.view.set_report(checked);
-        audit.for_fold = Some(fold.id);
-        return;
-    };
-    let (tx, rx) = mpsc::channel();
-    let store = ready.view.store.clone();
-    let ctx = ctx.clone();
-    let wanted = Arc::new(AtomicBool::new(true));
-    let go_on = wanted.clone();
-    let spawned = std::thread::Builder::new()
-        .name("eventlens-audit".into())
-        .spawn(move || {
-            let mut report = (*checked).clone();
-            let done = match projection.fork() {
-                Ok(own) => crate::audit::check_projection_while(&store, &own, &mut report, || {
-                    go_on.load(Ordering::Relaxed)
-                }),
-                Err(_) => true,
-            };
-            if done {
-                let _ = tx.send(report);
-                ctx.request_repaint();
-            }
-        });
-    if spawned.is_ok() {
-        audit.running = Some(AuditRun {
-            fold: fold.id,
-            report: rx,
-            wanted,
-        });
-    }
-}
-
 /// What is on screen in `ready`, for exports: the inspector's answer when it is for the cursor
 /// and `fold`, the events the list shows, the findings the Audit tab shows once all are found.
 fn shown<'a>(ready: &'a mut Ready, fold: &Fold, fold_name: &'a str) -> Shown<'a> {
@@ -1107,8 +1020,7 @@ fn shown<'a>(ready: &'a mut Ready, fold: &Fold, fold_name: &'a str) -> Shown<'a>
             && (a.ask.stream, a.ask.cursor, a.ask.pin) == (view.stream, view.cursor, view.pin)
     });
     let audit = &mut ready.audit;
-    let found =
-        ready.loading.is_none() && audit.running.is_none() && audit.for_fold == Some(fold.id);
+    let found = ready.loading.is_none() && audit.is_complete(fold.id, view);
     let filters = ready.events.describe_filters();
     Shown {
         view,
@@ -1149,24 +1061,14 @@ fn short_name(name: &str) -> String {
 impl Ready {
     /// Takes in the grown store and the findings about what is new.
     fn grow(&mut self, store: Arc<Store>, findings: Vec<Finding>) {
+        // The view shows the grown check at once; the Audit adds the projection's findings
+        // about the streams that grew once it has folded them.
         let mut report = (*self.view.report).clone();
         report.events = store.events().len();
         report.streams = store.streams().len();
-        report.findings.extend(findings);
-        let report = Arc::new(report);
-        if let Some(checked) = &mut self.audit.checked {
-            let mut grown = (**checked).clone();
-            grown.events = report.events;
-            grown.streams = report.streams;
-            grown.findings.extend(
-                report.findings[self.view.report.findings.len()..]
-                    .iter()
-                    .cloned(),
-            );
-            *checked = Arc::new(grown);
-        }
-        self.audit.for_fold = None;
-        self.view.grow(store, report);
+        report.findings.extend(findings.iter().cloned());
+        self.audit.grow(&store, findings);
+        self.view.grow(store, Arc::new(report));
     }
 
     /// Shows the store read again from the start of its source, on the stream it was on.
@@ -1178,8 +1080,7 @@ impl Ready {
         }
         view.playback = self.view.playback.clone();
         self.view = view;
-        self.audit.checked = Some(report);
-        self.audit.for_fold = None;
+        self.audit.set_checked(report);
     }
 
     /// Starts or stops following the source.

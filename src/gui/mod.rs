@@ -2,6 +2,7 @@
 //! [`Command`]s; [`App`] applies them; loading and folding run on background threads.
 
 mod app;
+pub mod audit;
 pub mod command;
 pub mod export;
 pub mod inspect;

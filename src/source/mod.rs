@@ -241,20 +241,21 @@ impl Reader {
     }
 
     fn open_path(&mut self, name: &str, path: &Path) -> Result<Stage, SourceError> {
-        if path.is_dir() {
+        let meta = std::fs::metadata(path).map_err(|e| SourceError::io(name, e))?;
+        if meta.is_dir() {
             return Err(StoreError::Directory {
                 path: name.to_owned(),
             }
             .into());
         }
-        if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        if !meta.is_file() {
             // A named pipe, a device: read once, in order, as it comes (its first bytes are
             // looked at as they come, not read twice).
             let input = std::fs::File::open(path).map_err(|e| SourceError::io(name, e))?;
             return self.open_pipe(name, Pump::start_from(input));
         }
         let kind = file::sniff(path).map_err(|e| SourceError::io(name, e))?;
-        self.bytes_total = std::fs::metadata(path).map_or(0, |m| m.len());
+        self.bytes_total = meta.len();
         match kind {
             file::Kind::Sqlite => {
                 let rows = sqlite::Rows::open(name, path, &self.options, self.mode)?;

@@ -582,7 +582,7 @@ pub fn plural(n: usize) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::Code;
+    use crate::finding::Code;
 
     fn open(text: &str) -> Result<Store, StoreError> {
         Store::from_bytes(
