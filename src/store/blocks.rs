@@ -9,8 +9,8 @@ use std::sync::Arc;
 const BLOCK_BITS: u32 = 16;
 const BLOCK: usize = 1 << BLOCK_BITS;
 
-/// A growable sequence of `T` in blocks of [`BLOCK`] items. Cloning costs one reference count
-/// per block; the first push after a clone copies only the last block (at most [`BLOCK`]
+/// A growable sequence of `T` in blocks of 65 536 items. Cloning costs one reference count
+/// per block; the first push after a clone copies only the last block (at most a block's
 /// items), and only if the clone still holds it.
 #[derive(Debug, Clone)]
 pub struct Blocks<T> {

@@ -21,7 +21,7 @@ pub struct Member {
     pub value: String,
 }
 
-/// The members of `record` (JSON text), objects first-level and down to [`DEPTH`] levels,
+/// The members of `record` (JSON text), objects first-level and down to three levels,
 /// in the record's order; leaves only where they are nested.
 pub fn members(record: &str) -> Vec<Member> {
     let Ok(value) = serde_json::from_str::<Value>(record) else {
