@@ -331,8 +331,10 @@ impl App {
             }
             Update::Restarted(store, report, why) => {
                 self.notices.push(format!("{why}."));
+                // Stream and event indices now name other things: nothing folded before holds.
+                let inspector = self.inspector();
                 if let Screen::Ready(ready) = &mut self.screen {
-                    ready.restart(store, report);
+                    ready.restart(store, report, inspector);
                 }
             }
             Update::Stopped(why) => self.notices.push(format!("Following stopped: {why}.")),
@@ -1072,7 +1074,8 @@ impl Ready {
     }
 
     /// Shows the store read again from the start of its source, on the stream it was on.
-    fn restart(&mut self, store: Arc<Store>, report: Arc<Report>) {
+    fn restart(&mut self, store: Arc<Store>, report: Arc<Report>, inspector: Inspector) {
+        self.inspector = inspector;
         let (stream, seq) = (self.view.stream().id.to_string(), self.view.cursor_seq());
         let mut view = View::new(store, report.clone());
         if view.go_to(&stream, Point::Seq(seq)).is_err() {

@@ -169,6 +169,20 @@ impl Loader {
     }
 }
 
+/// Whether `now` begins with the events of `before` (the same file, only grown): the same
+/// number of streams or more, and the last event of `before` read from the same record.
+fn same_prefix(before: &Store, now: &Store) -> bool {
+    let n = before.events().len();
+    if n == 0 {
+        return true;
+    }
+    let last = (n - 1) as u32;
+    now.events().len() >= n
+        && now.streams().len() >= before.streams().len()
+        && before.record(last) == now.record(last)
+        && before.event(last).stream() == now.event(last).stream()
+}
+
 /// The loading thread's side.
 struct Work<'a> {
     progress: &'a Mutex<(Progress, Stage)>,
@@ -268,7 +282,17 @@ impl Work<'_> {
                 }
             };
             let Some(now) = reader.store() else { continue };
-            if let Some(why) = growth.restarted {
+            // Read again to be followed: the same events as before unless the file changed.
+            let changed = growth.reread && !same_prefix(&shown, now);
+            let restarted = growth.restarted.or_else(|| {
+                changed.then(|| {
+                    format!(
+                        "{} changed while it was read again; reading it from the start",
+                        reader.source()
+                    )
+                })
+            });
+            if let Some(why) = restarted {
                 shown = now.clone();
                 let report = check(&shown);
                 checker = None;
@@ -277,7 +301,8 @@ impl Work<'_> {
                     Arc::new(report),
                     why,
                 ));
-            } else if growth.added > 0 {
+            } else if growth.added > 0 || growth.reread {
+                // (Read again to be followed, the store shown must be the one read into memory.)
                 // The first growth catches the checker up with the store as checked.
                 let checker = checker.get_or_insert_with(|| Checker::caught_up(&shown));
                 shown = now.clone();

@@ -33,16 +33,6 @@ impl Feed {
         }
     }
 
-    /// A feed that goes on from a store indexed up to a line end (a file that then grows).
-    pub fn resume(index: Index, container: Container, options: &ReadOptions) -> Self {
-        Self {
-            name: index.store().name().to_owned(),
-            options: options.clone(),
-            index: Some((index, container)),
-            pending: Vec::new(),
-        }
-    }
-
     /// Takes in `bytes`, indexing whole lines once enough have gathered.
     pub fn push(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
         self.pending.extend_from_slice(bytes);

@@ -33,6 +33,10 @@ pub struct Growth {
     pub restarted: Option<String>,
     /// The source has ended for good (standard input was closed).
     pub ended: bool,
+    /// The source was read again from its start to be followed (a mapped file, now read into
+    /// memory): its events are those of before, and `added` more, unless it changed meanwhile,
+    /// which whoever holds the store from before can check.
+    pub reread: bool,
 }
 
 /// A source being read into a store.
@@ -398,10 +402,20 @@ impl Reader {
     }
 
     /// Looks once for events appended since the last look (a follower calls this every
-    /// [`super::POLL`] or so). A store file read to its end goes on from where it ended; one that
-    /// shrank or was replaced is read again from its start.
+    /// [`super::POLL`] or so). A store file read to its end (mapped) is read again, to be
+    /// followed; one that shrank or was replaced is read again from its start.
     pub fn poll(&mut self) -> Result<Growth, SourceError> {
-        self.prepare_to_follow()?;
+        let had = self.store().map_or(0, |s| s.events().len());
+        if self.prepare_to_follow()?.is_some() {
+            *self = Self::open(&self.source, &self.options, Mode::Follow)?;
+            while self.step()? {}
+            let now = self.store().map_or(0, |s| s.events().len());
+            return Ok(Growth {
+                added: now.saturating_sub(had),
+                reread: true,
+                ..Growth::default()
+            });
+        }
         let before = self.store().map_or(0, |s| s.events().len());
         if let Stage::Fed {
             pieces: Pieces::File(tail),
@@ -419,56 +433,46 @@ impl Reader {
         let after = self.store().map_or(0, |s| s.events().len());
         Ok(Growth {
             added: after.saturating_sub(before),
-            restarted: None,
             ended,
+            ..Growth::default()
         })
     }
 
-    /// Turns a source read to its end into one that can be followed: a store file goes on
-    /// from where its text ends.
-    fn prepare_to_follow(&mut self) -> Result<(), SourceError> {
+    /// Makes a source read to its end one that can be followed. `Some(why)` when that means
+    /// reading it again from its start: a store file was mapped, and a followed file may be
+    /// truncated or rotated under the reader, which a mapping cannot survive, so a followed
+    /// file is read into memory instead.
+    fn prepare_to_follow(&mut self) -> Result<Option<&'static str>, SourceError> {
         if let Stage::Rows(rows) = &mut self.stage {
             if self.mode == Mode::Read {
                 rows.follow()?;
                 self.mode = Mode::Follow;
             }
-            return Ok(());
+            return Ok(None);
         }
         if !matches!(self.stage, Stage::Read { .. } | Stage::Mapped { .. }) {
             self.mode = Mode::Follow;
-            return Ok(());
+            return Ok(None);
         }
         while self.step()? {}
         let name = self.source.name();
-        let Source::Path(path) = &self.source else {
-            return Err(SourceError::NoFollow {
-                name,
-                why: "it does not grow".to_owned(),
-            });
+        let no_follow = |why: &str| SourceError::NoFollow {
+            name: name.clone(),
+            why: why.to_owned(),
         };
-        let Stage::Read { index, container } = std::mem::replace(&mut self.stage, Stage::Moving)
-        else {
-            return Ok(());
-        };
-        let cut_off = index
-            .store()
-            .problems()
-            .iter()
-            .any(|p| p.code == Code::TruncatedTail);
-        if container != Container::Lines || cut_off {
-            // Its end was read as the end (a cut-off last line, an array's last record): read
-            // it again, this time to follow it.
-            self.mode = Mode::Follow;
-            *self = Self::open(&self.source, &self.options, Mode::Follow)?;
-            return Ok(());
+        if !matches!(self.source, Source::Path(_)) {
+            return Err(no_follow("it does not grow"));
         }
-        let tail = Tail::open(path, index.text_len()).map_err(|e| SourceError::io(&name, e))?;
-        self.mode = Mode::Follow;
-        self.stage = Stage::Fed {
-            feed: Feed::resume(index, container, &self.options),
-            pieces: Pieces::File(tail),
-        };
-        Ok(())
+        if let Stage::Read { container, .. } = &self.stage
+            && *container != Container::Lines
+        {
+            return Err(no_follow(
+                "it is one JSON document; only JSON Lines can grow by appended records",
+            ));
+        }
+        Ok(Some(
+            "a mapped file is read again, into memory, to be followed: it may be truncated or rotated while it is read",
+        ))
     }
 
     fn restart(&mut self, why: String) -> Result<Growth, SourceError> {
@@ -477,7 +481,7 @@ impl Reader {
         Ok(Growth {
             added: self.store().map_or(0, |s| s.events().len()),
             restarted: Some(why),
-            ended: false,
+            ..Growth::default()
         })
     }
 }
@@ -491,4 +495,47 @@ fn mapped(name: &str, bytes: Arc<Bytes>, options: &ReadOptions) -> Result<Stage,
         indexing: Indexing::new(index, bytes, range, &container, true),
         container,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+
+    fn line(seq: u64) -> String {
+        format!("{{\"stream\":\"s\",\"seq\":{seq},\"type\":\"T\",\"data\":{{\"n\":{seq}}}}}\n")
+    }
+
+    #[test]
+    fn a_mapped_file_is_read_again_into_memory_to_be_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.jsonl");
+        std::fs::write(&path, line(1) + &line(2)).unwrap();
+        let source = Source::Path(path.clone());
+        let mut reader = Reader::open(&source, &ReadOptions::default(), Mode::Read).unwrap();
+        assert_eq!(reader.finished().unwrap().events().len(), 2);
+        let growth = reader.poll().unwrap();
+        assert!(growth.reread && growth.restarted.is_none(), "{growth:?}");
+        assert_eq!(
+            (growth.added, reader.store().unwrap().events().len()),
+            (0, 2)
+        );
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        file.write_all(line(3).as_bytes()).unwrap();
+        let growth = reader.poll().unwrap();
+        assert_eq!((growth.added, growth.reread), (1, false));
+        let store = reader.store().unwrap();
+        assert_eq!(store.event(2).data_json(), Some("{\"n\":3}"));
+        // A JSON array cannot grow by appended records.
+        let array = dir.path().join("a.json");
+        std::fs::write(&array, format!("[{}]", line(1).trim())).unwrap();
+        let mut reader =
+            Reader::open(&Source::Path(array), &ReadOptions::default(), Mode::Read).unwrap();
+        reader.finished().unwrap();
+        let error = reader.poll().unwrap_err().to_string();
+        assert!(error.contains("cannot be followed"), "{error}");
+    }
 }
