@@ -38,6 +38,8 @@ impl EventList {
     /// Draws the filters and the table.
     pub fn ui(&mut self, ui: &mut Ui, view: &View, cmds: &mut Vec<Command>) {
         self.refresh_types(view);
+        // Before the filters are drawn (they count the rows), and after (they may change).
+        self.refresh(view);
         self.filters_ui(ui, view);
         self.refresh(view);
         ui.separator();
