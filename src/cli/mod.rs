@@ -81,10 +81,7 @@ pub fn run(command: &Command) -> anyhow::Result<ExitCode> {
 
 /// The source a SOURCE argument names: `-` is standard input.
 fn source_of(file: &Path) -> Source {
-    match file.to_str() {
-        Some(text) => Source::parse(text),
-        None => Source::Path(file.to_owned()),
-    }
+    Source::from_path(file.to_owned())
 }
 
 /// Opens the store for a subcommand, saying on stderr what was skipped, and where the source

@@ -485,9 +485,11 @@ impl App {
                     self.projections.enabled = on && self.projections.loaded.is_some();
                 }
                 Command::OpenPath(path) => {
-                    let source = match path.to_str() {
-                        Some("-") => Source::Stdin,
-                        _ => Source::Path(std::fs::canonicalize(&path).unwrap_or(path)),
+                    let source = match Source::from_path(path) {
+                        Source::Path(path) => {
+                            Source::Path(std::fs::canonicalize(&path).unwrap_or(path))
+                        }
+                        other => other,
                     };
                     self.load(source);
                 }

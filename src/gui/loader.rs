@@ -132,11 +132,6 @@ impl Loader {
         self.cancel.store(true, Ordering::Relaxed);
     }
 
-    /// Whether the store and its check have come: the load now only follows, if asked.
-    pub fn is_finished(&self) -> bool {
-        self.finished
-    }
-
     /// Starts or stops following the source.
     pub fn set_follow(&mut self, on: bool) {
         if self.following != on {

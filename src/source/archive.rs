@@ -34,7 +34,13 @@ impl BufRead for Counted {
 }
 
 /// An archive being decompressed.
-pub enum Archive {
+pub struct Archive {
+    decoder: Decoder,
+    /// Decoded into, read after read.
+    buffer: Vec<u8>,
+}
+
+enum Decoder {
     /// gzip, every member of a multi-member file (as `zcat` reads them).
     Gzip(MultiGzDecoder<Counted>),
     /// zstd, every frame.
@@ -48,17 +54,21 @@ impl Archive {
             inner: input,
             consumed: 0,
         };
-        Ok(if gzip {
-            Self::Gzip(MultiGzDecoder::new(counted))
+        let decoder = if gzip {
+            Decoder::Gzip(MultiGzDecoder::new(counted))
         } else {
-            Self::Zstd(zstd::stream::read::Decoder::with_buffer(counted)?)
+            Decoder::Zstd(zstd::stream::read::Decoder::with_buffer(counted)?)
+        };
+        Ok(Self {
+            decoder,
+            buffer: Vec::new(),
         })
     }
 
     fn counted(&self) -> &Counted {
-        match self {
-            Self::Gzip(decoder) => decoder.get_ref(),
-            Self::Zstd(decoder) => decoder.get_ref(),
+        match &self.decoder {
+            Decoder::Gzip(decoder) => decoder.get_ref(),
+            Decoder::Zstd(decoder) => decoder.get_ref(),
         }
     }
 
@@ -68,20 +78,28 @@ impl Archive {
     }
 
     fn what(&self) -> &'static str {
-        match self {
-            Self::Gzip(_) => "gzip",
-            Self::Zstd(_) => "zstd",
+        match self.decoder {
+            Decoder::Gzip(_) => "gzip",
+            Decoder::Zstd(_) => "zstd",
         }
     }
 
     /// Decodes up to `most` bytes into `feed`. `Err` says where and why the archive broke.
     pub fn read_into(&mut self, feed: &mut Feed, most: usize) -> Result<Piece, String> {
-        let mut buffer = vec![0; most];
+        let mut buffer = std::mem::take(&mut self.buffer);
+        buffer.resize(most, 0);
+        let read = self.decode_into(&mut buffer, feed);
+        self.buffer = buffer;
+        read
+    }
+
+    fn decode_into(&mut self, buffer: &mut [u8], feed: &mut Feed) -> Result<Piece, String> {
+        let most = buffer.len();
         let mut got = 0;
         while got < most {
-            let read = match self {
-                Self::Gzip(decoder) => decoder.read(&mut buffer[got..]),
-                Self::Zstd(decoder) => decoder.read(&mut buffer[got..]),
+            let read = match &mut self.decoder {
+                Decoder::Gzip(decoder) => decoder.read(&mut buffer[got..]),
+                Decoder::Zstd(decoder) => decoder.read(&mut buffer[got..]),
             };
             match read {
                 Ok(0) => break,

@@ -48,26 +48,19 @@ impl Feed {
         if self.index.is_none() && !self.start(false)? {
             return Ok(0);
         }
-        let Some((index, container)) = self.index.take() else {
+        let Some((index, container)) = &mut self.index else {
             return Ok(0);
         };
-        if container != Container::Lines {
-            // The records of an array are only known at its end.
-            self.index = Some((index, container));
-            return Ok(0);
-        }
-        let Some(cut) = memchr::memrchr(b'\n', &self.pending).map(|i| i + 1) else {
-            self.index = Some((index, container));
+        // The records of an array are only known at its end.
+        let cut = memchr::memrchr(b'\n', &self.pending).map(|i| i + 1);
+        let Some(cut) = cut.filter(|_| *container == Container::Lines) else {
             return Ok(0);
         };
         let rest = self.pending.split_off(cut);
         let whole = std::mem::replace(&mut self.pending, rest);
-        let mut index = index;
         let before = index.store().events().len();
-        index.append(Arc::new(Bytes::Owned(whole)), 0..cut, &container, false);
-        let added = index.store().events().len() - before;
-        self.index = Some((index, container));
-        Ok(added)
+        index.append(Arc::new(Bytes::Owned(whole)), 0..cut, container, false);
+        Ok(index.store().events().len() - before)
     }
 
     /// The text has ended: what is left is indexed, and a last line without its newline is
@@ -76,16 +69,14 @@ impl Feed {
         if self.index.is_none() {
             self.start(true)?;
         }
-        let Some((index, container)) = self.index.take() else {
+        let Some((index, container)) = &mut self.index else {
             return Ok(());
         };
         let rest = std::mem::take(&mut self.pending);
         let len = rest.len();
-        let mut index = index;
-        if len > 0 || container != Container::Lines {
-            index.append(Arc::new(Bytes::Owned(rest)), 0..len, &container, true);
+        if len > 0 || *container != Container::Lines {
+            index.append(Arc::new(Bytes::Owned(rest)), 0..len, container, true);
         }
-        self.index = Some((index, container));
         Ok(())
     }
 
@@ -123,11 +114,6 @@ impl Feed {
     /// The store's index and container, once records have come.
     pub fn into_parts(self) -> Option<(Index, Container)> {
         self.index
-    }
-
-    /// Whether bytes wait for a line end (or, for an array, for the end of the text).
-    pub fn has_pending(&self) -> bool {
-        !self.pending.is_empty()
     }
 }
 

@@ -103,6 +103,8 @@ pub struct Tail {
     witness: Vec<u8>,
     /// What was last said about a missing file, so that it is said once.
     missing: bool,
+    /// Read into, read after read.
+    buffer: Vec<u8>,
 }
 
 impl Tail {
@@ -117,6 +119,7 @@ impl Tail {
             handle,
             witness: Vec::new(),
             missing: false,
+            buffer: Vec::new(),
         };
         tail.witness = tail.bytes_before(offset).unwrap_or_default();
         Ok(tail)
@@ -132,9 +135,21 @@ impl Tail {
     /// else the file was rewritten ([`Piece::Changed`]) and nothing is taken in.
     pub fn read_into(&mut self, feed: &mut Feed, most: usize) -> io::Result<Piece> {
         let seen = self.witness.len();
-        let mut buffer = vec![0; seen + most];
+        let mut buffer = std::mem::take(&mut self.buffer);
+        buffer.resize(seen + most, 0);
+        let read = self.read_witnessed(&mut buffer, seen, feed);
+        self.buffer = buffer;
+        read
+    }
+
+    fn read_witnessed(
+        &mut self,
+        buffer: &mut [u8],
+        seen: usize,
+        feed: &mut Feed,
+    ) -> io::Result<Piece> {
         let got = loop {
-            match read_some_at(&self.file, &mut buffer, self.offset - seen as u64) {
+            match read_some_at(&self.file, buffer, self.offset - seen as u64) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),

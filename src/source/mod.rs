@@ -1,4 +1,4 @@
-//! Where events come from. [`Source`] classifies what the user typed (a path, `-`); a
+//! Where events come from. [`Source`] classifies what the user gave (a path, `-`); a
 //! [`Reader`] reads it into a [`Store`] a step at a time — with progress, cancel, and the first
 //! events early — and follows it as it grows when asked. What a path holds is told by its first
 //! bytes: a gzip or zstd archive, a `SQLite` store, else a store file in one of the text formats.
@@ -45,11 +45,13 @@ pub enum Source {
 }
 
 impl Source {
-    /// What the user typed as SOURCE: `-` is standard input, anything else a path.
-    pub fn parse(text: &str) -> Self {
-        match text {
-            "-" => Self::Stdin,
-            path => Self::Path(PathBuf::from(path)),
+    /// A SOURCE as the user gave it (the command line, a path typed or dropped): `-` is
+    /// standard input, anything else a path.
+    pub fn from_path(path: PathBuf) -> Self {
+        if path.as_os_str() == "-" {
+            Self::Stdin
+        } else {
+            Self::Path(path)
         }
     }
 

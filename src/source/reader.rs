@@ -2,7 +2,6 @@
 //! to its end or, when following, on as it grows. A mapped file is indexed in parallel
 //! batches; pipes, archives and followed files are fed in pieces; a `SQLite` store page by page.
 
-use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -77,8 +76,8 @@ enum Pieces {
     /// Standard input or another pipe, read by a thread so that a follower is never stuck in
     /// a read.
     Pipe(Pump),
-    /// A gzip or zstd archive being decompressed.
-    Archive(Archive),
+    /// A gzip or zstd archive being decompressed (its decoder's state is large).
+    Archive(Box<Archive>),
 }
 
 /// Bytes read from a fed source in one step.
@@ -142,7 +141,7 @@ impl Reader {
                     .map_err(|e| SourceError::io(name, e))?;
                 Ok(Stage::Fed {
                     feed: Feed::new(name, &self.options),
-                    pieces: Pieces::Archive(archive),
+                    pieces: Pieces::Archive(Box::new(archive)),
                 })
             }
             file::Kind::Text => {
@@ -175,7 +174,7 @@ impl Reader {
                 .map_err(|e| SourceError::io(name, e))?;
             return Ok(Stage::Fed {
                 feed,
-                pieces: Pieces::Archive(archive),
+                pieces: Pieces::Archive(Box::new(archive)),
             });
         }
         Ok(Stage::Fed {
@@ -387,26 +386,12 @@ impl Reader {
         }
     }
 
-    /// Reads what is there now, until the source has caught up, reporting progress; `progress`
-    /// returning `Break` stops with [`StoreError::Cancelled`].
-    pub fn catch_up(
-        &mut self,
-        progress: &mut dyn FnMut(&Self) -> ControlFlow<()>,
-    ) -> Result<(), SourceError> {
-        while self.step()? {
-            if progress(self).is_break() {
-                return Err(StoreError::Cancelled.into());
-            }
-        }
-        Ok(())
-    }
-
     /// Looks once for events appended since the last look (a follower calls this every
     /// [`super::POLL`] or so). A store file read to its end (mapped) is read again, to be
     /// followed; one that shrank or was replaced is read again from its start.
     pub fn poll(&mut self) -> Result<Growth, SourceError> {
         let had = self.store().map_or(0, |s| s.events().len());
-        if self.prepare_to_follow()?.is_some() {
+        if self.prepare_to_follow()? {
             *self = Self::open(&self.source, &self.options, Mode::Follow)?;
             while self.step()? {}
             let now = self.store().map_or(0, |s| s.events().len());
@@ -438,21 +423,21 @@ impl Reader {
         })
     }
 
-    /// Makes a source read to its end one that can be followed. `Some(why)` when that means
+    /// Makes a source read to its end one that can be followed. `true` when that means
     /// reading it again from its start: a store file was mapped, and a followed file may be
     /// truncated or rotated under the reader, which a mapping cannot survive, so a followed
     /// file is read into memory instead.
-    fn prepare_to_follow(&mut self) -> Result<Option<&'static str>, SourceError> {
+    fn prepare_to_follow(&mut self) -> Result<bool, SourceError> {
         if let Stage::Rows(rows) = &mut self.stage {
             if self.mode == Mode::Read {
                 rows.follow()?;
                 self.mode = Mode::Follow;
             }
-            return Ok(None);
+            return Ok(false);
         }
         if !matches!(self.stage, Stage::Read { .. } | Stage::Mapped { .. }) {
             self.mode = Mode::Follow;
-            return Ok(None);
+            return Ok(false);
         }
         while self.step()? {}
         let name = self.source.name();
@@ -470,9 +455,7 @@ impl Reader {
                 "it is one JSON document; only JSON Lines can grow by appended records",
             ));
         }
-        Ok(Some(
-            "a mapped file is read again, into memory, to be followed: it may be truncated or rotated while it is read",
-        ))
+        Ok(true)
     }
 
     fn restart(&mut self, why: String) -> Result<Growth, SourceError> {

@@ -76,11 +76,6 @@ impl<T> Blocks<T> {
         self.blocks.iter().flat_map(|block| block.iter())
     }
 
-    /// The items as slices, a block each, in order (for work done in parallel).
-    pub fn slices(&self) -> impl Iterator<Item = &[T]> + '_ {
-        self.blocks.iter().map(|block| block.as_slice())
-    }
-
     /// The first index in `0..len` for which `below` is false, `below` being true for a
     /// prefix of the items and false for the rest.
     pub fn partition_point(&self, below: impl Fn(&T) -> bool) -> usize {

@@ -114,17 +114,6 @@ impl Index {
         &self.store
     }
 
-    /// A copy of the store as it stands, which later growth leaves alone (cheap: the big
-    /// parts are shared).
-    pub fn snapshot(&self) -> Store {
-        self.store.clone()
-    }
-
-    /// How many bytes of text the store has taken in.
-    pub fn text_len(&self) -> u64 {
-        self.text_len
-    }
-
     /// Indexes `bytes[range]`, whole records held as `container` says, as the store's next
     /// segment (see [`Indexing`]; this runs it to its end).
     pub fn append(
@@ -157,60 +146,50 @@ impl Index {
 
     /// The finished store: a cut-off tail is reported, and a store in which not one record
     /// could be read is an error.
-    pub fn finish(mut self) -> Result<Store, StoreError> {
-        self.close()?;
-        self.store.events.shrink_to_fit();
-        for stream in &mut self.store.streams {
+    pub fn finish(self) -> Result<Store, StoreError> {
+        let mut store = closed(self.store, self.truncated_tail)?;
+        store.events.shrink_to_fit();
+        for stream in &mut store.streams {
             Arc::make_mut(&mut stream.events).shrink_to_fit();
         }
-        Ok(self.store)
+        Ok(store)
     }
 
     /// The store as [`Index::finish`] would return it, leaving the index to grow on (a source
     /// read to its end, then followed).
     pub fn finished(&self) -> Result<Store, StoreError> {
-        let mut store = Self {
-            store: self.store.clone(),
-            fields: FieldPointers::default(),
-            last_seq: Vec::new(),
-            type_ids: FxHashMap::default(),
-            has_positions: false,
-            lines_before: 0,
-            text_len: 0,
-            rows: self.rows,
-            truncated_tail: self.truncated_tail,
-        };
-        store.close()?;
-        Ok(store.store)
+        closed(self.store.clone(), self.truncated_tail)
     }
+}
 
-    fn close(&mut self) -> Result<(), StoreError> {
-        if let Some(line) = self.truncated_tail.take() {
-            let message = match self.store.detection.container {
-                Container::Lines => {
-                    "the last record has no line end; the file may have been cut off while it was written"
-                }
-                _ => {
-                    "the array has no closing bracket; the file may have been cut off while it was written"
-                }
-            };
-            let tail = Finding::at_line(Severity::Warning, Code::TruncatedTail, line, message);
-            Arc::make_mut(&mut self.store.problems).push(tail);
-        }
-        if self.store.events.is_empty()
-            && let Some(first) = first_unreadable(&self.store.problems)
-        {
-            let place = match first.line {
-                Some(line) => format!("{}:{line}", self.store.name),
-                None => self.store.name.clone(),
-            };
-            return Err(StoreError::NothingReadable {
-                place,
-                message: first.message.clone(),
-            });
-        }
-        Ok(())
+/// `store` as a reader leaves it: a cut-off tail (at line `tail`) reported, and an error if
+/// not one record could be read.
+fn closed(mut store: Store, tail: Option<u64>) -> Result<Store, StoreError> {
+    if let Some(line) = tail {
+        let message = match store.detection.container {
+            Container::Lines => {
+                "the last record has no line end; the file may have been cut off while it was written"
+            }
+            _ => {
+                "the array has no closing bracket; the file may have been cut off while it was written"
+            }
+        };
+        let tail = Finding::at_line(Severity::Warning, Code::TruncatedTail, line, message);
+        Arc::make_mut(&mut store.problems).push(tail);
     }
+    if store.events.is_empty()
+        && let Some(first) = first_unreadable(&store.problems)
+    {
+        let place = match first.line {
+            Some(line) => format!("{}:{line}", store.name),
+            None => store.name.clone(),
+        };
+        return Err(StoreError::NothingReadable {
+            place,
+            message: first.message.clone(),
+        });
+    }
+    Ok(store)
 }
 
 /// A segment of text being indexed into an [`Index`]: the whole of a store file (which the
@@ -396,11 +375,6 @@ impl Indexing {
     /// The store as indexed so far.
     pub fn store(&self) -> &Store {
         &self.index.store
-    }
-
-    /// A snapshot of the store as indexed so far (see [`Index::snapshot`]).
-    pub fn snapshot(&self) -> Store {
-        self.index.snapshot()
     }
 
     /// Indexes whatever is left of the segment and returns the index, ready for more.
