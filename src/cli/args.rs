@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::source::postgres::{Columns, DbOptions, Preset};
 use crate::store::{FieldPointers, Format, ReadOptions};
 
 /// eventlens: explore event-sourced histories.
@@ -19,7 +20,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// The store to open in the window: a file (JSON Lines or JSON, plain, .gz or .zst; an
-    /// eventsourcing database), or - for standard input.
+    /// eventsourcing database), - for standard input, or a postgres:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: Option<PathBuf>,
     /// Select this stream when the window opens.
@@ -71,7 +72,7 @@ pub enum BenchCommand {
 #[derive(Debug, Args)]
 pub struct ScrubArgs {
     /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
-    /// or - for standard input.
+    /// - for standard input, or a postgres:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     #[arg(long)]
@@ -119,6 +120,41 @@ pub struct ReadArgs {
     /// JSON Pointer to the metadata.
     #[arg(long, value_name = "POINTER")]
     pub meta_field: Option<String>,
+    /// A PostgreSQL store's mapping: message-db, emmett, eventsourcing, marten, or table (with
+    /// --table and the --*-column options). Default: detected from the tables present.
+    #[arg(long, value_name = "PRESET", help_heading = "PostgreSQL")]
+    pub preset: Option<Preset>,
+    /// The schema of the preset's table (default: the preset's own, or public).
+    #[arg(long, value_name = "SCHEMA", help_heading = "PostgreSQL")]
+    pub schema: Option<String>,
+    /// The table of events: SCHEMA.NAME or NAME (eventsourcing's <app>_events; any table with
+    /// --preset table).
+    #[arg(long, value_name = "TABLE", help_heading = "PostgreSQL")]
+    pub table: Option<String>,
+    /// The column holding the stream id.
+    #[arg(long, value_name = "COLUMN", help_heading = "PostgreSQL")]
+    pub stream_column: Option<String>,
+    /// The column holding the per-stream seq.
+    #[arg(long, value_name = "COLUMN", help_heading = "PostgreSQL")]
+    pub seq_column: Option<String>,
+    /// The column holding the event type.
+    #[arg(long, value_name = "COLUMN", help_heading = "PostgreSQL")]
+    pub type_column: Option<String>,
+    /// The column holding the time.
+    #[arg(long, value_name = "COLUMN", help_heading = "PostgreSQL")]
+    pub time_column: Option<String>,
+    /// The column holding the payload.
+    #[arg(long, value_name = "COLUMN", help_heading = "PostgreSQL")]
+    pub data_column: Option<String>,
+    /// The column holding the metadata.
+    #[arg(long, value_name = "COLUMN", help_heading = "PostgreSQL")]
+    pub meta_column: Option<String>,
+    /// The column holding the event id.
+    #[arg(long, value_name = "COLUMN", help_heading = "PostgreSQL")]
+    pub id_column: Option<String>,
+    /// The column holding the global position (from a sequence), by which rows are read.
+    #[arg(long, value_name = "COLUMN", help_heading = "PostgreSQL")]
+    pub position_column: Option<String>,
 }
 
 impl ReadArgs {
@@ -134,6 +170,26 @@ impl ReadArgs {
                 id: self.id_field.clone(),
                 data: self.data_field.clone(),
                 meta: self.meta_field.clone(),
+                position: None,
+            },
+        }
+    }
+
+    /// How to find the events in a PostgreSQL store.
+    pub fn database(&self) -> DbOptions {
+        DbOptions {
+            preset: self.preset,
+            schema: self.schema.clone(),
+            table: self.table.clone(),
+            columns: Columns {
+                stream: self.stream_column.clone(),
+                seq: self.seq_column.clone(),
+                type_: self.type_column.clone(),
+                time: self.time_column.clone(),
+                data: self.data_column.clone(),
+                meta: self.meta_column.clone(),
+                id: self.id_column.clone(),
+                position: self.position_column.clone(),
             },
         }
     }
@@ -142,7 +198,7 @@ impl ReadArgs {
 #[derive(Debug, Args)]
 pub struct StreamsArgs {
     /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
-    /// or - for standard input.
+    /// - for standard input, or a postgres:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     /// Print a JSON array sorted by stream id.
@@ -155,12 +211,15 @@ pub struct StreamsArgs {
 #[derive(Debug, Args)]
 pub struct EventsArgs {
     /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
-    /// or - for standard input.
+    /// - for standard input, or a postgres:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     /// Only this stream's events.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "category")]
     pub stream: Option<String>,
+    /// Only the events of streams in this category (the stream id up to its first -).
+    #[arg(long)]
+    pub category: Option<String>,
     /// Only events of this type (repeat for several).
     #[arg(long = "type", value_name = "TYPE")]
     pub types: Vec<String>,
@@ -180,7 +239,7 @@ pub struct EventsArgs {
 #[derive(Debug, Args)]
 pub struct StateArgs {
     /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
-    /// or - for standard input.
+    /// - for standard input, or a postgres:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     #[arg(long)]
@@ -201,7 +260,7 @@ pub struct StateArgs {
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
-    /// or - for standard input.
+    /// - for standard input, or a postgres:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     #[arg(long)]
@@ -225,7 +284,7 @@ pub struct DiffArgs {
 #[derive(Debug, Args)]
 pub struct BlameArgs {
     /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
-    /// or - for standard input.
+    /// - for standard input, or a postgres:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     #[arg(long)]
@@ -249,7 +308,7 @@ pub struct BlameArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
-    /// or - for standard input.
+    /// - for standard input, or a postgres:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     /// Print {"events","streams","findings"} as JSON.

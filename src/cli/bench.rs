@@ -37,7 +37,7 @@ pub fn run_scrub(args: &ScrubArgs, out: &mut dyn Write) -> anyhow::Result<ExitCo
         return Err(Failure::usage("--samples must be at least 1").into());
     }
     let started = Instant::now();
-    let store = super::open(&args.file, &args.read)?;
+    let store = super::open(&args.file, &args.read, super::Narrow::All)?;
     let open = started.elapsed();
     let file_mb = std::fs::metadata(&args.file).map_or(0.0, |m| m.len() as f64 / 1_048_576.0);
     let stream = find_stream(&store, &args.stream)?;

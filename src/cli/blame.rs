@@ -27,7 +27,11 @@ struct Entry<'s> {
 }
 
 pub fn run(args: &BlameArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let store = super::open(&args.file, &args.read)?;
+    let store = super::open(
+        &args.file,
+        &args.read,
+        super::only_stream(Some(&args.stream)),
+    )?;
     let stream = find_stream(&store, &args.stream)?;
     let until = match args.at {
         Some(seq) => Point::Seq(seq)

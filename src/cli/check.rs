@@ -14,7 +14,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         .as_ref()
         .map(|path| super::reducer(Some(path)))
         .transpose()?;
-    let store = super::open_quietly(&args.file, &args.read)?;
+    let store = super::open_quietly(&args.file, &args.read, super::Narrow::All)?;
     let mut report = check(&store);
     if let Some(reducer) = projection {
         check_projection(&store, &*reducer, &mut report);

@@ -10,14 +10,15 @@ use std::time::{Duration, Instant};
 use super::args::EventsArgs;
 use super::table::{Table, or_dash};
 use super::{Failure, source_of};
-use crate::source::{Mode, Reader, Source};
+use crate::source::postgres::{Narrow, category};
+use crate::source::{Mode, Reader, Source, SourceError};
 use crate::store::{EventRef, Store, one_line};
 
 pub fn run(args: &EventsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     if args.follow {
         return follow(args, out);
     }
-    let store = super::open(&args.file, &args.read)?;
+    let store = super::open(&args.file, &args.read, narrow(args))?;
     let indices: Vec<u32> = match &args.stream {
         Some(id) => super::find_stream(&store, id)?.events.to_vec(),
         None => (0..store.events().len() as u32).collect(),
@@ -42,9 +43,22 @@ pub fn run(args: &EventsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
 
 const HEADER: [&str; 7] = ["POSITION", "LINE", "STREAM", "SEQ", "TIME", "TYPE", "DATA"];
 
-/// Whether `--stream` and `--type` let `event` through.
+/// What `--stream` or `--category` leaves a database to read.
+fn narrow(args: &EventsArgs) -> Narrow {
+    match (&args.stream, &args.category) {
+        (Some(stream), _) => Narrow::Stream(stream.clone()),
+        (None, Some(category)) => Narrow::Category(category.clone()),
+        (None, None) => Narrow::All,
+    }
+}
+
+/// Whether `--stream`, `--category` and `--type` let `event` through.
 fn wanted(args: &EventsArgs, event: &EventRef<'_>) -> bool {
     args.stream.as_ref().is_none_or(|s| s == event.stream())
+        && args
+            .category
+            .as_ref()
+            .is_none_or(|c| c == category(event.stream()))
         && (args.types.is_empty() || args.types.iter().any(|t| t == event.type_name()))
 }
 
@@ -67,12 +81,13 @@ fn row(event: &EventRef<'_>) -> Vec<String> {
 /// again from its start.
 fn follow(args: &EventsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let interrupted = on_interrupt();
-    let source = source_of(&args.file);
-    let usage = |e: crate::source::SourceError| Failure::usage(e.to_string());
+    let source = source_of(&args.file, &args.read, narrow(args))?;
+    let usage = |e: SourceError| Failure::usage(e.to_string());
     let mut reader = Reader::open(&source, &args.read.options(), Mode::Follow).map_err(usage)?;
     let poll = Duration::from_millis(args.poll_ms.max(1));
     let mut printed = 0;
     let mut header = !args.json;
+    let mut lost: Option<SourceError> = None;
     loop {
         if let Some(store) = reader.store() {
             printed = print_new(args, store, printed, &mut header, out)?;
@@ -82,7 +97,24 @@ fn follow(args: &EventsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         let looked = Instant::now();
-        let growth = reader.poll().map_err(usage)?;
+        let growth = match reader.poll() {
+            Ok(growth) => {
+                if lost.take().is_some() {
+                    eprintln!("note: {}: connected again; going on", source.name());
+                }
+                growth
+            }
+            // A database that went away: said once, then looked for at every poll.
+            Err(error) if error.is_transient() => {
+                if lost.is_none() {
+                    eprintln!("warning: {error}");
+                }
+                lost = Some(error);
+                wait(poll.saturating_sub(looked.elapsed()), &interrupted);
+                continue;
+            }
+            Err(error) => return Err(usage(error).into()),
+        };
         if let Some(why) = &growth.restarted {
             eprintln!("warning: {why}");
             printed = 0;

@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub use args::{Cli, Command, ReadArgs};
 
 use crate::replay::{Limits, MergePatch, Point, PointError, Projection, Reducer, Replay};
+use crate::source::postgres::Narrow;
 use crate::source::{self, Source};
 use crate::store::{NO_STREAM, Store, Stream, members, parse_instant, plural};
 
@@ -79,22 +80,31 @@ pub fn run(command: &Command) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
-/// The source a SOURCE argument names: `-` is standard input.
-fn source_of(file: &Path) -> Source {
-    Source::from_path(file.to_owned())
+/// The source a SOURCE argument names: `-` is standard input, a `postgres://` URL a
+/// database (read as `read` says, only what `narrow` names).
+fn source_of(file: &Path, read: &ReadArgs, narrow: Narrow) -> Result<Source, Failure> {
+    Source::from_arg(file.as_os_str(), &read.database())
+        .map(|source| source.narrowed(narrow))
+        .map_err(Failure::usage)
+}
+
+/// What `--stream` leaves to read.
+fn only_stream(stream: Option<&String>) -> Narrow {
+    stream.map_or(Narrow::All, |s| Narrow::Stream(s.clone()))
 }
 
 /// Opens the store for a subcommand, saying on stderr what was skipped, and where the source
-/// broke off if it did (the command then exits 2 after printing what it found before).
-fn open(file: &Path, read: &ReadArgs) -> Result<Store, Failure> {
-    let store = open_quietly(file, read)?;
+/// broke off if it did (the command then exits 2 after printing what it found before). A
+/// database reads only what `narrow` names; a file is read whole.
+fn open(file: &Path, read: &ReadArgs, narrow: Narrow) -> Result<Store, Failure> {
+    let store = open_quietly(file, read, narrow)?;
     warn_skipped(&store);
     Ok(store)
 }
 
 /// Opens the store for `check`, which reports what was skipped itself.
-fn open_quietly(file: &Path, read: &ReadArgs) -> Result<Store, Failure> {
-    let (store, broken) = source::read(&source_of(file), &read.options())
+fn open_quietly(file: &Path, read: &ReadArgs, narrow: Narrow) -> Result<Store, Failure> {
+    let (store, broken) = source::read(&source_of(file, read, narrow)?, &read.options())
         .map_err(|e| Failure::usage(e.to_string()))?;
     if let Some(broken) = broken {
         eprintln!("error: {broken}");

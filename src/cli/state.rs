@@ -10,7 +10,11 @@ use crate::diff::diff;
 use crate::replay::{Point, Replay};
 
 pub fn run_state(args: &StateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let store = super::open(&args.file, &args.read)?;
+    let store = super::open(
+        &args.file,
+        &args.read,
+        super::only_stream(Some(&args.stream)),
+    )?;
     let stream = find_stream(&store, &args.stream)?;
     let at = point(args.at, args.at_time.as_deref())?;
     super::require_times(&store, stream, at)?;
@@ -24,7 +28,11 @@ pub fn run_state(args: &StateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCo
 }
 
 pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let store = super::open(&args.file, &args.read)?;
+    let store = super::open(
+        &args.file,
+        &args.read,
+        super::only_stream(Some(&args.stream)),
+    )?;
     let stream = find_stream(&store, &args.stream)?;
     let reducer = reducer(args.projection.as_ref())?;
     warn_unselected(args.projection.as_ref(), &*reducer, stream);

@@ -2,6 +2,7 @@
 //! [`Reader`] reads it into a [`Store`] a step at a time — with progress, cancel, and the first
 //! events early — and follows it as it grows when asked. What a path holds is told by its first
 //! bytes: a gzip or zstd archive, a `SQLite` store, else a store file in one of the text formats.
+//! A `postgres://` URL is a PostgreSQL store ([`postgres`]).
 //!
 //! The boundary with [`crate::store`]: a source turns what it reads into *segments of text*
 //! holding whole records — a mapped file, bytes read from a pipe or an archive, a database's
@@ -12,6 +13,7 @@
 mod archive;
 mod feed;
 mod file;
+pub mod postgres;
 mod reader;
 mod sqlite;
 mod stdin;
@@ -42,6 +44,8 @@ pub enum Source {
         name: &'static str,
         bytes: &'static [u8],
     },
+    /// A PostgreSQL event store.
+    Database(Box<postgres::Database>),
 }
 
 impl Source {
@@ -55,12 +59,36 @@ impl Source {
         }
     }
 
+    /// A SOURCE as the user gave it, which may be a `postgres://` URL (read as `database`
+    /// says); `Err` says what is wrong with the URL.
+    pub fn from_arg(
+        text: &std::ffi::OsStr,
+        database: &postgres::DbOptions,
+    ) -> Result<Self, String> {
+        match text.to_str() {
+            Some(url) if postgres::is_url(url) => postgres::Database::parse(url, database.clone())
+                .map(|db| Self::Database(Box::new(db)))
+                .map_err(|e| format!("{}: {e}", redact(url))),
+            _ => Ok(Self::from_path(PathBuf::from(text))),
+        }
+    }
+
+    /// The same source, narrowed to what the database should read (files are read whole).
+    #[must_use]
+    pub fn narrowed(mut self, narrow: postgres::Narrow) -> Self {
+        if let Self::Database(db) = &mut self {
+            db.narrow = narrow;
+        }
+        self
+    }
+
     /// The name the store is shown and reported under.
     pub fn name(&self) -> String {
         match self {
             Self::Path(path) => path.display().to_string(),
             Self::Stdin => STDIN_NAME.to_owned(),
             Self::Bundled { name, .. } => (*name).to_owned(),
+            Self::Database(db) => db.name(),
         }
     }
 
@@ -76,6 +104,7 @@ impl Source {
             ),
             Self::Stdin => None,
             Self::Bundled { name, .. } => Some((*name).to_owned()),
+            Self::Database(db) => Some(db.name()),
         }
     }
 
@@ -83,7 +112,7 @@ impl Source {
     pub fn protected_paths(&self) -> Vec<PathBuf> {
         match self {
             Self::Path(path) => vec![path.clone()],
-            Self::Stdin | Self::Bundled { .. } => Vec::new(),
+            Self::Stdin | Self::Bundled { .. } | Self::Database(_) => Vec::new(),
         }
     }
 
@@ -91,7 +120,7 @@ impl Source {
     pub fn path(&self) -> Option<&Path> {
         match self {
             Self::Path(path) => Some(path),
-            Self::Stdin | Self::Bundled { .. } => None,
+            Self::Stdin | Self::Bundled { .. } | Self::Database(_) => None,
         }
     }
 }
@@ -116,18 +145,59 @@ pub enum SourceError {
     Sqlite { name: String, message: String },
     #[error("{name}: cannot be followed: {why}")]
     NoFollow { name: String, why: String },
+    /// A database that cannot be read as asked (no server, a bad password, no such table).
+    #[error("{name}: {message}")]
+    Database { name: String, message: String },
+    /// The connection to a database is gone; reading goes on from the last position once it
+    /// is back (a follower looks again at its next poll).
+    #[error(
+        "{name}: lost the connection ({why}); reading goes on from the last position once it is back"
+    )]
+    Lost { name: String, why: String },
     /// An archive broken before any record in it could be read.
     #[error("{name}: {message}")]
     Broken { name: String, message: String },
 }
 
 impl SourceError {
+    /// Whether reading can go on later as if nothing happened (a lost connection).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Lost { .. })
+    }
+
     fn io(name: &str, source: std::io::Error) -> Self {
         Self::Io {
             name: name.to_owned(),
             source,
         }
     }
+}
+
+/// `url` without the password it may hold, to be shown.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => {
+            let user = user.split_once(':').map_or(user, |(u, _)| u);
+            format!("{user}@{host}")
+        }
+        None => authority.to_owned(),
+    };
+    let path = match path.split_once('?') {
+        Some((before, query)) => {
+            let kept: Vec<&str> = query
+                .split('&')
+                .filter(|p| !p.starts_with("password="))
+                .collect();
+            format!("{before}?{}", kept.join("&"))
+        }
+        None => path.to_owned(),
+    };
+    format!("{scheme}://{authority}{path}")
 }
 
 /// What a fed source gave in one step.

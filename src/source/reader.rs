@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::archive::Archive;
 use super::file::{self, Tail};
 use super::stdin::Pump;
-use super::{Feed, Piece, Source, SourceError, sqlite};
+use super::{Feed, Piece, Source, SourceError, postgres, sqlite};
 use crate::finding::{Code, Finding, Severity};
 use crate::store::{
     Bytes, Container, Index, Indexing, Phase, Progress, ReadOptions, Store, StoreError, detect_text,
@@ -63,6 +63,8 @@ enum Stage {
     Fed { feed: Feed, pieces: Pieces },
     /// Rows of a `SQLite` store.
     Rows(sqlite::Rows),
+    /// Rows of a PostgreSQL store.
+    Database(Box<postgres::Rows>),
     /// Read to its end: the index waits to be finished, or followed.
     Read { index: Index, container: Container },
     /// Between two stages.
@@ -109,6 +111,9 @@ impl Reader {
             }
             Source::Stdin => reader.open_stdin(&name)?,
             Source::Path(path) => reader.open_path(&name, path)?,
+            Source::Database(db) => {
+                Stage::Database(Box::new(postgres::Rows::open(db, options, mode)?))
+            }
         };
         Ok(reader)
     }
@@ -229,6 +234,13 @@ impl Reader {
                 self.stage = Stage::Rows(rows);
                 more
             }
+            Stage::Database(mut rows) => {
+                let more = rows.step();
+                self.bytes_done = rows.done();
+                self.bytes_total = rows.total();
+                self.stage = Stage::Database(rows);
+                more
+            }
             stage => {
                 self.stage = stage;
                 Ok(false)
@@ -322,7 +334,7 @@ impl Reader {
         match &self.stage {
             Stage::Mapped { indexing, .. } => indexing.is_done(),
             Stage::Read { .. } | Stage::Moving => true,
-            Stage::Fed { .. } | Stage::Rows(_) => false,
+            Stage::Fed { .. } | Stage::Rows(_) | Stage::Database(_) => false,
         }
     }
 
@@ -332,8 +344,17 @@ impl Reader {
             Stage::Mapped { indexing, .. } => Some(indexing.store()),
             Stage::Fed { feed, .. } => feed.index().map(Index::store),
             Stage::Rows(rows) => Some(rows.store()),
+            Stage::Database(rows) => Some(rows.store()),
             Stage::Read { index, .. } => Some(index.store()),
             Stage::Moving => None,
+        }
+    }
+
+    /// Why the connection to a database is gone, while it is.
+    pub fn lost(&self) -> Option<&str> {
+        match &self.stage {
+            Stage::Database(rows) => rows.lost(),
+            _ => None,
         }
     }
 
@@ -350,6 +371,7 @@ impl Reader {
         let index = match &self.stage {
             Stage::Read { index, .. } => index,
             Stage::Rows(rows) => rows.index(),
+            Stage::Database(rows) => rows.index(),
             Stage::Fed { feed, .. } => feed.index().ok_or_else(|| StoreError::Empty {
                 path: self.source.name(),
             })?,
@@ -369,6 +391,7 @@ impl Reader {
         match self.stage {
             Stage::Read { index, .. } => Ok(index.finish()?),
             Stage::Rows(rows) => Ok(rows.into_index().finish()?),
+            Stage::Database(rows) => Ok(rows.into_index().finish()?),
             Stage::Fed { mut feed, .. } => {
                 feed.end()?;
                 match feed.into_parts() {
@@ -414,7 +437,10 @@ impl Reader {
         if let Some(why) = self.changed.take() {
             return self.restart(why);
         }
-        let ended = !matches!(self.stage, Stage::Fed { .. } | Stage::Rows(_));
+        let ended = !matches!(
+            self.stage,
+            Stage::Fed { .. } | Stage::Rows(_) | Stage::Database(_)
+        );
         let after = self.store().map_or(0, |s| s.events().len());
         Ok(Growth {
             added: after.saturating_sub(before),
@@ -433,6 +459,11 @@ impl Reader {
                 rows.follow()?;
                 self.mode = Mode::Follow;
             }
+            return Ok(false);
+        }
+        if let Stage::Database(rows) = &mut self.stage {
+            rows.follow();
+            self.mode = Mode::Follow;
             return Ok(false);
         }
         if !matches!(self.stage, Stage::Read { .. } | Stage::Mapped { .. }) {

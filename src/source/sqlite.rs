@@ -213,16 +213,23 @@ impl Rows {
     }
 }
 
-/// Rows made into records: one JSON object a line.
+/// Rows made into records: one JSON object a line (`eventsourcing`'s PostgreSQL stores too).
 #[derive(Default)]
-struct Page {
-    text: Vec<u8>,
-    rows: usize,
-    problems: Vec<Finding>,
+pub(super) struct Page {
+    pub(super) text: Vec<u8>,
+    pub(super) rows: usize,
+    pub(super) problems: Vec<Finding>,
 }
 
 impl Page {
-    fn add(&mut self, rowid: Option<i64>, id: &str, version: i64, topic: &str, state: &[u8]) {
+    pub(super) fn add(
+        &mut self,
+        rowid: Option<i64>,
+        id: &str,
+        version: i64,
+        topic: &str,
+        state: &[u8],
+    ) {
         self.rows += 1;
         let mut record = String::with_capacity(state.len() + id.len() + topic.len() + 96);
         let quote = |s: &str| serde_json::Value::from(s).to_string();
@@ -259,7 +266,7 @@ impl Page {
 
 /// A state column as JSON text: as stored, or inflated first where `eventsourcing` compressed
 /// it with zlib. `Err` says what it is instead (encrypted states cannot be read).
-fn state_json(state: &[u8]) -> Result<String, &'static str> {
+pub(super) fn state_json(state: &[u8]) -> Result<String, &'static str> {
     let is_json =
         |bytes: &[u8]| serde_json::from_slice::<&serde_json::value::RawValue>(bytes).is_ok();
     if is_json(state) {

@@ -21,6 +21,9 @@ pub struct FieldPointers {
     pub id: Option<String>,
     pub data: Option<String>,
     pub meta: Option<String>,
+    /// Where the source keeps each record's global position (a database's position column);
+    /// not a command-line option: sources set it for the records they make.
+    pub position: Option<String>,
 }
 
 impl FieldPointers {
@@ -246,9 +249,11 @@ fn read_named<'a>(
     let meta = lookup(record, root, pointers.meta.as_ref(), names.meta);
     envelope.data = data.map(|raw| payload_text(raw, decode_json_strings));
     envelope.meta = meta.map(|raw| payload_text(raw, decode_json_strings));
-    envelope.position = record
-        .get_any(names.position)
-        .and_then(|raw| parse_seq(raw).ok());
+    envelope.position = match &pointers.position {
+        Some(pointer) => resolve_pointer(root, pointer),
+        None => record.get_any(names.position),
+    }
+    .and_then(|raw| parse_seq(raw).ok());
     Ok(envelope)
 }
 

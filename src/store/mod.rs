@@ -105,7 +105,11 @@ pub struct Detection {
 impl Detection {
     /// One line for a user: "jsonl (JSON Lines), detected from 32 records".
     pub fn describe(&self) -> String {
-        if let Container::Rows(_) = &self.container {
+        if let Container::Rows(rows) = &self.container {
+            // A database preset says itself what it read ("preset message-db: …").
+            if rows.starts_with("preset ") {
+                return rows.clone();
+            }
             return format!("{} ({})", self.format, self.container.describe());
         }
         match self.sampled {

@@ -48,6 +48,7 @@ impl FieldsWindow {
             id,
             data,
             meta,
+            position: None,
         }
     }
 
