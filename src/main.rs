@@ -31,6 +31,7 @@ fn open_window(args: &Cli) -> anyhow::Result<ExitCode> {
         at_time: args.at_time.clone(),
         projection: args.projection.clone(),
         read: args.read.options(),
+        database: args.read.database(),
     };
     eventlens::gui::run(launch)?;
     Ok(ExitCode::SUCCESS)

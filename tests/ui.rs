@@ -879,3 +879,98 @@ fn a_followed_store_is_audited_by_the_projection_in_the_streams_that_grew() {
         "the cursor moved to the new last event"
     );
 }
+
+/// Steps the app until it has something to say.
+fn first_notice(harness: &mut Harness<'_, App>) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while harness.state().notices.is_empty() {
+        harness.step();
+        assert!(Instant::now() < deadline, "no notice came");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    harness.run_ok();
+    harness.state().notices[0].clone()
+}
+
+#[test]
+fn the_connection_field_connects_and_a_refused_connection_is_said_in_the_window() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 860.0])
+        .build_eframe(|cc| App::new(cc, Launch::default()));
+    harness.run_ok();
+    harness.get_by_label("PostgreSQL connection").focus();
+    harness
+        .get_by_label("PostgreSQL connection")
+        .type_text(&format!("ann:s3cret@127.0.0.1:{port}/orders"));
+    harness.key_press(egui::Key::Enter);
+    let notice = first_notice(&mut harness);
+    assert!(
+        notice.contains(&format!("postgres://ann@127.0.0.1:{port}/orders"))
+            && notice.contains("is the server running")
+            && !notice.contains("s3cret"),
+        "{notice}"
+    );
+    assert!(
+        harness.get_all_by_label("Connect").count() >= 1,
+        "back on the start screen"
+    );
+    assert!(
+        harness.state().settings.connections.is_empty(),
+        "only stores opened are remembered"
+    );
+}
+
+#[test]
+fn a_postgresql_store_opens_in_the_window_and_is_remembered_without_its_password() {
+    let url = std::env::var("EVENTLENS_PG_URL").ok();
+    if !common::available(
+        "a PostgreSQL server (EVENTLENS_PG_URL)",
+        url.is_some(),
+        "EVENTLENS_REQUIRE_PG",
+    ) {
+        return;
+    }
+    let admin = url.unwrap_or_default();
+    let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+    client
+        .batch_execute("DROP DATABASE IF EXISTS eventlens_ui WITH (FORCE)")
+        .unwrap();
+    client
+        .batch_execute("CREATE DATABASE eventlens_ui")
+        .unwrap();
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    let url = format!("{base}/eventlens_ui");
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    // Marten's event table (Marten is .NET, not here: DDL written to match its schema).
+    db.batch_execute(
+        "CREATE TABLE mt_events (seq_id bigint PRIMARY KEY, id uuid NOT NULL, stream_id varchar, version bigint NOT NULL,
+                                 data jsonb NOT NULL, type varchar(500) NOT NULL, timestamp timestamptz NOT NULL DEFAULT now());
+         INSERT INTO mt_events VALUES
+           (1, gen_random_uuid(), 'order-1042', 1, '{\"qty\": 1}', 'order_placed', '2024-03-01 10:00:00+00'),
+           (2, gen_random_uuid(), 'order-1042', 2, '{\"qty\": 6}', 'quantity_changed', '2024-03-01 10:15:00+00');",
+    )
+    .unwrap();
+    let harness = app_with(Launch {
+        file: Some(url.clone().into()),
+        stream: Some("order-1042".into()),
+        ..Launch::default()
+    });
+    let view = harness.state().view().unwrap();
+    assert_eq!(view.stream().id.as_ref(), "order-1042");
+    assert_eq!(view.store.events().len(), 2);
+    harness.get_by_label_contains("preset marten");
+    let remembered = &harness.state().settings.connections;
+    assert_eq!(remembered.len(), 1);
+    let password = admin
+        .split(':')
+        .nth(2)
+        .and_then(|p| p.split('@').next())
+        .unwrap();
+    assert!(
+        !remembered[0].contains(password) && remembered[0].ends_with("/eventlens_ui"),
+        "{remembered:?}"
+    );
+}

@@ -30,6 +30,7 @@ use crate::audit::Report;
 use crate::finding::Finding;
 use crate::replay::Point;
 use crate::source::Source;
+use crate::source::postgres::DbOptions;
 use crate::store::{FieldPointers, Phase, Progress, ReadOptions, Store, parse_instant, plural};
 
 /// A cursor that has rested this long is saved as the file's last position.
@@ -45,6 +46,8 @@ pub struct Ready {
     pub loading: Option<Loader>,
     /// The load once done, kept to follow the source as it grows (Follow, key F).
     pub live: Option<Loader>,
+    /// Why the connection to a followed database is gone, while it is.
+    pub lost: Option<String>,
     /// Whether `view` shows the whole store, not a preview of its beginning.
     pub complete: bool,
     /// Whether the place to open at (command line, last visit) has been gone to.
@@ -99,6 +102,8 @@ pub struct App {
     /// Messages for the user, shown until dismissed.
     pub notices: Vec<String>,
     read: ReadOptions,
+    /// How a PostgreSQL store is mapped, from the command line.
+    database: DbOptions,
     deep_link: Option<DeepLink>,
     start: StartScreen,
     /// The path field in the top bar.
@@ -136,6 +141,7 @@ impl App {
             screen: Screen::Start,
             notices: Vec::new(),
             read: launch.read.clone(),
+            database: launch.database.clone(),
             deep_link: None,
             start: StartScreen::default(),
             path: String::new(),
@@ -338,6 +344,21 @@ impl App {
                 }
             }
             Update::Stopped(why) => self.notices.push(format!("Following stopped: {why}.")),
+            Update::Connection(lost) => {
+                if let Screen::Ready(ready) = &mut self.screen {
+                    let name = ready.source.name();
+                    self.notices.push(match &lost {
+                        Some(why) => format!(
+                            "{why}. Looking for it again every {} ms.",
+                            crate::source::POLL.as_millis()
+                        ),
+                        None => format!(
+                            "Connected to {name} again; following goes on from the last position."
+                        ),
+                    });
+                    ready.lost = lost;
+                }
+            }
             Update::Failed(error) => {
                 let complete = self.ready().is_some_and(|r| r.complete);
                 let source = match &mut self.screen {
@@ -376,14 +397,24 @@ impl App {
             self.title = format!("eventlens — {}", short_name(&loader.source.name()));
             self.ctx
                 .send_viewport_cmd(egui::ViewportCommand::Title(self.title.clone()));
-            if let Source::Path(file) = &loader.source {
-                self.settings.remember_file(file);
-                self.save_now = true;
+            match &loader.source {
+                Source::Path(file) => {
+                    self.settings.remember_file(file);
+                    self.save_now = true;
+                }
+                // Remembered without its password, which comes again from the URL typed,
+                // PGPASSWORD or ~/.pgpass.
+                Source::Database(db) => {
+                    self.settings.remember_connection(&db.name());
+                    self.save_now = true;
+                }
+                _ => {}
             }
             self.screen = Screen::Ready(Box::new(Ready {
                 source: loader.source.clone(),
                 loading: Some(loader),
                 live: None,
+                lost: None,
                 view: View::new(store.clone(), report),
                 inspector,
                 complete,
@@ -485,11 +516,16 @@ impl App {
                     self.projections.enabled = on && self.projections.loaded.is_some();
                 }
                 Command::OpenPath(path) => {
-                    let source = match Source::from_path(path) {
-                        Source::Path(path) => {
+                    // A path, `-`, or a postgres:// URL (mapped as the command line said).
+                    let source = match Source::from_arg(path.as_os_str(), &self.database) {
+                        Ok(Source::Path(path)) => {
                             Source::Path(std::fs::canonicalize(&path).unwrap_or(path))
                         }
-                        other => other,
+                        Ok(other) => other,
+                        Err(why) => {
+                            self.notices.push(why);
+                            continue;
+                        }
                     };
                     self.load(source);
                 }
@@ -783,8 +819,15 @@ impl App {
                     follow_button_ui(ui, ready, &mut self.cmds);
                     ui.separator();
                     let store = &ready.view.store;
+                    // A database says which preset read it ("preset marten").
+                    let described = store.detection().describe();
+                    let preset = described
+                        .split_once(':')
+                        .map(|(preset, _)| preset)
+                        .filter(|p| p.starts_with("preset "))
+                        .map_or_else(String::new, |p| format!(" ({p})"));
                     ui.label(format!(
-                        "{} · {} events in {} streams",
+                        "{}{preset} · {} events in {} streams",
                         short_name(store.name()),
                         store.events().len(),
                         store.streams().len()
@@ -1039,12 +1082,20 @@ fn shown<'a>(ready: &'a mut Ready, fold: &Fold, fold_name: &'a str) -> Shown<'a>
 /// The Follow toggle: read new events as they are appended (key F), with what it is doing.
 fn follow_button_ui(ui: &mut Ui, ready: &Ready, cmds: &mut Vec<Command>) {
     let following = ready.is_following();
-    let label = if following {
+    let lost = ready.lost.as_deref().filter(|_| following);
+    let label = if lost.is_some() {
+        "● Following: reconnecting… (F)"
+    } else if following {
         "● Following (F)"
     } else {
         "Follow (F)"
     };
-    let hover = if following {
+    let reconnecting;
+    let hover = if let Some(why) = lost {
+        reconnecting =
+            format!("{why}. Nothing is lost: the events appended meanwhile come once it is back.");
+        reconnecting.as_str()
+    } else if following {
         "New events are read as they are appended; a cursor on a stream's last event moves with it. Click or press F to stop."
     } else {
         "Read new events as they are appended to the source (F); a cursor on a stream's last event moves with it"

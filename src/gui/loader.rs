@@ -44,6 +44,9 @@ pub enum Update {
     Restarted(Arc<Store>, Arc<Report>, String),
     /// Following stopped: the source ended (standard input closed) or cannot be followed.
     Stopped(String),
+    /// The connection to a database was lost, and why (following goes on once it is back);
+    /// `None`: it is back.
+    Connection(Option<String>),
     Failed(String),
 }
 
@@ -251,6 +254,7 @@ impl Work<'_> {
         let mut checker: Option<Checker> = None;
         let mut shown = store.clone();
         let mut on = false;
+        let mut lost = false;
         loop {
             let asked = if on {
                 self.follow
@@ -269,7 +273,19 @@ impl Work<'_> {
                 Err(false) => {}
             }
             let growth = match reader.poll() {
-                Ok(growth) => growth,
+                Ok(growth) => {
+                    if std::mem::take(&mut lost) {
+                        send(Update::Connection(None));
+                    }
+                    growth
+                }
+                // A database gone away: said once, then looked for at every poll.
+                Err(error) if error.is_transient() => {
+                    if !std::mem::replace(&mut lost, true) {
+                        send(Update::Connection(Some(error.to_string())));
+                    }
+                    continue;
+                }
                 Err(error) => {
                     on = false;
                     send(Update::Stopped(error.to_string()));

@@ -29,6 +29,8 @@ pub struct Launch {
     /// A projection script to fold with from the start.
     pub projection: Option<PathBuf>,
     pub read: ReadOptions,
+    /// How a PostgreSQL store is mapped (`--preset`, `--table`, `--*-column`).
+    pub database: crate::source::postgres::DbOptions,
 }
 
 /// Opens the window and runs until it is closed.

@@ -45,6 +45,8 @@ pub enum Axis {
 pub struct Settings {
     /// Most recent first.
     pub recent: Vec<PathBuf>,
+    /// Databases opened, most recent first, as URLs without their passwords.
+    pub connections: Vec<String>,
     /// Last position per source (by its settings key: a file's path).
     pub positions: BTreeMap<String, Position>,
     pub tab: Tab,
@@ -59,6 +61,13 @@ impl Settings {
         self.recent.retain(|p| p != path);
         self.recent.insert(0, path.to_owned());
         self.recent.truncate(RECENT_MAX);
+    }
+
+    /// Puts the database `name` (a URL without its password) first in the recent connections.
+    pub fn remember_connection(&mut self, name: &str) {
+        self.connections.retain(|c| c != name);
+        self.connections.insert(0, name.to_owned());
+        self.connections.truncate(RECENT_MAX);
     }
 
     /// Remembers where the cursor is in the source with settings key `key`.

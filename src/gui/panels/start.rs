@@ -1,4 +1,5 @@
-//! The start screen: Open…, a path field, drag-and-drop, recent files and the bundled sample.
+//! The start screen: Open…, a path field, drag-and-drop, a PostgreSQL connection field, recent
+//! files and connections, and the bundled sample.
 
 use std::path::PathBuf;
 
@@ -12,6 +13,8 @@ use crate::gui::settings::Settings;
 pub struct StartScreen {
     /// The path field's text.
     pub path: String,
+    /// The connection field's text (a `postgres://` URL).
+    pub connection: String,
 }
 
 impl StartScreen {
@@ -34,7 +37,19 @@ impl StartScreen {
             ui.add_space(12.0);
             path_field_ui(ui, &mut self.path, cmds);
             ui.weak("…or drop a store file anywhere in this window.");
+            ui.add_space(12.0);
+            connection_field_ui(ui, &mut self.connection, cmds);
+            ui.weak("message-db, Emmett, eventsourcing or Marten, detected from its tables. The password comes from the URL, PGPASSWORD or ~/.pgpass and is never saved.");
             ui.add_space(20.0);
+            if !settings.connections.is_empty() {
+                ui.strong("Recent connections");
+                for url in &settings.connections {
+                    if ui.link(url).on_hover_text("Connect again (the password from PGPASSWORD or ~/.pgpass)").clicked() {
+                        cmds.push(Command::OpenPath(PathBuf::from(url)));
+                    }
+                }
+                ui.add_space(12.0);
+            }
             if !settings.recent.is_empty() {
                 ui.strong("Recent files");
                 for path in &settings.recent {
@@ -47,6 +62,32 @@ impl StartScreen {
             }
         });
     }
+}
+
+/// The PostgreSQL connection field with a Connect button; Enter connects too.
+fn connection_field_ui(ui: &mut Ui, url: &mut String, cmds: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        ui.add_space((ui.available_width() - 520.0).max(0.0) / 2.0);
+        ui.label("PostgreSQL:");
+        let width = (ui.available_width() - 110.0).clamp(120.0, 340.0);
+        let field = ui.add(
+            egui::TextEdit::singleline(url)
+                .hint_text("postgres://user@host:5432/database")
+                .desired_width(width),
+        );
+        super::name_widget(&field, egui::Role::TextInput, "PostgreSQL connection");
+        let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if (ui.button("Connect").clicked() || entered) && !url.trim().is_empty() {
+            let text = url.trim();
+            // A bare host/database is a URL without its scheme.
+            let text = if text.contains("://") {
+                text.to_owned()
+            } else {
+                format!("postgres://{text}")
+            };
+            cmds.push(Command::OpenPath(PathBuf::from(text)));
+        }
+    });
 }
 
 /// A path field with an Open button; Enter opens too.
