@@ -170,17 +170,7 @@ fn a_message_db_store_reads_as_message_db_wrote_it_and_as_its_dump() {
     let (Some(admin), Some(tools)) = (server(), tools()) else {
         return;
     };
-    let url = message_db(&admin, &tools, "eventlens_mdb_reads");
-    let mut client = writer(&url);
-    for (stream, type_, data) in ORDERS {
-        write_message(
-            &mut client,
-            stream,
-            type_,
-            data,
-            r#"{"correlationId": "c-1"}"#,
-        );
-    }
+    let (url, mut client) = orders_in_message_db(&admin, &tools, "eventlens_mdb_reads");
     // The stream list is counted by the server.
     let run = eventlens(&["streams", &url, "--json"]).expect_code(0);
     assert!(
@@ -392,7 +382,7 @@ fn an_emmett_store_reads_as_appendtostream_wrote_it() {
 }
 
 #[test]
-fn an_eventsourcing_store_in_postgresql_reads_as_its_sqlite_twin() {
+fn an_eventsourcing_store_in_postgresql_reads_as_the_library_wrote_it() {
     let Some(admin) = server() else { return };
     let has = Command::new("python3")
         .args(["-c", "import eventsourcing.postgres"])
