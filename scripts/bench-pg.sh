@@ -20,7 +20,7 @@ seconds() { # runs "$@" with stdout discarded, prints the best wall time of 3 in
   for _ in 1 2 3; do
     local start end
     start=$(date +%s.%N)
-    "$@" > /dev/null
+    "$@" > /dev/null 2>&1
     end=$(date +%s.%N)
     best=$(python3 -c "print(min(float('${best:-1e9}'), $end - $start))")
   done

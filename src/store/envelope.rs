@@ -211,10 +211,19 @@ fn lookup<'a>(
     names: &[&str],
 ) -> Option<Raw<'a>> {
     let found = match pointer {
-        Some(pointer) => resolve_pointer(root, pointer),
+        Some(pointer) => pointed(record, root, pointer),
         None => record.get_any(names),
     };
     found.filter(|&raw| Kind::of(raw) != Kind::Null)
+}
+
+/// The value at `pointer` in a record whose top-level members are already listed: a pointer to
+/// one of them (a database row's column) is looked up there, not parsed again.
+fn pointed<'a>(record: &RawObject<'a>, root: Raw<'a>, pointer: &str) -> Option<Raw<'a>> {
+    match pointer.strip_prefix('/') {
+        Some(name) if !name.contains(['/', '~']) => record.get(name),
+        _ => resolve_pointer(root, pointer),
+    }
 }
 
 fn read_named<'a>(
@@ -243,14 +252,14 @@ fn read_named<'a>(
     // `data: null` is a payload (a merge patch that empties the state), so it is not looked up
     // through `lookup`, which drops nulls.
     let data = match &pointers.data {
-        Some(pointer) => resolve_pointer(root, pointer),
+        Some(pointer) => pointed(record, root, pointer),
         None => record.get_any(names.data),
     };
     let meta = lookup(record, root, pointers.meta.as_ref(), names.meta);
     envelope.data = data.map(|raw| payload_text(raw, decode_json_strings));
     envelope.meta = meta.map(|raw| payload_text(raw, decode_json_strings));
     envelope.position = match &pointers.position {
-        Some(pointer) => resolve_pointer(root, pointer),
+        Some(pointer) => pointed(record, root, pointer),
         None => record.get_any(names.position),
     }
     .and_then(|raw| parse_seq(raw).ok());

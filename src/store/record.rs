@@ -234,7 +234,11 @@ pub fn resolve_pointer<'a>(raw: Raw<'a>, pointer: &str) -> Option<Raw<'a>> {
     let rest = pointer.strip_prefix('/')?;
     let mut current = raw;
     for token in rest.split('/') {
-        let token = token.replace("~1", "/").replace("~0", "~");
+        let token = if token.contains('~') {
+            std::borrow::Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
+        } else {
+            std::borrow::Cow::Borrowed(token)
+        };
         current = match Kind::of(current) {
             Kind::Object => RawObject::parse(current)?.get(&token)?,
             Kind::Array => {

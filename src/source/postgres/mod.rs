@@ -14,6 +14,7 @@
 mod connect;
 mod horizon;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fmt::Write as _;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use postgres::Client;
+use postgres::fallible_iterator::FallibleIterator as _;
 use postgres::types::ToSql;
 
 use super::sqlite::{Page, state_json};
@@ -827,16 +829,73 @@ impl Queries {
 /// A PostgreSQL store being read.
 pub struct Rows {
     db: Database,
-    client: Option<Client>,
-    mapping: Mapping,
-    queries: Queries,
+    link: Link,
     index: Index,
-    horizon: Horizon,
     mode: Mode,
     read: u64,
     total: u64,
     /// Why the connection is gone, while it is.
     lost: Option<String>,
+    /// The page after the last one indexed, fetched while that one was indexed.
+    ahead: Option<ReadPage>,
+    /// What went wrong fetching ahead, said at the next step.
+    deferred: Option<Step>,
+}
+
+/// The side of a reader that talks to the server: the connection, the queries, and what has
+/// been read of the table.
+struct Link {
+    target: Target,
+    client: Option<Client>,
+    mapping: Mapping,
+    queries: Queries,
+    narrow: Narrow,
+    horizon: Horizon,
+}
+
+impl Link {
+    /// The next page (connecting first if need be); the horizon moves past it.
+    fn fetch(&mut self) -> Result<ReadPage, Step> {
+        if self.client.is_none() {
+            let client = self.target.connect().map_err(Step::Lost)?;
+            self.client = Some(client);
+        }
+        let Some(client) = self.client.as_mut() else {
+            return Err(Step::Lost("not connected".to_owned()));
+        };
+        let page = read_page(
+            client,
+            &self.queries,
+            &self.narrow,
+            &self.mapping,
+            &self.horizon,
+        )
+        .map_err(|e| {
+            if is_lost(&e) {
+                Step::Lost(connect::error_text(&e))
+            } else {
+                Step::Failed(format!(
+                    "reading {}: {}",
+                    self.mapping.shown,
+                    connect::error_text(&e)
+                ))
+            }
+        });
+        match page {
+            Ok(page) => {
+                // Only now, with the page's transaction done, does the horizon move.
+                self.horizon.settle(&page.snapshot);
+                self.horizon.saw(&page.positions, &page.snapshot);
+                Ok(page)
+            }
+            Err(step) => {
+                if matches!(step, Step::Lost(_)) {
+                    self.client = None;
+                }
+                Err(step)
+            }
+        }
+    }
 }
 
 impl Rows {
@@ -864,15 +923,21 @@ impl Rows {
         let index = Index::new(&name, detection, mapping.pointers(&options.fields)).of_rows();
         Ok(Self {
             db: db.clone(),
-            client: Some(client),
-            mapping,
-            queries,
+            link: Link {
+                target: db.target.clone(),
+                client: Some(client),
+                mapping,
+                queries,
+                narrow: db.narrow.clone(),
+                horizon: Horizon::default(),
+            },
             index,
-            horizon: Horizon::default(),
             mode,
             read: 0,
             total,
             lost: None,
+            ahead: None,
+            deferred: None,
         })
     }
 
@@ -898,7 +963,6 @@ impl Rows {
                     });
                 }
                 Err(Step::Lost(why)) => {
-                    self.client = None;
                     self.lost = Some(why.clone());
                     if self.mode == Mode::Follow || started.elapsed() >= RECONNECT_FOR {
                         return Err(SourceError::Lost {
@@ -912,46 +976,34 @@ impl Rows {
         }
     }
 
+    /// Indexes the next page; while it does, the page after it is fetched (the server
+    /// sends rows while the last ones are indexed).
     fn try_step(&mut self) -> Result<bool, Step> {
-        if self.client.is_none() {
-            let client = self.db.target.connect().map_err(Step::Lost)?;
-            self.client = Some(client);
+        if let Some(step) = self.deferred.take() {
+            return Err(step);
         }
-        let Some(client) = self.client.as_mut() else {
-            return Err(Step::Lost("not connected".to_owned()));
+        let page = match self.ahead.take() {
+            Some(page) => page,
+            None => self.link.fetch()?,
         };
-        let page = read_page(
-            client,
-            &self.queries,
-            &self.db.narrow,
-            &self.mapping,
-            &self.horizon,
-        )
-        .map_err(|e| {
-            if is_lost(&e) {
-                Step::Lost(connect::error_text(&e))
-            } else {
-                Step::Failed(format!(
-                    "reading {}: {}",
-                    self.mapping.shown,
-                    connect::error_text(&e)
-                ))
-            }
-        })?;
-        // Only now, with the page's transaction done, does anything change.
-        self.horizon.settle(&page.snapshot);
-        self.horizon.saw(&page.positions, &page.snapshot);
+        let full = page.positions.len() == PAGE_ROWS;
         self.read += page.rows.rows as u64;
         self.total = self.total.max(self.read);
-        if !page.rows.text.is_empty() {
-            let len = page.rows.text.len();
-            let text = Arc::new(Bytes::Owned(page.rows.text));
-            self.index.append(text, 0..len, &Container::Lines, false);
+        let (index, link) = (&mut self.index, &mut self.link);
+        let next = std::thread::scope(|scope| {
+            let indexing = scope.spawn(move || add_page(index, page.rows));
+            let next = full.then(|| link.fetch());
+            if let Err(panic) = indexing.join() {
+                std::panic::resume_unwind(panic);
+            }
+            next
+        });
+        match next {
+            Some(Ok(page)) => self.ahead = Some(page),
+            Some(Err(step)) => self.deferred = Some(step),
+            None => {}
         }
-        for finding in page.rows.problems {
-            self.index.add_problem(finding);
-        }
-        Ok(page.positions.len() == PAGE_ROWS)
+        Ok(full)
     }
 
     /// Why the connection is gone, while it is (reading goes on once it is back).
@@ -994,6 +1046,22 @@ struct ReadPage {
     rows: Page,
 }
 
+/// Appends a page's records to the index.
+fn add_page(index: &mut Index, rows: Page) {
+    if !rows.text.is_empty() {
+        let len = rows.text.len();
+        index.append(
+            Arc::new(Bytes::Owned(rows.text)),
+            0..len,
+            &Container::Lines,
+            false,
+        );
+    }
+    for finding in rows.problems {
+        index.add_problem(finding);
+    }
+}
+
 /// One page, in one read-only snapshot: the holes now due, then the rows after the last
 /// position read.
 fn read_page(
@@ -1026,7 +1094,8 @@ fn read_page(
         if let Some(s) = &narrowed {
             params.push(s);
         }
-        for row in tx.query(&queries.holes, &params)? {
+        let mut found = tx.query_raw(&queries.holes, params)?;
+        while let Some(row) = found.next()? {
             add_row(&mut rows, mapping, &row);
         }
     }
@@ -1035,11 +1104,14 @@ fn read_page(
     if let Some(s) = &narrowed {
         params.push(s);
     }
+    // Rows are made into records as they arrive, while the server sends the next ones.
     let mut positions = Vec::new();
-    for row in tx.query(&queries.page, &params)? {
+    let mut page = tx.query_raw(&queries.page, params)?;
+    while let Some(row) = page.next()? {
         positions.push(row.get::<_, i64>(Role::Position as usize));
         add_row(&mut rows, mapping, &row);
     }
+    drop(page);
     tx.commit()?;
     Ok(ReadPage {
         snapshot,
@@ -1065,68 +1137,74 @@ fn count(client: &mut Client, queries: &Queries, narrow: &Narrow) -> Result<u64,
     Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
 }
 
-/// A row made into a record.
+/// A row made into a record, written straight into the page's text (a million rows make a
+/// million records: no text of a row is copied twice).
 fn add_row(page: &mut Page, mapping: &Mapping, row: &postgres::Row) {
-    let text = |role: Role| row.get::<_, Option<String>>(role as usize);
+    let text = |role: Role| row.get::<_, Option<&str>>(role as usize);
     let position: i64 = row.get(Role::Position as usize);
     if mapping.preset == Preset::Eventsourcing {
-        let state: Option<Vec<u8>> = match mapping.column(Role::Data).map(|c| c.kind) {
+        let state: Option<&[u8]> = match mapping.column(Role::Data).map(|c| c.kind) {
             Some(Kind::Bytes) => row.get(Role::Data as usize),
-            Some(_) => text(Role::Data).map(String::into_bytes),
+            Some(_) => text(Role::Data).map(str::as_bytes),
             None => None,
         };
         page.add(
             Some(position),
-            &text(Role::Stream).unwrap_or_default(),
+            text(Role::Stream).unwrap_or_default(),
             row.get::<_, Option<i64>>(Role::Seq as usize).unwrap_or(0),
-            &text(Role::Type).unwrap_or_default(),
-            state.as_deref().unwrap_or_default(),
+            text(Role::Type).unwrap_or_default(),
+            state.unwrap_or_default(),
         );
         return;
     }
     page.rows += 1;
-    let mut record = String::with_capacity(256);
-    let mut member = |name: &str, json: &str| {
-        record.push(if record.is_empty() { '{' } else { ',' });
-        record.push_str(&quote(name));
-        record.push(':');
-        record.push_str(json);
-    };
-    let stream = text(Role::Stream);
-    let seq = row.get::<_, Option<i64>>(Role::Seq as usize);
+    let out = &mut page.text;
     let mut problems = Vec::new();
+    let mut first = true;
     for role in Role::ALL {
         let Some(column) = mapping.column(role) else {
             continue;
         };
-        let json = match role {
-            Role::Seq | Role::Position => row
-                .get::<_, Option<i64>>(role as usize)
-                .map(|n| n.to_string()),
-            Role::Time => text(role),
+        out.push(if std::mem::take(&mut first) {
+            b'{'
+        } else {
+            b','
+        });
+        write_quoted(out, &column.name);
+        out.push(b':');
+        match role {
+            Role::Seq | Role::Position => match row.get::<_, Option<i64>>(role as usize) {
+                Some(n) => {
+                    let _ = serde_json::to_writer(&mut *out, &n);
+                }
+                None => out.extend_from_slice(b"null"),
+            },
+            Role::Time => out.extend_from_slice(text(role).unwrap_or("null").as_bytes()),
+            Role::Stream | Role::Type | Role::Id => match text(role) {
+                Some(t) => write_quoted(out, t),
+                None => out.extend_from_slice(b"null"),
+            },
             Role::Data | Role::Meta => {
                 let value = payload(row, role as usize, column.kind).unwrap_or_else(|why| {
                     problems.push(format!("{} is {why}", column.name));
                     None
                 });
-                if role == Role::Meta && !mapping.extra_meta.is_empty() {
+                let value = if role == Role::Meta && !mapping.extra_meta.is_empty() {
                     let extra: Vec<(&str, Option<String>)> = mapping
                         .extra_meta
                         .iter()
                         .enumerate()
                         .map(|(i, c)| (c.name.as_str(), row.get(Role::ALL.len() + i)))
                         .collect();
-                    Some(with_extra_meta(value.as_deref(), &extra))
+                    Some(Cow::Owned(with_extra_meta(value.as_deref(), &extra)))
                 } else {
                     value
-                }
+                };
+                out.extend_from_slice(value.as_deref().unwrap_or("null").as_bytes());
             }
-            Role::Stream | Role::Type | Role::Id => text(role).map(|t| quote(&t)),
-        };
-        member(&column.name, json.as_deref().unwrap_or("null"));
+        }
     }
-    record.push_str("}\n");
-    page.text.extend_from_slice(record.as_bytes());
+    out.extend_from_slice(b"}\n");
     for why in problems {
         let finding = Finding::at(
             Severity::Warning,
@@ -1136,29 +1214,39 @@ fn add_row(page: &mut Page, mapping: &Mapping, row: &postgres::Row) {
             format!("{why}; the field is left out"),
         )
         .in_stream(
-            stream.as_deref().unwrap_or_default(),
-            seq.and_then(|s| u64::try_from(s).ok()),
+            text(Role::Stream).unwrap_or_default(),
+            row.get::<_, Option<i64>>(Role::Seq as usize)
+                .and_then(|s| u64::try_from(s).ok()),
         );
         page.problems.push(finding);
     }
 }
 
+/// `text` as a JSON string.
+fn write_quoted(out: &mut Vec<u8>, text: &str) {
+    let _ = serde_json::to_writer(&mut *out, text);
+}
+
 /// A data or metadata column as JSON: jsonb as the server prints it; text that holds JSON as
 /// it is, other text as a string; bytes holding JSON (zlib-compressed too) as that JSON.
-fn payload(row: &postgres::Row, at: usize, kind: Kind) -> Result<Option<String>, &'static str> {
+fn payload(
+    row: &postgres::Row,
+    at: usize,
+    kind: Kind,
+) -> Result<Option<Cow<'_, str>>, &'static str> {
     match kind {
         Kind::Bytes => {
-            let Some(bytes) = row.get::<_, Option<Vec<u8>>>(at) else {
+            let Some(bytes) = row.get::<_, Option<&[u8]>>(at) else {
                 return Ok(None);
             };
-            state_json(&bytes).map(Some)
+            state_json(bytes).map(|json| Some(Cow::Owned(json)))
         }
-        Kind::Json => Ok(row.get::<_, Option<String>>(at)),
-        _ => Ok(row.get::<_, Option<String>>(at).map(|text| {
-            if serde_json::from_str::<&serde_json::value::RawValue>(&text).is_ok() {
-                text
+        Kind::Json => Ok(row.get::<_, Option<&str>>(at).map(Cow::Borrowed)),
+        _ => Ok(row.get::<_, Option<&str>>(at).map(|text| {
+            if serde_json::from_str::<&serde_json::value::RawValue>(text).is_ok() {
+                Cow::Borrowed(text)
             } else {
-                quote(&text)
+                Cow::Owned(quote(text))
             }
         })),
     }
