@@ -288,6 +288,35 @@ fn a_message_db_store_reads_as_its_dump_does() {
     );
     let check: Value = serde_json::from_str(&eventlens(&["check", &url, "--json"]).ok()).unwrap();
     assert_eq!(check["events"], 7);
+    // A projection folds a database's stream as it folds a file's.
+    let dir = tempfile::tempdir().unwrap();
+    let script = common::write(
+        dir.path(),
+        "count.js",
+        b"fromCategory('order').foreachStream().when({ $init: () => ({ n: 0 }), $any: (s, e) => { s.n += 1; s.last = e.eventType; } });",
+    );
+    let folded = eventlens(&[
+        "state",
+        &url,
+        "--stream",
+        "order-1",
+        "--projection",
+        &script,
+    ])
+    .ok();
+    assert_eq!(
+        serde_json::from_str::<Value>(&folded).unwrap(),
+        serde_json::json!({"n": 4, "last": "Shipped"})
+    );
+    // The password may come from PGPASSWORD instead of the URL.
+    let config: postgres::Config = url.parse().unwrap();
+    let password = String::from_utf8(config.get_password().unwrap().to_vec()).unwrap();
+    let without = url.replacen(&format!(":{password}@"), "@", 1);
+    assert!(!without.contains(&password));
+    cmd(&["streams", &without])
+        .env("PGPASSWORD", &password)
+        .run()
+        .expect_code(0);
 }
 
 #[test]
@@ -856,4 +885,157 @@ fn follow_goes_on_after_the_server_restarts() {
         stderr.contains("lost the connection") && stderr.contains("connected again"),
         "{stderr}"
     );
+}
+
+/// Whether `eventlens streams URL` got as far as the database (an empty one: no tables).
+fn connects(url: &str, home: &Path) -> Result<(), String> {
+    let run = cmd(&["streams", url])
+        .env("HOME", &home.display().to_string())
+        .run();
+    if run.stderr.contains("no event store table found") {
+        Ok(())
+    } else {
+        Err(run.stderr)
+    }
+}
+
+/// A server of its own with TLS on: a certificate for localhost signed by a CA of the
+/// test's. Returns the cluster, its admin URL and the CA's certificate.
+fn tls_cluster() -> (Cluster, String, PathBuf) {
+    let (cluster, admin) = Cluster::start();
+    let dir = cluster.dir.path();
+    let (ca, cert, key) = (
+        dir.join("ca.crt"),
+        dir.join("server.crt"),
+        dir.join("server.key"),
+    );
+    let extensions = dir.join("server.ext");
+    std::fs::write(
+        &extensions,
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    let openssl = |args: &[&str]| {
+        let made = Command::new("openssl")
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            made.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=eventlens test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.crt",
+    ]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        // The server reads its key as `postgres` when the tests run as root.
+        let _ = Command::new("chown").arg("postgres").arg(&key).output();
+    }
+    let mut client = connect(&admin);
+    // One statement each: ALTER SYSTEM refuses to run in a transaction.
+    for setting in [
+        format!("ssl_cert_file = '{}'", cert.display()),
+        format!("ssl_key_file = '{}'", key.display()),
+    ] {
+        client
+            .batch_execute(&format!("ALTER SYSTEM SET {setting}"))
+            .unwrap();
+    }
+    client.batch_execute("ALTER SYSTEM SET ssl = on").unwrap();
+    client.batch_execute("SELECT pg_reload_conf()").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while connect(&admin)
+        .query_one("SHOW ssl", &[])
+        .map(|r| r.get::<_, String>(0))
+        .unwrap_or_default()
+        != "on"
+    {
+        assert!(std::time::Instant::now() < deadline, "ssl did not come on");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (cluster, admin, ca)
+}
+
+#[test]
+fn tls_is_used_and_checked_as_sslmode_says() {
+    let Some(shared) = server() else { return };
+    let has_openssl = Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available(
+        "openssl (to make a certificate)",
+        has_openssl,
+        "EVENTLENS_REQUIRE_PG",
+    ) {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    // The shared server has no TLS: require refuses it, prefer goes on without.
+    let plain = format!("{}?sslmode=require", url_of(&shared, "postgres"));
+    let refused = connects(&plain, home.path()).unwrap_err();
+    assert!(refused.contains("does not support TLS"), "{refused}");
+    let (_cluster, admin, ca) = tls_cluster();
+    let ip = url_of(&admin, "postgres");
+    let name = ip.replace("127.0.0.1", "localhost");
+    let root = format!("sslrootcert={}", ca.display());
+    connects(&format!("{ip}?sslmode=require"), home.path()).unwrap();
+    connects(&format!("{name}?sslmode=verify-full&{root}"), home.path()).unwrap();
+    connects(&format!("{ip}?sslmode=verify-ca&{root}"), home.path()).unwrap();
+    let wrong_name =
+        connects(&format!("{ip}?sslmode=verify-full&{root}"), home.path()).unwrap_err();
+    assert!(wrong_name.contains("certificate"), "{wrong_name}");
+    let no_root = connects(&format!("{name}?sslmode=verify-full"), home.path()).unwrap_err();
+    assert!(no_root.contains("root certificate"), "{no_root}");
+    // As libpq, ~/.postgresql/root.crt is the root when none is named.
+    std::fs::create_dir_all(home.path().join(".postgresql")).unwrap();
+    std::fs::copy(&ca, home.path().join(".postgresql/root.crt")).unwrap();
+    connects(&format!("{name}?sslmode=verify-full"), home.path()).unwrap();
 }

@@ -974,3 +974,90 @@ fn a_postgresql_store_opens_in_the_window_and_is_remembered_without_its_password
         "{remembered:?}"
     );
 }
+
+#[test]
+fn a_big_database_opens_on_its_streams_and_a_pick_reads_only_that_stream() {
+    let url = std::env::var("EVENTLENS_PG_URL").ok();
+    if !common::available(
+        "a PostgreSQL server (EVENTLENS_PG_URL)",
+        url.is_some(),
+        "EVENTLENS_REQUIRE_PG",
+    ) {
+        return;
+    }
+    let admin = url.unwrap_or_default();
+    let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+    client
+        .batch_execute("DROP DATABASE IF EXISTS eventlens_ui_catalog WITH (FORCE)")
+        .unwrap();
+    client
+        .batch_execute("CREATE DATABASE eventlens_ui_catalog")
+        .unwrap();
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    let url = format!("{base}/eventlens_ui_catalog");
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    // Marten's event table (Marten is .NET, not here: DDL written to match its schema).
+    db.batch_execute(
+        "CREATE TABLE mt_events (seq_id bigint PRIMARY KEY, id uuid NOT NULL, stream_id varchar, version bigint NOT NULL,
+                                 data jsonb NOT NULL, type varchar(500) NOT NULL, timestamp timestamptz NOT NULL DEFAULT now());
+         INSERT INTO mt_events
+           SELECT n, gen_random_uuid(), CASE WHEN n % 3 = 0 THEN 'payment-' ELSE 'order-' END || (n % 10),
+                  n / 10 + 1, jsonb_build_object('n', n), 'changed', now()
+           FROM generate_series(0, 299) n;",
+    )
+    .unwrap();
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 860.0])
+        .build_eframe(|cc| App::new(cc, Launch::default()));
+    // Read whole only when empty: this store is shown as its catalog first.
+    harness.state_mut().read_whole_up_to = 0;
+    harness.run_ok();
+    harness.get_by_label("PostgreSQL connection").focus();
+    harness
+        .get_by_label("PostgreSQL connection")
+        .type_text(&url);
+    harness.key_press(egui::Key::Enter);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !harness.state().is_settled() || harness.state().catalog.is_none() {
+        harness.step();
+        assert!(Instant::now() < deadline, "{:?}", harness.state().notices);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    harness.run_ok();
+    harness.get_by_label_contains("300 events in 20 streams, counted by the server");
+    harness.get_by_label_contains("payment (100 events, 10 streams)");
+    harness.get_by_label("Filter database streams").focus();
+    harness
+        .get_by_label("Filter database streams")
+        .type_text("order-4");
+    harness.run_ok();
+    harness.get_by_label("order-4").click();
+    settle(&mut harness);
+    let view = harness.state().view().unwrap();
+    assert_eq!(view.stream().id.as_ref(), "order-4");
+    assert_eq!(
+        view.store.events().len(),
+        20,
+        "only order-4's rows are read"
+    );
+    assert_eq!(view.store.streams().len(), 1);
+    // Back to the catalog, then a category.
+    harness.get_by_label("Streams…").click();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !harness.state().is_settled() || harness.state().catalog.is_none() {
+        harness.step();
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    harness.run_ok();
+    harness.get_by_label_contains("payment (100 events").click();
+    settle(&mut harness);
+    let view = harness.state().view().unwrap();
+    assert_eq!(view.store.events().len(), 100);
+    assert!(
+        view.store
+            .streams()
+            .iter()
+            .all(|s| s.id.starts_with("payment-"))
+    );
+}

@@ -28,9 +28,10 @@ use super::settings::{Position, Settings, Tab};
 use super::view::View;
 use crate::audit::Report;
 use crate::finding::Finding;
+use crate::gui::panels::catalog::{Catalog, READ_WHOLE_UP_TO};
 use crate::replay::Point;
 use crate::source::Source;
-use crate::source::postgres::DbOptions;
+use crate::source::postgres::{DbOptions, Narrow};
 use crate::store::{FieldPointers, Phase, Progress, ReadOptions, Store, parse_instant, plural};
 
 /// A cursor that has rested this long is saved as the file's last position.
@@ -104,6 +105,11 @@ pub struct App {
     read: ReadOptions,
     /// How a PostgreSQL store is mapped, from the command line.
     database: DbOptions,
+    /// A database's streams as its server counted them, shown on the start screen to pick
+    /// what to read.
+    pub catalog: Option<Catalog>,
+    /// A database with at most this many events is read whole without showing the catalog.
+    pub read_whole_up_to: u64,
     deep_link: Option<DeepLink>,
     start: StartScreen,
     /// The path field in the top bar.
@@ -142,6 +148,8 @@ impl App {
             notices: Vec::new(),
             read: launch.read.clone(),
             database: launch.database.clone(),
+            catalog: None,
+            read_whole_up_to: READ_WHOLE_UP_TO,
             deep_link: None,
             start: StartScreen::default(),
             path: String::new(),
@@ -203,7 +211,9 @@ impl App {
     /// for what is on screen. Tests wait for this.
     pub fn is_settled(&self) -> bool {
         match &self.screen {
-            Screen::Start => self.dialog.is_none(),
+            Screen::Start => {
+                self.dialog.is_none() && !self.catalog.as_ref().is_some_and(Catalog::is_counting)
+            }
             Screen::Loading(_) => false,
             Screen::Ready(ready) => {
                 ready.loading.is_none()
@@ -222,6 +232,18 @@ impl App {
     }
 
     fn poll_background(&mut self) {
+        if let Some(catalog) = &mut self.catalog {
+            match catalog.poll() {
+                Some(Ok(events)) if events <= self.read_whole_up_to => {
+                    self.cmds.push(Command::OpenNarrowed(Narrow::All));
+                }
+                Some(Err(why)) => {
+                    self.notices.push(why);
+                    self.catalog = None;
+                }
+                _ => {}
+            }
+        }
         if let Some((opened_at, picking, rx)) = &self.dialog {
             match rx.try_recv() {
                 Ok(Some(path)) => {
@@ -515,19 +537,19 @@ impl App {
                 Command::UseProjection(on) => {
                     self.projections.enabled = on && self.projections.loaded.is_some();
                 }
-                Command::OpenPath(path) => {
-                    // A path, `-`, or a postgres:// URL (mapped as the command line said).
-                    let source = match Source::from_arg(path.as_os_str(), &self.database) {
-                        Ok(Source::Path(path)) => {
-                            Source::Path(std::fs::canonicalize(&path).unwrap_or(path))
-                        }
-                        Ok(other) => other,
-                        Err(why) => {
-                            self.notices.push(why);
-                            continue;
-                        }
-                    };
-                    self.load(source);
+                Command::OpenPath(path) => self.open_path(&path),
+                Command::OpenNarrowed(narrow) => {
+                    if let Some(catalog) = self.catalog.take() {
+                        self.load(catalog.source.narrowed(narrow));
+                    }
+                }
+                Command::ShowCatalog => {
+                    if let Screen::Ready(ready) = &self.screen {
+                        let source = ready.source.clone().narrowed(Narrow::All);
+                        self.remember_position();
+                        self.screen = Screen::Start;
+                        self.show_catalog(source);
+                    }
                 }
                 Command::OpenSample => self.load(sample()),
                 Command::ToggleFollow => {
@@ -547,6 +569,7 @@ impl App {
                 Command::CloseStore => {
                     self.remember_position();
                     self.screen = Screen::Start;
+                    self.catalog = None;
                     self.ctx
                         .send_viewport_cmd(egui::ViewportCommand::Title("eventlens".into()));
                 }
@@ -609,7 +632,43 @@ impl App {
         }
     }
 
+    /// Opens what the user named: a path, `-`, or a `postgres://` URL (mapped as the command
+    /// line said).
+    fn open_path(&mut self, path: &Path) {
+        let source = match Source::from_arg(path.as_os_str(), &self.database) {
+            Ok(Source::Path(path)) => Source::Path(std::fs::canonicalize(&path).unwrap_or(path)),
+            Ok(other) => other,
+            Err(why) => {
+                self.notices.push(why);
+                return;
+            }
+        };
+        if matches!(source, Source::Database(_)) {
+            self.open_database(source);
+        } else {
+            self.load(source);
+        }
+    }
+
+    /// Opens a database: at the stream the command line names, else through its catalog (read
+    /// whole at once if small).
+    fn open_database(&mut self, source: Source) {
+        if let Some(stream) = self.deep_link.as_ref().and_then(|d| d.stream.clone()) {
+            self.load(source.narrowed(Narrow::Stream(stream)));
+            return;
+        }
+        self.remember_position();
+        self.screen = Screen::Start;
+        self.show_catalog(source);
+    }
+
+    fn show_catalog(&mut self, source: Source) {
+        let ctx = self.ctx.clone();
+        self.catalog = Some(Catalog::start(source, move || ctx.request_repaint()));
+    }
+
     fn load(&mut self, source: Source) {
+        self.catalog = None;
         self.remember_position();
         let ctx = self.ctx.clone();
         // Pointers given on the command line win; else those mapped in the Fields window.
@@ -797,6 +856,14 @@ impl App {
                     if ui.button("Close").clicked() {
                         self.cmds.push(Command::CloseStore);
                     }
+                    if matches!(ready.source, Source::Database(_))
+                        && ui
+                            .button("Streams…")
+                            .on_hover_text("The database's streams, counted by the server: pick another stream or category to read")
+                            .clicked()
+                    {
+                        self.cmds.push(Command::ShowCatalog);
+                    }
                     let button = ui
                         .button(format!("Projection… (fold: {})", self.projections.fold_name()))
                         .on_hover_text("Fold the streams with a JavaScript projection (KurrentDB syntax) instead of merge patches");
@@ -882,13 +949,20 @@ impl App {
                         .show_percentage(),
                 );
                 let mb = |b: u64| b as f64 / 1_048_576.0;
-                ui.label(format!(
-                    "{phase}: {:.1} of {:.1} MB · {} events · {:.1} s",
-                    mb(progress.bytes_done),
-                    mb(progress.bytes_total),
-                    progress.events,
-                    loader.started.elapsed().as_secs_f32()
-                ));
+                let seconds = loader.started.elapsed().as_secs_f32();
+                ui.label(if progress.phase == Phase::Rows {
+                    format!(
+                        "{phase}: {} of {} · {} events · {seconds:.1} s",
+                        progress.bytes_done, progress.bytes_total, progress.events
+                    )
+                } else {
+                    format!(
+                        "{phase}: {:.1} of {:.1} MB · {} events · {seconds:.1} s",
+                        mb(progress.bytes_done),
+                        mb(progress.bytes_total),
+                        progress.events
+                    )
+                });
                 if ui.button("Cancel (Esc)").clicked() || ui.input(|i| i.key_pressed(Key::Escape)) {
                     cmds.push(Command::CancelLoad);
                 }
@@ -1005,8 +1079,10 @@ impl eframe::App for App {
         self.top_bar_ui(ui);
         match &mut self.screen {
             Screen::Start => {
-                egui::CentralPanel::default()
-                    .show(ui, |ui| self.start.ui(ui, &self.settings, &mut self.cmds));
+                egui::CentralPanel::default().show(ui, |ui| match &mut self.catalog {
+                    Some(catalog) => catalog.ui(ui, &mut self.cmds),
+                    None => self.start.ui(ui, &self.settings, &mut self.cmds),
+                });
             }
             Screen::Loading(loader) => Self::loading_ui(ui, loader, &mut self.cmds),
             Screen::Ready(ready) => Self::ready_ui(ui, ready, &mut self.settings, &mut self.cmds),
@@ -1170,5 +1246,6 @@ fn progress_of(progress: Progress, stage: Stage) -> (&'static str, f32) {
         (Stage::Checking | Stage::Done, _) => ("Checking the log", 1.0),
         (Stage::Indexing, Phase::Reading) => ("Reading", fraction),
         (Stage::Indexing, Phase::Indexing) => ("Indexing", fraction),
+        (Stage::Indexing, Phase::Rows) => ("Reading rows", fraction),
     }
 }

@@ -45,6 +45,10 @@ pub enum Command {
     SetFields(crate::store::FieldPointers),
     /// Back to the start screen.
     CloseStore,
+    /// Read only this much of the database the catalog shows.
+    OpenNarrowed(crate::source::postgres::Narrow),
+    /// Show the streams of the open database as the server counts them, to pick another.
+    ShowCatalog,
     /// Show stream `index` (into `Store::streams`), cursor on its last event.
     SelectStream(u32),
     /// Select a stream by id and put the cursor on its event with this seq.

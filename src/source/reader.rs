@@ -321,6 +321,7 @@ impl Reader {
         Progress {
             phase: match self.stage {
                 Stage::Mapped { .. } => Phase::Indexing,
+                Stage::Rows(_) | Stage::Database(_) => Phase::Rows,
                 _ => Phase::Reading,
             },
             bytes_done: self.bytes_done,

@@ -81,6 +81,8 @@ pub enum Phase {
     Reading,
     /// Splitting records and reading envelopes.
     Indexing,
+    /// Reading a database's rows: `bytes_done` and `bytes_total` count rows.
+    Rows,
 }
 
 /// How far opening a store has got, for progress bars.

@@ -2,6 +2,7 @@
 //! `fn ui(&mut self, ui, view, cmds)`, pushing commands instead of changing the model.
 
 pub mod audit;
+pub mod catalog;
 pub mod charts;
 pub mod event_list;
 pub mod export;
