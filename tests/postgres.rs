@@ -1039,3 +1039,68 @@ fn tls_is_used_and_checked_as_sslmode_says() {
     std::fs::copy(&ca, home.path().join(".postgresql/root.crt")).unwrap();
     connects(&format!("{name}?sslmode=verify-full"), home.path()).unwrap();
 }
+
+#[test]
+fn a_load_goes_on_after_the_server_restarts_mid_way() {
+    let Some(_) = server() else { return };
+    let (cluster, admin) = Cluster::start();
+    let url = fresh_database(&admin, "eventlens_restart_load");
+    // A view that holds the second page's first row for a while, so that the server can be
+    // restarted while that page is being read.
+    connect(&url)
+        .batch_execute(
+            "CREATE SCHEMA app;
+             CREATE TABLE app.log (n bigint PRIMARY KEY, agg text, v int, body jsonb);
+             INSERT INTO app.log SELECT n, 'order-' || (n % 7), n, jsonb_build_object('n', n) FROM generate_series(1, 30000) n;
+             CREATE FUNCTION app.hold(n bigint) RETURNS boolean LANGUAGE sql VOLATILE
+               AS $$ SELECT CASE WHEN n = 20001 AND current_query() LIKE '%LIMIT%'
+                                 THEN pg_sleep(1.5) IS NOT NULL ELSE true END $$;
+             CREATE VIEW app.slow AS SELECT * FROM app.log WHERE app.hold(n);",
+        )
+        .unwrap();
+    let reader = cmd(&[
+        "events",
+        &url,
+        "--json",
+        "--preset",
+        "table",
+        "--table",
+        "app.slow",
+        "--stream-column",
+        "agg",
+        "--seq-column",
+        "v",
+        "--data-column",
+        "body",
+        "--position-column",
+        "n",
+    ])
+    .spawn();
+    // Wait until a page is held, then restart the server under it.
+    let mut watch = connect(&admin);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let held: i64 = watch
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if held > 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no page was held");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(watch);
+    cluster.run("stop");
+    std::thread::sleep(Duration::from_millis(800));
+    cluster.run("start");
+    let lines = reader.lines(30_000, Duration::from_secs(60));
+    let mut seen = positions(&lines);
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen, (1..=30_000).collect::<Vec<u64>>(), "every row once");
+    assert!(reader.is_quiet_for(Duration::from_millis(300)).is_ok());
+}

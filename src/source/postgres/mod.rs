@@ -910,7 +910,13 @@ impl Rows {
         let mapping = resolve(&mut client, &db.options).map_err(fail)?;
         let version = server_version(&mut client).map_err(fail)?;
         let queries = Queries::new(&mapping, &db.narrow, version);
-        let total = count(&mut client, &queries, &db.narrow).map_err(fail)?;
+        // The count is for progress only: reading does not wait on it, and a connection lost
+        // while counting is opened again by the first step.
+        let (total, client) = match count(&mut client, &queries, &db.narrow) {
+            Ok(total) => (total, Some(client)),
+            Err(_) if client.is_closed() => (0, None),
+            Err(_) => (0, Some(client)),
+        };
         let detection = Detection {
             format: match mapping.preset {
                 Preset::Eventsourcing => Format::Eventsourcing,
@@ -925,7 +931,7 @@ impl Rows {
             db: db.clone(),
             link: Link {
                 target: db.target.clone(),
-                client: Some(client),
+                client,
                 mapping,
                 queries,
                 narrow: db.narrow.clone(),
