@@ -43,6 +43,14 @@ fn tools() -> Option<PathBuf> {
     .then(|| dir.unwrap_or_default())
 }
 
+/// Whether `program` runs here and succeeds with `args`.
+fn runs(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 /// `admin` with another database at its end.
 fn url_of(admin: &str, db: &str) -> String {
     let (base, _) = admin.rsplit_once('/').expect("a URL with a database");
@@ -413,13 +421,9 @@ fn an_emmett_store_reads_as_appendtostream_wrote_it() {
 #[test]
 fn an_eventsourcing_store_in_postgresql_reads_as_the_library_wrote_it() {
     let Some(admin) = server() else { return };
-    let has = Command::new("python3")
-        .args(["-c", "import eventsourcing.postgres"])
-        .output()
-        .is_ok_and(|o| o.status.success());
     if !available(
         "Python's eventsourcing with psycopg (pip install 'eventsourcing[postgres]')",
-        has,
+        runs("python3", &["-c", "import eventsourcing.postgres"]),
         "EVENTLENS_REQUIRE_PG",
     ) {
         return;
@@ -1006,13 +1010,9 @@ fn tls_cluster() -> (Cluster, String, PathBuf) {
 #[test]
 fn tls_is_used_and_checked_as_sslmode_says() {
     let Some(shared) = server() else { return };
-    let has_openssl = Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
     if !available(
         "openssl (to make a certificate)",
-        has_openssl,
+        runs("openssl", &["version"]),
         "EVENTLENS_REQUIRE_PG",
     ) {
         return;

@@ -923,36 +923,50 @@ fn the_connection_field_connects_and_a_refused_connection_is_said_in_the_window(
     );
 }
 
-#[test]
-fn a_postgresql_store_opens_in_the_window_and_is_remembered_without_its_password() {
+/// A new database `name` on the test server with Marten's event table (Marten is .NET, not
+/// here: DDL written to match its schema) and `rows` inserted by SQL; `None` (with a notice)
+/// without a server.
+fn marten_database(name: &str, rows: &str) -> Option<String> {
     let url = std::env::var("EVENTLENS_PG_URL").ok();
     if !common::available(
         "a PostgreSQL server (EVENTLENS_PG_URL)",
         url.is_some(),
         "EVENTLENS_REQUIRE_PG",
     ) {
-        return;
+        return None;
     }
     let admin = url.unwrap_or_default();
     let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+    // One statement each: these refuse to run in a transaction.
     client
-        .batch_execute("DROP DATABASE IF EXISTS eventlens_ui WITH (FORCE)")
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .unwrap();
     client
-        .batch_execute("CREATE DATABASE eventlens_ui")
+        .batch_execute(&format!("CREATE DATABASE {name}"))
         .unwrap();
     let (base, _) = admin.rsplit_once('/').unwrap();
-    let url = format!("{base}/eventlens_ui");
+    let url = format!("{base}/{name}");
     let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    // Marten's event table (Marten is .NET, not here: DDL written to match its schema).
-    db.batch_execute(
+    db.batch_execute(&format!(
         "CREATE TABLE mt_events (seq_id bigint PRIMARY KEY, id uuid NOT NULL, stream_id varchar, version bigint NOT NULL,
                                  data jsonb NOT NULL, type varchar(500) NOT NULL, timestamp timestamptz NOT NULL DEFAULT now());
-         INSERT INTO mt_events VALUES
+         {rows}"
+    ))
+    .unwrap();
+    Some(url)
+}
+
+#[test]
+fn a_postgresql_store_opens_in_the_window_and_is_remembered_without_its_password() {
+    let Some(url) = marten_database(
+        "eventlens_ui",
+        "INSERT INTO mt_events VALUES
            (1, gen_random_uuid(), 'order-1042', 1, '{\"qty\": 1}', 'order_placed', '2024-03-01 10:00:00+00'),
            (2, gen_random_uuid(), 'order-1042', 2, '{\"qty\": 6}', 'quantity_changed', '2024-03-01 10:15:00+00');",
-    )
-    .unwrap();
+    ) else {
+        return;
+    };
+    let admin = std::env::var("EVENTLENS_PG_URL").unwrap_or_default();
     let harness = app_with(Launch {
         file: Some(url.clone().into()),
         stream: Some("order-1042".into()),
@@ -977,35 +991,15 @@ fn a_postgresql_store_opens_in_the_window_and_is_remembered_without_its_password
 
 #[test]
 fn a_big_database_opens_on_its_streams_and_a_pick_reads_only_that_stream() {
-    let url = std::env::var("EVENTLENS_PG_URL").ok();
-    if !common::available(
-        "a PostgreSQL server (EVENTLENS_PG_URL)",
-        url.is_some(),
-        "EVENTLENS_REQUIRE_PG",
-    ) {
-        return;
-    }
-    let admin = url.unwrap_or_default();
-    let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
-    client
-        .batch_execute("DROP DATABASE IF EXISTS eventlens_ui_catalog WITH (FORCE)")
-        .unwrap();
-    client
-        .batch_execute("CREATE DATABASE eventlens_ui_catalog")
-        .unwrap();
-    let (base, _) = admin.rsplit_once('/').unwrap();
-    let url = format!("{base}/eventlens_ui_catalog");
-    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    // Marten's event table (Marten is .NET, not here: DDL written to match its schema).
-    db.batch_execute(
-        "CREATE TABLE mt_events (seq_id bigint PRIMARY KEY, id uuid NOT NULL, stream_id varchar, version bigint NOT NULL,
-                                 data jsonb NOT NULL, type varchar(500) NOT NULL, timestamp timestamptz NOT NULL DEFAULT now());
-         INSERT INTO mt_events
+    let Some(url) = marten_database(
+        "eventlens_ui_catalog",
+        "INSERT INTO mt_events
            SELECT n, gen_random_uuid(), CASE WHEN n % 3 = 0 THEN 'payment-' ELSE 'order-' END || (n % 10),
                   n / 10 + 1, jsonb_build_object('n', n), 'changed', now()
            FROM generate_series(0, 299) n;",
-    )
-    .unwrap();
+    ) else {
+        return;
+    };
     let mut harness = Harness::builder()
         .with_size([1400.0, 860.0])
         .build_eframe(|cc| App::new(cc, Launch::default()));
