@@ -1055,3 +1055,28 @@ fn a_big_database_opens_on_its_streams_and_a_pick_reads_only_that_stream() {
             .all(|s| s.id.starts_with("payment-"))
     );
 }
+
+#[test]
+fn a_database_without_events_says_so_and_stays_on_the_start_screen() {
+    let Some(url) = marten_database("eventlens_ui_empty", "") else {
+        return;
+    };
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 860.0])
+        .build_eframe(|cc| {
+            App::new(
+                cc,
+                Launch {
+                    file: Some(url.clone().into()),
+                    ..Launch::default()
+                },
+            )
+        });
+    let notice = first_notice(&mut harness);
+    assert!(notice.contains("has no events"), "{notice}");
+    assert!(harness.state().view().is_none());
+    assert!(
+        harness.get_all_by_label("Connect").count() >= 1,
+        "back on the start screen"
+    );
+}

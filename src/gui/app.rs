@@ -407,6 +407,24 @@ impl App {
     /// Shows `store`: a preview of the store being loaded (`complete: false`), or all of it.
     /// The first store shown gets the panels; the whole store then takes the preview's place.
     fn show(&mut self, store: &Arc<Store>, complete: bool) {
+        if store.streams().is_empty() {
+            // A table with no rows yet (or none of the stream or category asked for): there is
+            // nothing to show, and the view needs a stream.
+            if complete && let Screen::Loading(loader) = &self.screen {
+                self.notices.push(format!(
+                    "{} has no events{}; nothing to show yet.",
+                    loader.source,
+                    match &loader.source {
+                        Source::Database(db) if db.narrow != Narrow::All =>
+                            " of the streams asked for",
+                        _ => "",
+                    }
+                ));
+                loader.cancel();
+                self.screen = Screen::Start;
+            }
+            return;
+        }
         if let Screen::Ready(ready) = &mut self.screen {
             ready.view.replace_store(store.clone());
             ready.complete = complete;
