@@ -10,6 +10,7 @@ pub mod export;
 pub mod finding;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod query;
 pub mod replay;
 pub mod sample;
 pub mod source;

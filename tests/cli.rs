@@ -321,3 +321,88 @@ fn bench_scrub_reports_the_contract_keys() {
     ]);
     assert_eq!(bad.code, 1);
 }
+
+fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn events_where_searches_every_event_by_its_content() {
+    let sample = common::sample_store();
+    let all = json_lines(&eventlens_ok(&["events", &sample, "--json"]));
+    let reference = all
+        .iter()
+        .find_map(|e| e["data"]["payment"]["reference"].as_str())
+        .unwrap()
+        .to_owned();
+    let by_payment = |e: &&serde_json::Value| e["data"]["payment"]["reference"] == *reference;
+    let found = eventlens_ok(&[
+        "events",
+        &sample,
+        "--json",
+        "--where",
+        &format!(".data.payment.reference == \"{reference}\""),
+    ]);
+    let expected: Vec<&serde_json::Value> = all.iter().filter(by_payment).collect();
+    assert_eq!(json_lines(&found).iter().collect::<Vec<_>>(), expected);
+    // The events come out as stored: the same lines `events --json` prints.
+    let lines: Vec<&str> = found.lines().collect();
+    let everything = eventlens_ok(&["events", &sample, "--json"]);
+    assert!(lines.iter().all(|l| everything.lines().any(|e| e == *l)));
+    // Metadata and envelope fields, with the other filters.
+    let web_shipments = eventlens_ok(&[
+        "events",
+        &sample,
+        "--json",
+        "--type",
+        "OrderShipped",
+        "--where",
+        r#".meta.source == "web""#,
+    ]);
+    let expected = all
+        .iter()
+        .filter(|e| e["type"] == "OrderShipped" && e["meta"]["source"] == "web")
+        .count();
+    assert!(expected > 0);
+    assert_eq!(json_lines(&web_shipments).len(), expected);
+    // A filter that fails on some events (test() of a missing status) leaves those out and
+    // goes on.
+    let shipped = eventlens_ok(&[
+        "events",
+        &sample,
+        "--json",
+        "--where",
+        r#".data.status | test("^ship")"#,
+    ]);
+    let expected = all
+        .iter()
+        .filter(|e| {
+            e["data"]["status"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("ship"))
+        })
+        .count();
+    assert!(expected > 0);
+    assert_eq!(json_lines(&shipped).len(), expected);
+}
+
+#[test]
+fn events_where_says_when_nothing_matches_and_where_a_filter_is_wrong() {
+    let sample = common::sample_store();
+    let run = eventlens(&["events", &sample, "--where", r#".meta.user == "nobody""#]);
+    let run = run.expect_code(0);
+    assert!(
+        run.stderr
+            .contains(r#"no event matches --where .meta.user == "nobody""#),
+        "{}",
+        run.stderr
+    );
+    let run = eventlens(&["events", &sample, "--where", ".data | (.x"]).expect_code(2);
+    assert!(
+        run.stderr.contains("at column 12") && run.stderr.contains("closing parenthesis"),
+        "{}",
+        run.stderr
+    );
+}

@@ -222,6 +222,19 @@ fn a_message_db_store_reads_as_message_db_wrote_it_and_as_its_dump() {
             .iter()
             .all(|e| e["line"].is_null() && e["position"].is_u64())
     );
+    // A search by content, with numbers compared as PostgreSQL keeps them.
+    let found = json_lines(
+        &eventlens(&[
+            "events",
+            &url,
+            "--json",
+            "--where",
+            ".data.big == 18446744073709551615 and .meta.correlationId == \"c-1\"",
+        ])
+        .ok(),
+    );
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["type"], "Placed");
     // A category is read alone.
     let category = json_lines(&eventlens(&["events", &url, "--category", "order", "--json"]).ok());
     assert_eq!(category.len(), 6);

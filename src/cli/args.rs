@@ -223,6 +223,10 @@ pub struct EventsArgs {
     /// Only events of this type (repeat for several).
     #[arg(long = "type", value_name = "TYPE")]
     pub types: Vec<String>,
+    /// Only events for which this jq filter holds, run on each event as --json prints it
+    /// (.data, .meta, .type, .stream, .seq, .time, .id, .position, .line).
+    #[arg(long = "where", value_name = "FILTER")]
+    pub where_: Option<String>,
     /// Print JSON Lines, one normalized event a line.
     #[arg(long)]
     pub json: bool,

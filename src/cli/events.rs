@@ -10,13 +10,15 @@ use std::time::{Duration, Instant};
 use super::args::EventsArgs;
 use super::table::{Table, or_dash};
 use super::{Failure, source_of};
+use crate::query::Filter;
 use crate::source::postgres::{Narrow, category};
 use crate::source::{Mode, Reader, Source, SourceError};
 use crate::store::{EventRef, Store, one_line};
 
 pub fn run(args: &EventsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let filter = where_filter(args)?;
     if args.follow {
-        return follow(args, out);
+        return follow(args, filter.as_ref(), out);
     }
     let store = super::open(&args.file, &args.read, narrow(args))?;
     let indices: Vec<u32> = match &args.stream {
@@ -26,18 +28,32 @@ pub fn run(args: &EventsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let selected = indices
         .into_iter()
         .map(|i| store.event(i))
-        .filter(|e| wanted(args, e));
+        .filter(|e| wanted(args, filter.as_ref(), e));
+    let mut printed = 0usize;
     if args.json {
         for event in selected {
             event.write_json_line(out)?;
+            printed += 1;
         }
-        return Ok(ExitCode::SUCCESS);
+    } else {
+        let mut table = Table::new(&HEADER);
+        for event in selected {
+            table.row(row(&event));
+            printed += 1;
+        }
+        table.write(out)?;
     }
-    let mut table = Table::new(&HEADER);
-    for event in selected {
-        table.row(row(&event));
+    // An empty answer says so, with the question (a search that found nothing is not a
+    // search that did not run).
+    if printed == 0
+        && let Some(filter) = &filter
+    {
+        eprintln!(
+            "note: {}: no event matches --where {}",
+            store.name(),
+            filter.text()
+        );
     }
-    table.write(out)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -52,14 +68,37 @@ fn narrow(args: &EventsArgs) -> Narrow {
     }
 }
 
-/// Whether `--stream`, `--category` and `--type` let `event` through.
-fn wanted(args: &EventsArgs, event: &EventRef<'_>) -> bool {
+/// `--where`, parsed; a filter that does not parse is bad usage (exit 2), said with its column.
+fn where_filter(args: &EventsArgs) -> Result<Option<Filter>, Failure> {
+    args.where_
+        .as_deref()
+        .map(|text| {
+            Filter::parse(text).map_err(|error| {
+                let mut failure = Failure::usage(format!("--where {text}: {error}"));
+                failure.hint = Some(format!(
+                    "{text}\n{}^ here; the filter is jq: .data.payment.ref == \"p-1\", .meta.user == \"bob\"",
+                    " ".repeat(error.column.saturating_sub(1))
+                ));
+                failure
+            })
+        })
+        .transpose()
+}
+
+/// Whether `--stream`, `--category`, `--type` and `--where` let `event` through (`--where`
+/// runs on the event as `--json` prints it; a filter that fails on it does not let it through).
+fn wanted(args: &EventsArgs, filter: Option<&Filter>, event: &EventRef<'_>) -> bool {
     args.stream.as_ref().is_none_or(|s| s == event.stream())
         && args
             .category
             .as_ref()
             .is_none_or(|c| c == category(event.stream()))
         && (args.types.is_empty() || args.types.iter().any(|t| t == event.type_name()))
+        && filter.is_none_or(|filter| {
+            let mut line = Vec::with_capacity(256);
+            event.write_json_line(&mut line).is_ok()
+                && std::str::from_utf8(&line).is_ok_and(|json| filter.holds(json))
+        })
 }
 
 fn row(event: &EventRef<'_>) -> Vec<String> {
@@ -79,7 +118,11 @@ fn row(event: &EventRef<'_>) -> Vec<String> {
 /// Prints the events there are, then each new one as it is appended, until Ctrl+C (exit 0) or
 /// the end of standard input. A file that shrinks or is replaced is said on stderr and read
 /// again from its start.
-fn follow(args: &EventsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+fn follow(
+    args: &EventsArgs,
+    filter: Option<&Filter>,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
     let interrupted = on_interrupt();
     let source = source_of(&args.file, &args.read, narrow(args))?;
     let usage = |e: SourceError| Failure::usage(e.to_string());
@@ -90,7 +133,7 @@ fn follow(args: &EventsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let mut lost: Option<SourceError> = None;
     loop {
         if let Some(store) = reader.store() {
-            printed = print_new(args, store, printed, &mut header, out)?;
+            printed = print_new(args, filter, store, printed, &mut header, out)?;
         }
         out.flush()?;
         if interrupted.load(Ordering::Relaxed) {
@@ -121,7 +164,7 @@ fn follow(args: &EventsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         }
         if growth.ended {
             if let Some(store) = reader.store() {
-                print_new(args, store, printed, &mut header, out)?;
+                print_new(args, filter, store, printed, &mut header, out)?;
             }
             out.flush()?;
             return Ok(ExitCode::SUCCESS);
@@ -138,6 +181,7 @@ fn follow(args: &EventsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
 /// where to go on from.
 fn print_new(
     args: &EventsArgs,
+    filter: Option<&Filter>,
     store: &Store,
     from: usize,
     header: &mut bool,
@@ -146,7 +190,7 @@ fn print_new(
     let len = store.events().len();
     let new = (from as u32..len as u32)
         .map(|i| store.event(i))
-        .filter(|e| wanted(args, e));
+        .filter(|e| wanted(args, filter, e));
     if args.json {
         for event in new {
             event.write_json_line(out)?;

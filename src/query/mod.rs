@@ -1,0 +1,6 @@
+//! The read side: questions about every aggregate (and every event) at once, asked with jq
+//! filters. [`Filter`] is one filter, parsed once and run on many values.
+
+mod filter;
+
+pub use filter::{Filter, FilterError};
