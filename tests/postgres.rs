@@ -340,6 +340,91 @@ fn a_message_db_store_reads_as_its_dump_does() {
         .expect_code(0);
 }
 
+/// `table`, `when` and `count` on a database give what they give on its dump, and read only
+/// the category asked for.
+#[test]
+fn the_read_side_on_a_database_is_the_read_side_on_its_dump() {
+    let (Some(admin), Some(tools)) = (server(), tools()) else {
+        return;
+    };
+    let (url, mut client) = orders_in_message_db(&admin, &tools, "eventlens_mdb_read_side");
+    let dir = tempfile::tempdir().unwrap();
+    let dump: String = client
+        .query(
+            "SELECT row_to_json(m)::text FROM messages m ORDER BY global_position",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, String>(0) + "\n")
+        .collect();
+    let file = common::write(dir.path(), "dump.jsonl", dump.as_bytes());
+    let table = [
+        "table",
+        "--category",
+        "order",
+        "--column=qty=.qty",
+        "--column=big=.big",
+        "--where",
+        ".customer != null",
+        "--json",
+    ];
+    let when = [
+        "when",
+        "--where",
+        ".status == \"shipped\" and .payment != null",
+        "--json",
+    ];
+    let count = [
+        "count",
+        "--by",
+        ".status",
+        "--every",
+        "1h",
+        "--csv",
+        "--category",
+        "order",
+    ];
+    let on = |args: &[&str], source: &str| {
+        let mut all = vec![args[0], source];
+        all.extend(&args[1..]);
+        eventlens(&all).ok()
+    };
+    let rows: Value = serde_json::from_str(&on(&table, &url)).unwrap();
+    assert_eq!(on(&table, &url), on(&table, &file));
+    assert_eq!(rows.as_array().unwrap().len(), 2, "{rows}");
+    assert_eq!(rows[0]["values"]["qty"], 6);
+    assert_eq!(rows[0]["values"]["big"].to_string(), "18446744073709551615");
+    let changes = json_lines(&on(&when, &url));
+    assert_eq!(changes.len(), 1);
+    assert_eq!(
+        (&changes[0]["stream"], &changes[0]["type"]),
+        (&Value::from("order-1"), &Value::from("Shipped"))
+    );
+    assert_eq!(
+        changes.iter().map(portable).collect::<Vec<_>>(),
+        json_lines(&on(&when, &file))
+            .iter()
+            .map(portable)
+            .collect::<Vec<_>>()
+    );
+    let counted = on(&count, &url);
+    assert_eq!(counted, on(&count, &file));
+    // Written within a moment: one step, unless the writes straddle the hour.
+    let (header, last) = (
+        counted.lines().next().unwrap(),
+        counted.lines().last().unwrap(),
+    );
+    assert!(
+        header.starts_with("time,cancelled,") && header.ends_with(",shipped"),
+        "{counted}"
+    );
+    assert!(
+        last.ends_with(",1,1") && !last.ends_with(",1,1,1"),
+        "{counted}"
+    );
+}
+
 #[test]
 fn an_emmett_store_reads_as_appendtostream_wrote_it() {
     let (Some(admin), Some(tools)) = (server(), tools()) else {

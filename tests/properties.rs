@@ -105,3 +105,55 @@ proptest! {
         }
     }
 }
+
+/// Events of a few streams with times that mostly go forward, sometimes back or missing, so
+/// that the store-wide fold meets both of the ways it finds a moment.
+fn timed_events() -> impl Strategy<Value = Vec<(u8, Option<u8>, Value)>> {
+    prop::collection::vec(
+        (0u8..5, prop::option::weighted(0.9, 0u8..60), json()),
+        1..300,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// `table --at-time T` is `state --at-time T` stream by stream: the store-wide fold, moved
+    /// from moment to moment, agrees with each stream folded on its own.
+    #[test]
+    fn the_store_wide_fold_equals_each_stream_s_state(events in timed_events(), moments in prop::collection::vec((any::<bool>(), 0u64..70), 1..10)) {
+        use eventlens::replay::{Folds, Moment};
+        use eventlens::store::parse_instant;
+        use std::sync::Arc;
+        let mut sorted: Vec<_> = events.iter().enumerate().collect();
+        // Mostly in time order, as stores are, with the stragglers where they fell.
+        sorted.sort_by_key(|(i, (_, minute, _))| minute.map_or(*i, |m| usize::from(m) * 5));
+        let lines: Vec<String> = sorted
+            .iter()
+            .map(|(_, (stream, minute, data))| {
+                let time = minute.map_or(String::new(), |m| format!(",\"time\":\"2024-03-01T10:{m:02}:00Z\""));
+                format!("{{\"stream\":\"s-{stream}\",\"type\":\"T\"{time},\"data\":{data}}}\n")
+            })
+            .collect();
+        let text = lines.concat();
+        let store = Store::from_bytes(Path::new("p.jsonl"), text.into_bytes(), &ReadOptions::default()).unwrap();
+        let mut folds = Folds::new(Arc::new(MergePatch));
+        for (by_time, at) in moments {
+            let moment = if by_time {
+                Moment::Time(parse_instant(&format!("2024-03-01T10:{:02}:00Z", at.min(59))).unwrap())
+            } else {
+                Moment::Position(at * 4)
+            };
+            folds.move_to(&store, moment, |_| true);
+            for (i, stream) in store.streams().iter().enumerate() {
+                let mut replay = Replay::new(&store, stream, &MergePatch);
+                let count = moment.point().count(&store, stream).unwrap();
+                let folded = folds.state(i as u32);
+                prop_assert_eq!(folded.map(|f| f.count), (count > 0).then_some(count), "{} at {:?}", stream.id, moment);
+                if let Some(folded) = folded {
+                    prop_assert_eq!(folded.state, &replay.state_at(moment.point()).unwrap());
+                }
+            }
+        }
+    }
+}

@@ -234,6 +234,27 @@ fn an_eventsourcing_sqlite_store_reads_as_its_events_in_json_lines() {
             assert_eq!(on(&db), on(&jsonl), "{args:?}");
         }
     }
+    // The read side folds every stream of it as it folds the same events in a file.
+    let table = [
+        "table",
+        "--column=price=.price",
+        "--column=carrier=.carrier",
+        "--json",
+    ];
+    let on = |source: &str| eventlens(&[&table[..1], &[source], &table[1..]].concat()).ok();
+    assert_eq!(on(&db), on(&jsonl));
+    assert!(on(&db).contains("\"price\": 1e-07"), "{}", on(&db));
+    let watch = |source: &str| -> Vec<(Value, Value)> {
+        let out = eventlens(&["when", source, "--where", ".carrier == \"DHL\"", "--json"]).ok();
+        let lines = out
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap());
+        lines
+            .map(|c| (c["stream"].clone(), c["seq"].clone()))
+            .collect()
+    };
+    assert_eq!(watch(&db), watch(&jsonl));
+    assert_eq!(watch(&db).len(), 1);
     // Numbers exactly as eventsourcing stored them (an event holds its method's arguments).
     let zoe = streams[0]["stream"].as_str().unwrap().to_owned();
     let state = eventlens(&["state", &db, "--stream", &zoe]).ok();

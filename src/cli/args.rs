@@ -52,6 +52,13 @@ pub enum Command {
     Diff(DiffArgs),
     /// Every event that changed the value at a JSON Pointer, oldest first.
     Blame(BlameArgs),
+    /// Every stream's state at a moment (default: the end), one row each, as columns of jq
+    /// filters.
+    Table(TableArgs),
+    /// The events at which a jq filter on a stream's state starts or stops holding, store-wide.
+    When(WhenArgs),
+    /// How many streams' states fall in each group, at every step of time.
+    Count(CountArgs),
     /// Integrity findings: unreadable records, seq gaps, duplicates, time going backwards…
     Check(CheckArgs),
     /// Write a seeded sample store of order histories (JSON Lines).
@@ -302,6 +309,95 @@ pub struct BlameArgs {
     /// Print a JSON array.
     #[arg(long)]
     pub json: bool,
+    /// Fold with this JavaScript projection (KurrentDB syntax) instead of merge patches.
+    #[arg(long, value_name = "FILE.js")]
+    pub projection: Option<PathBuf>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TableArgs {
+    /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
+    /// - for standard input, or a postgres:// URL.
+    #[arg(value_name = "SOURCE")]
+    pub file: PathBuf,
+    /// Only streams of this category (the stream id up to its first -).
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Each stream after its last event whose time is at or before this RFC 3339 time.
+    #[arg(long, value_name = "RFC3339", conflicts_with = "at_position")]
+    pub at_time: Option<String>,
+    /// Each stream after its events at or before this position.
+    #[arg(long, value_name = "P")]
+    pub at_position: Option<u64>,
+    /// A column: NAME=FILTER, or a FILTER that names itself (repeat for several). The value
+    /// is the filter's first output on the state; null when it fails or has none.
+    #[arg(long = "column", value_name = "NAME=FILTER")]
+    pub columns: Vec<String>,
+    /// Only streams whose state this jq filter holds for.
+    #[arg(long = "where", value_name = "FILTER")]
+    pub where_: Option<String>,
+    /// Print a JSON array of {"stream","seq","time","values"} ("state" without --column).
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV: stream,seq,time and a column each.
+    #[arg(long)]
+    pub csv: bool,
+    /// Fold with this JavaScript projection (KurrentDB syntax) instead of merge patches.
+    #[arg(long, value_name = "FILE.js")]
+    pub projection: Option<PathBuf>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WhenArgs {
+    /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
+    /// - for standard input, or a postgres:// URL.
+    #[arg(value_name = "SOURCE")]
+    pub file: PathBuf,
+    /// The watchpoint: a jq filter on a stream's state, evaluated after each of its events.
+    #[arg(long = "where", value_name = "FILTER")]
+    pub where_: String,
+    /// Only streams of this category (the stream id up to its first -).
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Print JSON Lines {"position","stream","seq","time","type","holds"}.
+    #[arg(long)]
+    pub json: bool,
+    /// Fold with this JavaScript projection (KurrentDB syntax) instead of merge patches.
+    #[arg(long, value_name = "FILE.js")]
+    pub projection: Option<PathBuf>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CountArgs {
+    /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
+    /// - for standard input, or a postgres:// URL.
+    #[arg(value_name = "SOURCE")]
+    pub file: PathBuf,
+    /// What to group by: a jq filter on each stream's state (its first output; null when it
+    /// fails or has none).
+    #[arg(long, value_name = "FILTER")]
+    pub by: String,
+    /// The step of time: 30s, 15m, 1h, 1d.
+    #[arg(long, value_name = "DURATION")]
+    pub every: String,
+    /// Only streams of this category (the stream id up to its first -).
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Only streams whose state this jq filter holds for, at each step.
+    #[arg(long = "where", value_name = "FILTER")]
+    pub where_: Option<String>,
+    /// Print a JSON array of {"time","counts":{KEY: N}}.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV: time and a column for every key.
+    #[arg(long)]
+    pub csv: bool,
     /// Fold with this JavaScript projection (KurrentDB syntax) instead of merge patches.
     #[arg(long, value_name = "FILE.js")]
     pub projection: Option<PathBuf>,

@@ -68,19 +68,16 @@ fn narrow(args: &EventsArgs) -> Narrow {
     }
 }
 
-/// `--where`, parsed; a filter that does not parse is bad usage (exit 2), said with its column.
+/// `--where`, parsed.
 fn where_filter(args: &EventsArgs) -> Result<Option<Filter>, Failure> {
     args.where_
         .as_deref()
         .map(|text| {
-            Filter::parse(text).map_err(|error| {
-                let mut failure = Failure::usage(format!("--where {text}: {error}"));
-                failure.hint = Some(format!(
-                    "{text}\n{}^ here; the filter is jq: .data.payment.ref == \"p-1\", .meta.user == \"bob\"",
-                    " ".repeat(error.column.saturating_sub(1))
-                ));
-                failure
-            })
+            super::parse_filter(
+                "--where",
+                text,
+                ".data.payment.ref == \"p-1\", .meta.user == \"bob\"",
+            )
         })
         .transpose()
 }

@@ -7,6 +7,7 @@ mod blame;
 mod check;
 mod events;
 mod generate;
+mod read_side;
 mod state;
 mod streams;
 mod table;
@@ -19,10 +20,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use args::{Cli, Command, ReadArgs};
 
+use crate::query::Filter;
 use crate::replay::{Limits, MergePatch, Point, PointError, Projection, Reducer, Replay};
 use crate::source::postgres::Narrow;
 use crate::source::{self, Source};
-use crate::store::{NO_STREAM, Store, Stream, members, parse_instant, plural};
+use crate::store::{Instant, NO_STREAM, Store, Stream, members, parse_instant, plural};
 
 /// Set when a source broke off before its end (a cut-off archive): the command still prints
 /// what it found in the part before, then exits 2.
@@ -69,6 +71,9 @@ pub fn run(command: &Command) -> anyhow::Result<ExitCode> {
         Command::State(args) => state::run_state(args, &mut out)?,
         Command::Diff(args) => state::run_diff(args, &mut out)?,
         Command::Blame(args) => blame::run(args, &mut out)?,
+        Command::Table(args) => read_side::run_table(args, &mut out)?,
+        Command::When(args) => read_side::run_when(args, &mut out)?,
+        Command::Count(args) => read_side::run_count(args, &mut out)?,
         Command::Check(args) => check::run(args, &mut out)?,
         Command::Generate(args) => generate::run(args, &mut out)?,
         Command::Bench(args::BenchCommand::Scrub(args)) => bench::run_scrub(args, &mut out)?,
@@ -202,16 +207,33 @@ fn find_stream<'s>(store: &'s Store, id: &str) -> Result<&'s Stream, Failure> {
     ))
 }
 
+/// A jq filter given as `option`, parsed; one that does not parse is bad usage (exit 2),
+/// said with its column and a caret under it.
+fn parse_filter(option: &str, text: &str, example: &str) -> Result<Filter, Failure> {
+    Filter::parse(text).map_err(|error| {
+        let mut failure = Failure::usage(format!("{option} {text}: {error}"));
+        failure.hint = Some(format!(
+            "{text}\n{}^ here; the filter is jq: {example}",
+            " ".repeat(error.column.saturating_sub(1))
+        ));
+        failure
+    })
+}
+
+/// The RFC 3339 time of `option`.
+fn parse_time(option: &str, text: &str) -> Result<Instant, Failure> {
+    parse_instant(text).ok_or_else(|| {
+        let mut failure = Failure::usage(format!("{option} {text}: not an RFC 3339 time"));
+        failure.hint = Some("write it as 2024-03-01T10:15:00Z or 2024-03-01T11:15:00+01:00".into());
+        failure
+    })
+}
+
 /// The point `--at SEQ` or `--at-time T` names (at the end without either).
 fn point(at: Option<u64>, at_time: Option<&str>) -> Result<Point, Failure> {
     match (at, at_time) {
         (Some(seq), _) => Ok(Point::Seq(seq)),
-        (None, Some(text)) => parse_instant(text).map(Point::Time).ok_or_else(|| {
-            let mut failure = Failure::usage(format!("--at-time {text}: not an RFC 3339 time"));
-            failure.hint =
-                Some("write it as 2024-03-01T10:15:00Z or 2024-03-01T11:15:00+01:00".into());
-            failure
-        }),
+        (None, Some(text)) => parse_time("--at-time", text).map(Point::Time),
         (None, None) => Ok(Point::End),
     }
 }

@@ -4,15 +4,15 @@ use std::io::{self, Write};
 
 /// Rows of cells under a header.
 pub struct Table {
-    header: Vec<&'static str>,
+    header: Vec<String>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
     /// A table with these column names.
-    pub fn new(header: &[&'static str]) -> Self {
+    pub fn new(header: &[&str]) -> Self {
         Self {
-            header: header.to_vec(),
+            header: header.iter().map(|&name| name.to_owned()).collect(),
             rows: Vec::new(),
         }
     }
@@ -41,8 +41,7 @@ impl Table {
                 *width = (*width).max(cell.chars().count());
             }
         }
-        let names: Vec<String> = self.header.iter().map(|h| (*h).to_owned()).collect();
-        let first = header.then_some(&names);
+        let first = header.then_some(&self.header);
         for row in first.into_iter().chain(&self.rows) {
             let last = row.len().saturating_sub(1);
             let mut line = String::new();

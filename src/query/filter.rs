@@ -13,7 +13,8 @@ use std::fmt;
 
 use jaq_core::load::{self, Arena, File, Loader};
 use jaq_core::{Compiler, Ctx, ValT as _, Vars, data, unwrap_valr};
-use jaq_json::Val;
+use jaq_json::{Num, Rc, Val};
+use serde_json::Value;
 
 /// A parsed filter.
 pub struct Filter {
@@ -98,14 +99,61 @@ impl Filter {
             .is_some_and(|value| value.as_bool())
     }
 
+    /// [`Filter::first`] on a value (a folded state), without going through its text; the
+    /// output is `Ok(None)` too when it is no JSON (`nan`, an infinity: jq prints them as
+    /// `null`).
+    pub fn first_of(&self, input: &Value) -> Result<Option<Value>, String> {
+        let output = self.run(to_val(input))?;
+        Ok(output.and_then(|value| serde_json::from_str(&value.to_string()).ok()))
+    }
+
+    /// [`Filter::holds`] on a value.
+    pub fn holds_on(&self, input: &Value) -> bool {
+        self.run(to_val(input))
+            .ok()
+            .flatten()
+            .is_some_and(|value| value.as_bool())
+    }
+
     fn first_val(&self, input: &str) -> Result<Option<Val>, String> {
         let input = jaq_json::read::parse_single(input.as_bytes()).map_err(|e| e.to_string())?;
+        self.run(input)
+    }
+
+    fn run(&self, input: Val) -> Result<Option<Val>, String> {
         let ctx = Ctx::<data::JustLut<Val>>::new(&self.compiled.lut, Vars::new([]));
         let mut outputs = self.compiled.id.run((ctx, input)).map(unwrap_valr);
         outputs
             .next()
             .transpose()
             .map_err(|error| error.to_string())
+    }
+}
+
+/// A value as jaq holds it, numbers as jaq reads them from text: an integer as an integer
+/// (big ones too), anything else as its decimal text, kept until arithmetic needs a double.
+fn to_val(value: &Value) -> Val {
+    match value {
+        Value::Null => Val::Null,
+        Value::Bool(b) => Val::Bool(*b),
+        Value::Number(number) => {
+            let text = number.to_string();
+            let integral = !text.contains(['.', 'e', 'E']);
+            Val::Num(
+                integral
+                    .then(|| Num::from_str_radix(&text, 10))
+                    .flatten()
+                    .unwrap_or_else(|| Num::Dec(Rc::new(text))),
+            )
+        }
+        Value::String(text) => Val::utf8_str(text.clone().into_bytes()),
+        Value::Array(items) => Val::Arr(Rc::new(items.iter().map(to_val).collect())),
+        Value::Object(members) => Val::obj(
+            members
+                .iter()
+                .map(|(name, value)| (Val::utf8_str(name.clone().into_bytes()), to_val(value)))
+                .collect(),
+        ),
     }
 }
 
@@ -169,6 +217,35 @@ mod tests {
                 .unwrap()
                 .holds(DOC)
         );
+    }
+
+    #[test]
+    fn values_go_in_as_their_text_would() {
+        let doc: Value = serde_json::from_str(DOC).unwrap();
+        let filter =
+            Filter::parse("[.big, .fine, .price, .tiny, .qty, .big + 1, .price * 2]").unwrap();
+        assert_eq!(
+            filter.first_of(&doc).unwrap().unwrap().to_string(),
+            "[18446744073709551615,0.12345678901234567890123,19.99,1e-7,1.50,18446744073709551616,39.98]"
+        );
+        assert!(
+            Filter::parse(".big == 18446744073709551615")
+                .unwrap()
+                .holds_on(&doc)
+        );
+        assert!(
+            Filter::parse(r#".status == "shipped" and .payment == null"#)
+                .unwrap()
+                .holds_on(&doc)
+        );
+        assert!(!Filter::parse(".status | tonumber").unwrap().holds_on(&doc));
+        assert_eq!(Filter::parse("nan").unwrap().first_of(&doc), Ok(None));
+        let keys = Filter::parse("keys_unsorted")
+            .unwrap()
+            .first_of(&doc)
+            .unwrap()
+            .unwrap();
+        assert_eq!(keys[0], "big", "members keep their order");
     }
 
     #[test]

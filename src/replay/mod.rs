@@ -1,6 +1,7 @@
 //! Folding a stream's events into state: reducers, points of history, and checkpoints that
 //! keep any point a bounded number of events away.
 
+mod folds;
 mod merge_patch;
 mod point;
 mod projection;
@@ -9,6 +10,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+pub use folds::{Folded, Folds, Moment, Moved};
 pub use merge_patch::merge_patch;
 pub use point::{Point, PointError};
 pub use projection::{Limits, LoadError, Projection, Source};
@@ -153,6 +155,14 @@ impl<'s> Replay<'s> {
             self.apply(&mut state, k);
         }
         state
+    }
+
+    /// Applies the stream's events `from..to` to `state`, the state after `from` events,
+    /// recording failures as folding does: how a fold that is already at `from` goes on.
+    pub fn advance(&mut self, state: &mut Value, from: usize, to: usize) {
+        for k in from..to.min(self.stream.events.len()) {
+            self.apply(state, k);
+        }
     }
 
     /// Builds every checkpoint of the stream now, so that any later point replays at most

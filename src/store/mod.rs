@@ -32,7 +32,7 @@ pub use envelope::{FieldPointers, parse_seq};
 pub use format::Format;
 pub use index::{Index, Indexing, detect, detect_text};
 pub use normalized::one_line;
-pub use time::{Instant, parse_instant};
+pub use time::{Instant, format_seconds, parse_duration, parse_instant};
 
 use crate::finding::{Finding, Severity};
 

@@ -117,9 +117,49 @@ pub fn from_epoch_millis(millis: i64) -> Option<String> {
         .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
+/// An instant as `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds, rounded down).
+pub fn format_seconds(instant: Instant) -> String {
+    let seconds = instant.div_euclid(1_000_000_000);
+    DateTime::<Utc>::from_timestamp(seconds, 0).map_or_else(
+        || instant.to_string(),
+        |t| t.to_rfc3339_opts(SecondsFormat::Secs, true),
+    )
+}
+
+/// A duration written as a whole number and a unit, `30s`, `15m`, `1h`, `1d`, in nanoseconds;
+/// `None` for anything else, zero, or more than a century.
+pub fn parse_duration(text: &str) -> Option<u64> {
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let unit: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    let seconds = number.parse::<u64>().ok()?.checked_mul(unit)?;
+    (1..=100 * 366 * 86_400)
+        .contains(&seconds)
+        .then(|| seconds * 1_000_000_000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_and_whole_seconds() {
+        assert_eq!(parse_duration("30s"), Some(30_000_000_000));
+        assert_eq!(parse_duration("15m"), Some(900_000_000_000));
+        assert_eq!(parse_duration("1h"), Some(3_600_000_000_000));
+        assert_eq!(parse_duration("1d"), Some(86_400_000_000_000));
+        for bad in ["", "h", "0s", "1", "1w", "1.5h", "-1h", "99999999999999d"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+        let at = parse_instant("2024-03-01T10:15:07.9Z").unwrap();
+        assert_eq!(format_seconds(at), "2024-03-01T10:15:07Z");
+    }
 
     #[test]
     fn zones_and_precision_name_the_same_instant() {
