@@ -6,6 +6,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use eventlens::cli::{self, Cli, Failure};
 
+// Folding millions of payloads allocates and frees small trees on both cores; mimalloc does
+// that about a third faster than glibc's malloc (scripts/bench-read.sh, docs/PERFORMANCE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = Cli::parse();
     match run(&args) {

@@ -151,7 +151,7 @@ proptest! {
                 let folded = folds.state(i as u32);
                 prop_assert_eq!(folded.map(|f| f.count), (count > 0).then_some(count), "{} at {:?}", stream.id, moment);
                 if let Some(folded) = folded {
-                    prop_assert_eq!(folded.state, &replay.state_at(moment.point()).unwrap());
+                    prop_assert_eq!(folded.value(), replay.state_at(moment.point()).unwrap());
                 }
             }
         }

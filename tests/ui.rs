@@ -793,7 +793,7 @@ fn an_answer_for_another_point_is_dimmed_and_says_what_is_coming() {
     use eventlens::gui::inspect::{Ask, Fold, Inspector, StoreRef};
     use eventlens::gui::panels::inspector::inspector_ui;
     let mut view = fixture_view();
-    let mut inspector = Inspector::start(|| {});
+    let mut inspector = Inspector::start(std::sync::Arc::new(|| {}));
     inspector.ask(Ask {
         store: StoreRef(view.store.clone()),
         fold: Fold::merge_patch(),

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use super::args::{CountArgs, TableArgs, WhenArgs};
 use super::table::Table;
 use super::{Failure, parse_filter, parse_time, reducer};
-use crate::query::Filter;
+use crate::query::{Doc, Filter};
 use crate::replay::{Folds, Moment, Reducer, Replay};
 use crate::source::postgres::Narrow;
 use crate::store::{Store, Stream, format_seconds, parse_duration, plural};
@@ -54,14 +54,23 @@ pub fn run_table(args: &TableArgs, out: &mut dyn Write) -> anyhow::Result<ExitCo
         .map_init(
             || Filters::compile(&texts, args.where_.as_deref()),
             |filters, folded| {
-                filters.passes(folded.state).then(|| {
+                // Read for filters only; written by the fold, so it reads (should it not, the
+                // filters see null).
+                let state = filters
+                    .any()
+                    .then(|| Doc::parse(folded.state).unwrap_or_else(|_| Doc::of(&Value::Null)));
+                let passes = state.as_ref().is_none_or(|state| filters.passes(state));
+                passes.then(|| {
                     let stream = &store.streams()[folded.stream as usize];
                     let last = store.event(stream.events[folded.count - 1]);
                     Row {
                         stream: &stream.id,
                         seq: last.event.seq,
                         time: last.time(),
-                        values: filters.values(folded.state),
+                        values: state
+                            .as_ref()
+                            .map(|s| filters.values(s))
+                            .unwrap_or_default(),
                         state: folded.state,
                     }
                 })
@@ -72,7 +81,7 @@ pub fn run_table(args: &TableArgs, out: &mut dyn Write) -> anyhow::Result<ExitCo
     rows.sort_unstable_by(|a, b| a.stream.cmp(b.stream));
     let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
     if args.json {
-        super::write_pretty(out, &table_json(&rows, &names))?;
+        write_table_json(out, &rows, &names)?;
     } else if args.csv {
         write_table_csv(out, &rows, &names)?;
     } else {
@@ -275,22 +284,27 @@ impl Filters {
         }
     }
 
+    /// Whether there is any filter to run.
+    fn any(&self) -> bool {
+        !self.values.is_empty() || matches!(self.where_, Gate::Filter(_))
+    }
+
     /// Whether `--where` lets the state through (no `--where`: always).
-    fn passes(&self, state: &Value) -> bool {
+    fn passes(&self, state: &Doc) -> bool {
         match &self.where_ {
             Gate::Open => true,
-            Gate::Filter(filter) => filter.as_ref().is_some_and(|f| f.holds_on(state)),
+            Gate::Filter(filter) => filter.as_ref().is_some_and(|f| f.holds_in(state)),
         }
     }
 
     /// Each value filter's first output on `state`; `null` where it fails or has none.
-    fn values(&self, state: &Value) -> Vec<Value> {
+    fn values(&self, state: &Doc) -> Vec<Value> {
         self.values
             .iter()
             .map(|filter| {
                 filter
                     .as_ref()
-                    .and_then(|f| f.first_of(state).ok().flatten())
+                    .and_then(|f| f.first_in(state).ok().flatten())
                     .unwrap_or(Value::Null)
             })
             .collect()
@@ -309,27 +323,103 @@ struct Row<'s> {
     seq: u64,
     time: Option<&'s str>,
     values: Vec<Value>,
-    state: &'s Value,
+    /// The state as compact JSON text.
+    state: &'s str,
 }
 
-fn table_json(rows: &[Row<'_>], names: &[&str]) -> Value {
-    let rows = rows.iter().map(|row| {
-        let mut object = Map::new();
-        object.insert("stream".into(), json!(row.stream));
-        object.insert("seq".into(), json!(row.seq));
-        object.insert("time".into(), json!(row.time));
+/// Writes the rows as one JSON array, indented as `serde_json`'s pretty printer does, a row at a
+/// time from the states' text (the states of a big store as trees all at once would take five
+/// times the memory of their text, and reading them back costs more than the fold).
+fn write_table_json(out: &mut dyn Write, rows: &[Row<'_>], names: &[&str]) -> std::io::Result<()> {
+    if rows.is_empty() {
+        return writeln!(out, "[]");
+    }
+    let mut text = Vec::with_capacity(4096);
+    out.write_all(b"[\n")?;
+    for (i, row) in rows.iter().enumerate() {
+        text.clear();
+        let time = row
+            .time
+            .map_or_else(|| "null".to_owned(), |t| json!(t).to_string());
+        write!(
+            text,
+            "  {{\n    \"stream\": {},\n    \"seq\": {},\n    \"time\": {time},\n",
+            json!(row.stream),
+            row.seq
+        )?;
         if names.is_empty() {
-            object.insert("state".into(), row.state.clone());
+            text.extend_from_slice(b"    \"state\": ");
+            indent(row.state.as_bytes(), 2, &mut text);
         } else {
-            let values = names
+            let values: Map<String, Value> = names
                 .iter()
                 .zip(&row.values)
-                .map(|(name, value)| ((*name).to_owned(), value.clone()));
-            object.insert("values".into(), Value::Object(values.collect()));
+                .map(|(name, value)| ((*name).to_owned(), value.clone()))
+                .collect();
+            text.extend_from_slice(b"    \"values\": ");
+            indent(Value::Object(values).to_string().as_bytes(), 2, &mut text);
         }
-        Value::Object(object)
-    });
-    Value::Array(rows.collect())
+        text.extend_from_slice(if i + 1 < rows.len() {
+            b"\n  },\n"
+        } else {
+            b"\n  }\n"
+        });
+        out.write_all(&text)?;
+    }
+    out.write_all(b"]\n")
+}
+
+/// Appends compact JSON text (as `Value::to_string` writes it: no space outside strings)
+/// indented as `serde_json::to_string_pretty` would, as if it stood `level` levels deep.
+fn indent(compact: &[u8], level: usize, out: &mut Vec<u8>) {
+    let newline = |out: &mut Vec<u8>, depth: usize| {
+        out.push(b'\n');
+        out.extend(std::iter::repeat_n(b' ', depth * 2));
+    };
+    let mut depth = level;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut bytes = compact.iter().copied().peekable();
+    while let Some(byte) = bytes.next() {
+        if in_string {
+            out.push(byte);
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => {
+                in_string = true;
+                out.push(byte);
+            }
+            b'{' | b'[' => {
+                out.push(byte);
+                let close = if byte == b'{' { b'}' } else { b']' };
+                if bytes.peek() == Some(&close) {
+                    out.push(close);
+                    bytes.next();
+                } else {
+                    depth += 1;
+                    newline(out, depth);
+                }
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                newline(out, depth);
+                out.push(byte);
+            }
+            b',' => {
+                out.push(byte);
+                newline(out, depth);
+            }
+            b':' => out.extend_from_slice(b": "),
+            _ => out.push(byte),
+        }
+    }
 }
 
 /// A value in a CSV or text cell: a string bare, anything else as its JSON text.
@@ -348,7 +438,7 @@ fn cells(row: &Row<'_>, names: &[&str]) -> Vec<String> {
         row.time.unwrap_or_default().to_owned(),
     ];
     if names.is_empty() {
-        cells.push(row.state.to_string());
+        cells.push(row.state.to_owned());
     } else {
         cells.extend(row.values.iter().map(cell));
     }
@@ -612,10 +702,11 @@ fn spans_of(
         replay.advance(&mut state, applied, count);
         applied = count;
         let to = changes.get(i + 1).map_or(steps.last + 1, |next| next.0);
-        if !filters.passes(&state) {
+        let doc = Doc::of(&state);
+        if !filters.passes(&doc) {
             continue;
         }
-        let key = cell(&filters.values(&state)[0]);
+        let key = cell(&filters.values(&doc)[0]);
         match spans.last_mut() {
             Some(last) if last.2 == step && last.0 == key => last.2 = to,
             _ => spans.push((key, step, to)),
@@ -644,6 +735,18 @@ mod tests {
         assert_eq!(comparison.filter, "x==1");
         let spaced = Column::of(".a = 1");
         assert_eq!(spaced.filter, ".a = 1");
+    }
+
+    #[test]
+    fn indenting_compact_text_is_pretty_printing() {
+        let value =
+            json!({"a": [], "b": {}, "c": [1, {"d": "x\\\"y,{}:[]", "e": null}], "f": {"g": 0.10}});
+        let mut out = Vec::new();
+        indent(value.to_string().as_bytes(), 0, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            serde_json::to_string_pretty(&value).unwrap()
+        );
     }
 
     #[test]

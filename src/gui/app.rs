@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
 use egui::{Color32, Key, Modifiers, RichText, Ui};
@@ -14,6 +13,7 @@ use super::audit::Audit;
 use super::command::Command;
 use super::export::{Exports, Shown, What};
 use super::inspect::{Ask, Fold, Inspector, StoreRef};
+use super::job::{Job, Polled};
 use super::loader::{Loader, Stage, Update, sample};
 use super::panels::charts::Charts;
 use super::panels::event_list::EventList;
@@ -114,7 +114,7 @@ pub struct App {
     start: StartScreen,
     /// The path field in the top bar.
     path: String,
-    dialog: Option<(Instant, Picking, Receiver<Option<PathBuf>>)>,
+    dialog: Option<(Instant, Picking, Job<Option<PathBuf>>)>,
     /// The fold: merge patches or a projection script.
     pub projections: Projections,
     /// Saving what is shown to files.
@@ -244,9 +244,9 @@ impl App {
                 _ => {}
             }
         }
-        if let Some((opened_at, picking, rx)) = &self.dialog {
-            match rx.try_recv() {
-                Ok(Some(path)) => {
+        if let Some((opened_at, picking, job)) = &mut self.dialog {
+            match job.poll() {
+                Polled::Sent(Some(path)) => {
                     self.cmds.push(match picking {
                         Picking::Store => Command::OpenPath(path),
                         Picking::Projection => Command::LoadProjection(path),
@@ -260,7 +260,7 @@ impl App {
                     });
                     self.dialog = None;
                 }
-                Ok(None) | Err(TryRecvError::Disconnected) => {
+                Polled::Sent(None) | Polled::Finished => {
                     if opened_at.elapsed() < DIALOG_FAILED_WITHIN {
                         let why = "The file dialog could not open (this system may have no desktop portal).";
                         match picking {
@@ -280,7 +280,7 @@ impl App {
                     }
                     self.dialog = None;
                 }
-                Err(TryRecvError::Empty) => {}
+                Polled::Waiting => {}
             }
         }
         // A store shown is drawn at least once before the next one replaces it, so that a
@@ -310,18 +310,15 @@ impl App {
             self.ctx.request_repaint_after(crate::source::POLL);
         }
         self.exports.poll();
-        let ctx = self.ctx.clone();
-        self.projections.poll(move || ctx.request_repaint());
+        self.projections.poll(super::job::repaint_of(&self.ctx));
         if let Some(every) = self.projections.watch_interval() {
             self.ctx.request_repaint_after(every);
         }
         if let Screen::Ready(ready) = &mut self.screen {
-            let ctx = self.ctx.clone();
+            let repaint = super::job::repaint_of(&self.ctx);
             ready
                 .audit
-                .poll(&mut ready.view, &self.projections, move || {
-                    ctx.request_repaint();
-                });
+                .poll(&mut ready.view, &self.projections, repaint);
         }
         if let Screen::Ready(ready) = &mut self.screen {
             ready.inspector.poll();
@@ -474,8 +471,7 @@ impl App {
     }
 
     fn inspector(&self) -> Inspector {
-        let ctx = self.ctx.clone();
-        Inspector::start(move || ctx.request_repaint())
+        Inspector::start(super::job::repaint_of(&self.ctx))
     }
 
     /// Goes where the command line or the last visit says. In a preview the place may not be
@@ -549,8 +545,8 @@ impl App {
                 }
                 Command::Export { what, to } => self.export(what, to),
                 Command::LoadProjection(path) => {
-                    let ctx = self.ctx.clone();
-                    self.projections.load(&path, move || ctx.request_repaint());
+                    let repaint = super::job::repaint_of(&self.ctx);
+                    self.projections.load(&path, repaint);
                 }
                 Command::UseProjection(on) => {
                     self.projections.enabled = on && self.projections.loaded.is_some();
@@ -681,8 +677,8 @@ impl App {
     }
 
     fn show_catalog(&mut self, source: Source) {
-        let ctx = self.ctx.clone();
-        self.catalog = Some(Catalog::start(source, move || ctx.request_repaint()));
+        let repaint = super::job::repaint_of(&self.ctx);
+        self.catalog = Some(Catalog::start(source, repaint));
     }
 
     fn load(&mut self, source: Source) {
@@ -699,9 +695,7 @@ impl App {
             reading.fields = saved.clone();
         }
         self.reading = reading.clone();
-        self.screen = Screen::Loading(Loader::start(source, reading, move || {
-            ctx.request_repaint();
-        }));
+        self.screen = Screen::Loading(Loader::start(source, reading, super::job::repaint_of(&ctx)));
     }
 
     /// Reads the store shown again with `fields`, remembered for its source, and comes back
@@ -744,44 +738,41 @@ impl App {
         if self.dialog.is_some() {
             return;
         }
-        let (tx, rx) = mpsc::channel();
         let asked = picking.clone();
-        let spawned = std::thread::Builder::new()
-            .name("eventlens-dialog".into())
-            .spawn(move || {
-                let chosen = match asked {
-                    Picking::Store => rfd::FileDialog::new()
-                        .set_title("Open an event store")
-                        .add_filter(
-                            "Event stores",
-                            &[
-                                "jsonl", "ndjson", "json", "log", "txt", "gz", "zst", "sqlite",
-                                "db",
-                            ],
-                        )
-                        .add_filter("All files", &["*"])
-                        .pick_file(),
-                    Picking::Projection => rfd::FileDialog::new()
-                        .set_title("Choose a projection script")
-                        .add_filter("JavaScript", &["js", "mjs"])
-                        .pick_file(),
-                    Picking::Export { what, suggested } => {
-                        let mut dialog = rfd::FileDialog::new()
-                            .set_title(what.label())
-                            .add_filter(what.extension(), &[what.extension()]);
-                        if let Some(folder) = suggested.parent().filter(|p| p.is_dir()) {
-                            dialog = dialog.set_directory(folder);
-                        }
-                        if let Some(name) = suggested.file_name() {
-                            dialog = dialog.set_file_name(name.to_string_lossy());
-                        }
-                        dialog.save_file()
+        let repaint = super::job::repaint_of(&self.ctx);
+        let job = Job::spawn("dialog", 0, repaint, move |worker| {
+            let chosen = match asked {
+                Picking::Store => rfd::FileDialog::new()
+                    .set_title("Open an event store")
+                    .add_filter(
+                        "Event stores",
+                        &[
+                            "jsonl", "ndjson", "json", "log", "txt", "gz", "zst", "sqlite", "db",
+                        ],
+                    )
+                    .add_filter("All files", &["*"])
+                    .pick_file(),
+                Picking::Projection => rfd::FileDialog::new()
+                    .set_title("Choose a projection script")
+                    .add_filter("JavaScript", &["js", "mjs"])
+                    .pick_file(),
+                Picking::Export { what, suggested } => {
+                    let mut dialog = rfd::FileDialog::new()
+                        .set_title(what.label())
+                        .add_filter(what.extension(), &[what.extension()]);
+                    if let Some(folder) = suggested.parent().filter(|p| p.is_dir()) {
+                        dialog = dialog.set_directory(folder);
                     }
-                };
-                let _ = tx.send(chosen);
-            });
-        match spawned {
-            Ok(_) => self.dialog = Some((Instant::now(), picking, rx)),
+                    if let Some(name) = suggested.file_name() {
+                        dialog = dialog.set_file_name(name.to_string_lossy());
+                    }
+                    dialog.save_file()
+                }
+            };
+            worker.send(chosen);
+        });
+        match job {
+            Ok(job) => self.dialog = Some((Instant::now(), picking, job)),
             Err(error) => self.notices.push(format!("The file dialog could not start ({error}). Type the file's path in the path field instead.")),
         }
     }
@@ -811,9 +802,8 @@ impl App {
         if let Some(script) = &self.projections.script {
             protected.push((script.clone(), "the projection script"));
         }
-        let ctx = self.ctx.clone();
-        self.exports
-            .start(export, to, protected, move || ctx.request_repaint());
+        let repaint = super::job::repaint_of(&self.ctx);
+        self.exports.start(export, to, protected, repaint);
     }
 
     fn remember_position(&mut self) {
@@ -825,6 +815,19 @@ impl App {
                 seq: ready.view.cursor_seq(),
             };
             self.settings.remember_position(&key, position);
+        }
+    }
+
+    /// Starts (and takes in) the store-wide work the tab shown needs: drawing only shows it.
+    fn start_store_jobs(&mut self) {
+        let Screen::Ready(ready) = &mut self.screen else {
+            return;
+        };
+        let repaint = super::job::repaint_of(&self.ctx);
+        match self.settings.tab {
+            Tab::Charts => ready.charts.count_store(&ready.view.store, repaint),
+            Tab::Schema if ready.complete => ready.schema.build(&ready.view.store, repaint),
+            _ => {}
         }
     }
 
@@ -1056,13 +1059,7 @@ impl App {
                             audit.panel.ui(ui, view, cmds);
                         }
                         Tab::Charts => charts.ui(ui, view, answer),
-                        Tab::Schema => {
-                            if complete {
-                                let ctx = ui.ctx().clone();
-                                schema.build(&view.store, move || ctx.request_repaint());
-                            }
-                            schema.ui(ui, view, complete, cmds);
-                        }
+                        Tab::Schema => schema.ui(ui, view, complete, cmds),
                         _ => {}
                     },
                 );
@@ -1076,6 +1073,7 @@ impl App {
 impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
         self.poll_background();
+        self.start_store_jobs();
         if std::mem::take(&mut self.save_now)
             && let Some(storage) = frame.storage_mut()
         {

@@ -4,9 +4,8 @@
 //! only the streams that grew, so that ten new events do not fold the whole store again.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, TryRecvError};
 
+use super::job::{Job, Polled, Repaint};
 use super::panels::audit::AuditPanel;
 use super::projection::Projections;
 use super::view::View;
@@ -37,20 +36,13 @@ struct Projected {
 }
 
 /// A projection folding streams on a thread: all of them, or those that grew. Dropped (the
-/// fold changed, the store closed), it tells the thread to stop at the next stream.
+/// fold changed, the store closed), it tells the thread to stop at the next stream. The job's
+/// key is the fold.
 struct Run {
-    fold: u64,
     covered: usize,
     /// The ids of the streams folded, sorted; `None`: every stream.
     streams: Option<Vec<Arc<str>>>,
-    found: Receiver<Vec<Finding>>,
-    wanted: Arc<AtomicBool>,
-}
-
-impl Drop for Run {
-    fn drop(&mut self) {
-        self.wanted.store(false, Ordering::Relaxed);
-    }
+    job: Job<Vec<Finding>>,
 }
 
 impl Audit {
@@ -91,12 +83,7 @@ impl Audit {
     /// Shows the findings for the fold in use in `view`: the check's alone for merge
     /// patches; with a projection, the check's and the projection's, and starts folding what
     /// the projection has not folded yet.
-    pub fn poll(
-        &mut self,
-        view: &mut View,
-        projections: &Projections,
-        repaint: impl Fn() + Send + 'static,
-    ) {
+    pub fn poll(&mut self, view: &mut View, projections: &Projections, repaint: Repaint) {
         let Some(checked) = self.checked.clone() else {
             return;
         };
@@ -138,49 +125,41 @@ impl Audit {
             names.sort_unstable();
             names
         });
-        let (tx, found) = mpsc::channel();
         let store = view.store.clone();
-        let wanted = Arc::new(AtomicBool::new(true));
-        let go_on = wanted.clone();
         let which = streams.clone();
-        let spawned = std::thread::Builder::new()
-            .name("eventlens-audit".into())
-            .spawn(move || {
-                let Ok(own) = projection.fork() else { return };
-                let all = 0..store.streams().len() as u32;
-                let keep = || go_on.load(Ordering::Relaxed);
-                let done = match which {
-                    Some(streams) => projection_errors(&store, &own, streams, keep),
-                    None => projection_errors(&store, &own, all, keep),
-                };
-                if let Some(done) = done {
-                    let _ = tx.send(done);
-                    repaint();
-                }
-            });
-        if spawned.is_ok() {
+        let job = Job::spawn("audit", fold.id, repaint, move |worker| {
+            let Ok(own) = projection.fork() else { return };
+            let all = 0..store.streams().len() as u32;
+            let keep = || !worker.is_cancelled();
+            let done = match which {
+                Some(streams) => projection_errors(&store, &own, streams, keep),
+                None => projection_errors(&store, &own, all, keep),
+            };
+            if let Some(done) = done {
+                worker.send(done);
+            }
+        });
+        if let Ok(job) = job {
             self.running = Some(Run {
-                fold: fold.id,
                 covered: events,
                 streams: names,
-                found,
-                wanted,
+                job,
             });
         }
     }
 
     /// Takes in what a finished run found, if it is for `fold`.
     fn take_in_run(&mut self, fold: u64) {
-        let Some(run) = &self.running else { return };
-        let found = match run.found.try_recv() {
-            Ok(found) => found,
-            Err(TryRecvError::Empty) if run.fold == fold => return,
-            Err(_) => {
+        let Some(run) = &mut self.running else { return };
+        let found = match run.job.poll() {
+            Polled::Sent(found) => found,
+            Polled::Waiting if run.job.key() == fold => return,
+            Polled::Waiting | Polled::Finished => {
                 self.running = None;
                 return;
             }
         };
-        if let Some(run) = self.running.take().filter(|r| r.fold == fold) {
+        if let Some(run) = self.running.take().filter(|r| r.job.key() == fold) {
             // Streams folded again replace what was found in them before.
             let mut findings = match (&run.streams, self.projected.take()) {
                 (Some(redone), Some(mut before)) => {

@@ -3,9 +3,9 @@
 //! a background thread. The files are the command line's outputs ([`crate::export`]).
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, TryRecvError};
 
 use super::inspect::Answer;
+use super::job::{Job, Polled, Repaint};
 use super::view::View;
 use crate::export::{Export, save};
 use crate::store::plural;
@@ -227,7 +227,7 @@ struct Saving {
     what: String,
     to: PathBuf,
     /// The thread's message: what was saved where, or why it was not.
-    done: Receiver<Result<String, String>>,
+    job: Job<Result<String, String>>,
 }
 
 /// The Export window's model.
@@ -276,60 +276,56 @@ impl Exports {
         export: Export,
         to: PathBuf,
         protected: Vec<(PathBuf, &'static str)>,
-        done: impl FnOnce() + Send + 'static,
+        repaint: Repaint,
     ) {
         if self.saving.is_some() {
             return;
         }
-        let (tx, rx) = mpsc::channel();
         let what = export.describe();
         let target = to.clone();
-        let spawned = std::thread::Builder::new()
-            .name("eventlens-export".into())
-            .spawn(move || {
-                let protected: Vec<(&Path, &str)> = protected
-                    .iter()
-                    .map(|(p, what)| (p.as_path(), *what))
-                    .collect();
-                let result = save(&to, &protected, |out| export.write(out))
-                    .map(|bytes| {
-                        format!(
-                            "Saved {} to {} ({})",
-                            export.describe(),
-                            to.display(),
-                            size(bytes)
-                        )
-                    })
-                    .map_err(|error| error.to_string());
-                let _ = tx.send(result);
-                done();
-            });
-        match spawned {
-            Ok(_) => {
+        let job = Job::spawn("export", 0, repaint, move |worker| {
+            let protected: Vec<(&Path, &str)> = protected
+                .iter()
+                .map(|(p, what)| (p.as_path(), *what))
+                .collect();
+            let result = save(&to, &protected, |out| export.write(out))
+                .map(|bytes| {
+                    format!(
+                        "Saved {} to {} ({})",
+                        export.describe(),
+                        to.display(),
+                        size(bytes)
+                    )
+                })
+                .map_err(|error| error.to_string());
+            worker.send(result);
+        });
+        match job {
+            Ok(job) => {
                 self.saving = Some(Saving {
                     what,
                     to: target,
-                    done: rx,
+                    job,
                 });
                 self.outcome = None;
             }
-            Err(error) => self.outcome = Some(Err(format!("could not start saving: {error}"))),
+            Err(error) => self.outcome = Some(Err(error)),
         }
     }
 
     /// Takes in the result of the save under way, if it has finished.
     pub fn poll(&mut self) {
-        let Some(saving) = &self.saving else {
+        let Some(saving) = &mut self.saving else {
             return;
         };
-        match saving.done.try_recv() {
-            Ok(result) => {
+        match saving.job.poll() {
+            Polled::Sent(result) => {
                 self.saved = result.is_ok().then(|| saving.to.clone());
                 self.outcome = Some(result);
                 self.saving = None;
             }
-            Err(TryRecvError::Empty) => {}
-            Err(TryRecvError::Disconnected) => {
+            Polled::Waiting => {}
+            Polled::Finished => {
                 self.outcome = Some(Err(format!("saving {} stopped unexpectedly", saving.what)));
                 self.saving = None;
             }

@@ -6,10 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 
+use super::job::{Job, Repaint, Worker};
+
 use serde_json::Value;
 
 use crate::diff::{BlameTracker, ChangeOp, Operation, Patch, diff};
-use crate::replay::{Checkpoints, MergePatch, Reducer, Replay};
+use crate::replay::{Folds, MergePatch, Reducer, Replay};
 use crate::store::Store;
 
 /// The reducer to fold with, and a number that changes whenever it does (another script, or
@@ -134,7 +136,7 @@ pub struct Answer {
 /// The window's handle on the worker.
 pub struct Inspector {
     asks: Sender<Ask>,
-    answers: Receiver<Answer>,
+    job: Option<Job<Answer>>,
     asked: Option<Ask>,
     latest: Option<Arc<Answer>>,
 }
@@ -142,15 +144,12 @@ pub struct Inspector {
 impl Inspector {
     /// Starts a worker for the asks about one store as it grows; `repaint` is called when an
     /// answer is ready.
-    pub fn start(repaint: impl Fn() + Send + 'static) -> Self {
+    pub fn start(repaint: Repaint) -> Self {
         let (asks, ask_rx) = mpsc::channel::<Ask>();
-        let (answer_tx, answers) = mpsc::channel();
-        let _detached = std::thread::Builder::new()
-            .name("eventlens-inspect".into())
-            .spawn(move || serve(&ask_rx, &answer_tx, &repaint));
+        let job = Job::spawn("inspect", 0, repaint, move |worker| serve(&ask_rx, worker));
         Self {
             asks,
-            answers,
+            job: job.ok(),
             asked: None,
             latest: None,
         }
@@ -167,7 +166,7 @@ impl Inspector {
 
     /// Takes in answers that have arrived.
     pub fn poll(&mut self) {
-        while let Ok(answer) = self.answers.try_recv() {
+        if let Some(answer) = self.job.as_mut().and_then(Job::latest) {
             self.latest = Some(Arc::new(answer));
         }
     }
@@ -183,19 +182,17 @@ impl Inspector {
     }
 }
 
-/// Streams whose checkpoints are kept, so that going back to a stream looked at a moment ago
-/// does not fold it again.
-const STREAMS_KEPT: usize = 8;
-
 /// A history of a whole stream (blame rows, a series) for one stream, pointer and length:
 /// good until the fold changes or the stream grows.
 type Cached<T> = Option<((u32, usize, String), T)>;
 
-fn serve(asks: &Receiver<Ask>, answers: &Sender<Answer>, repaint: &dyn Fn()) {
-    // The fold answered for, and what it has built: checkpoints per stream, most recent
-    // first, which go on as the store grows (a stream's first events never change).
+fn serve(asks: &Receiver<Ask>, worker: &Worker<Answer>) {
+    // The fold answered for, and what it has built: the checkpoints of every stream looked at
+    // (the store-wide fold's cache, `replay::Folds`), which go on as the store grows (a
+    // stream's first events never change), so that going back to a stream does not fold it
+    // again.
     let mut fold: Option<Fold> = None;
-    let mut folded: Vec<(u32, Checkpoints)> = Vec::new();
+    let mut folded: Option<Folds> = None;
     let mut blame_cache: Cached<Vec<BlameRow>> = None;
     let mut series_cache: Cached<Series> = None;
     let mut failures: (u32, Arc<BTreeMap<usize, String>>) = (u32::MAX, Arc::default());
@@ -206,9 +203,9 @@ fn serve(asks: &Receiver<Ask>, answers: &Sender<Answer>, repaint: &dyn Fn()) {
         while let Ok(newer) = asks.try_recv() {
             ask = newer;
         }
-        if fold.as_ref() != Some(&ask.fold) {
+        if fold.as_ref() != Some(&ask.fold) || folded.is_none() {
             fold = Some(ask.fold.clone());
-            folded.clear();
+            folded = Some(Folds::new(ask.fold.reducer.clone()));
             (blame_cache, series_cache) = (None, None);
             failures = (u32::MAX, Arc::default());
         }
@@ -218,12 +215,10 @@ fn serve(asks: &Receiver<Ask>, answers: &Sender<Answer>, repaint: &dyn Fn()) {
         let Some(stream) = store.streams().get(ask.stream as usize) else {
             continue;
         };
-        let kept = folded.iter().position(|(s, _)| *s == ask.stream);
-        let checkpoints = kept.map(|at| folded.remove(at).1);
-        let mut replay = match checkpoints {
-            Some(checkpoints) => Replay::resume(&store, stream, reducer, checkpoints),
-            None => Replay::new(&store, stream, reducer),
+        let Some(folds) = folded.as_mut() else {
+            continue;
         };
+        let mut replay = folds.replay(&store, ask.stream);
         let key = |pointer: &String| (ask.stream, stream.events.len(), pointer.clone());
         let blame = ask.blame.as_ref().map(|pointer| match &blame_cache {
             Some((k, rows)) if *k == key(pointer) => rows.clone(),
@@ -248,12 +243,11 @@ fn serve(asks: &Receiver<Ask>, answers: &Sender<Answer>, repaint: &dyn Fn()) {
             failures = (stream_index, Arc::new(replay.failures().clone()));
         }
         answer.failures = failures.1.clone();
-        folded.insert(0, (stream_index, replay.into_checkpoints()));
-        folded.truncate(STREAMS_KEPT);
-        if answers.send(answer).is_err() {
+        let checkpoints = replay.into_checkpoints();
+        folds.keep(stream_index, checkpoints);
+        if !worker.send(answer) {
             return;
         }
-        repaint();
     }
 }
 

@@ -4,11 +4,11 @@
 //! events every so often and sends the grown store with the findings about what is new.
 
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::Instant;
 
+use super::job::{Job, Polled, Repaint, Worker};
 use crate::audit::{Checker, Report, check};
 use crate::finding::Finding;
 use crate::source::{Mode, POLL, Reader, Source};
@@ -64,11 +64,10 @@ pub enum Stage {
 pub struct Loader {
     pub source: Source,
     pub started: Instant,
-    progress: Arc<Mutex<(Progress, Stage)>>,
-    cancel: Arc<AtomicBool>,
+    /// The thread, or why it could not start.
+    job: Result<Job<Update, (Progress, Stage)>, Option<String>>,
     follow: Sender<bool>,
     following: bool,
-    updates: Receiver<Update>,
     /// The store and its check have come (or a failure): what comes now is growth.
     finished: bool,
 }
@@ -78,61 +77,42 @@ const PREVIEW_BYTES: u64 = 8 << 20;
 
 impl Loader {
     /// Starts reading `source`; `repaint` is called whenever there is news.
-    pub fn start(
-        source: Source,
-        options: ReadOptions,
-        repaint: impl Fn() + Send + 'static,
-    ) -> Self {
-        let progress = Arc::new(Mutex::new((Progress::default(), Stage::Indexing)));
-        let cancel = Arc::new(AtomicBool::new(false));
-        let (tx, updates) = mpsc::channel();
+    pub fn start(source: Source, options: ReadOptions, repaint: Repaint) -> Self {
         let (follow, follow_rx) = mpsc::channel();
-        let (thread_progress, thread_cancel, thread_source) =
-            (progress.clone(), cancel.clone(), source.clone());
-        let spawned = std::thread::Builder::new()
-            .name("eventlens-load".into())
-            .spawn(move || {
-                let send = |update| {
-                    // The window may have gone away; then nobody needs the update.
-                    let _ = tx.send(update);
-                    repaint();
-                };
-                let work = Work {
-                    progress: &thread_progress,
-                    cancel: &thread_cancel,
-                    repaint: &repaint,
-                    follow: follow_rx,
-                };
-                if let Err(error) = work.run(&thread_source, &options, &send) {
-                    send(Update::Failed(error));
-                }
-            });
-        let mut loader = Self {
+        let thread_source = source.clone();
+        let job = Job::spawn("load", 0, repaint, move |worker| {
+            let send = |update| {
+                // The window may have gone away; then nobody needs the update.
+                worker.send(update);
+            };
+            let work = Work {
+                worker,
+                follow: follow_rx,
+            };
+            if let Err(error) = work.run(&thread_source, &options, &send) {
+                send(Update::Failed(error));
+            }
+        });
+        Self {
             source,
             started: Instant::now(),
-            progress,
-            cancel,
+            job: job.map_err(Some),
             follow,
             following: false,
-            updates,
             finished: false,
-        };
-        if let Err(error) = spawned {
-            let (tx, rx) = mpsc::channel();
-            let _ = tx.send(Update::Failed(format!("could not start loading: {error}")));
-            loader.updates = rx;
         }
-        loader
     }
 
     /// The latest progress, and what the load is doing.
     pub fn progress(&self) -> (Progress, Stage) {
-        *self.progress.lock().unwrap_or_else(PoisonError::into_inner)
+        self.job.as_ref().map(Job::progress).unwrap_or_default()
     }
 
     /// Asks the load to stop; it does at its next progress report.
     pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Relaxed);
+        if let Ok(job) = &self.job {
+            job.cancel();
+        }
     }
 
     /// Starts or stops following the source.
@@ -150,13 +130,15 @@ impl Loader {
 
     /// The next update, if one has come.
     pub fn poll(&mut self) -> Option<Update> {
-        let update = match self.updates.try_recv() {
-            Ok(update) => update,
-            Err(TryRecvError::Empty) => return None,
-            Err(TryRecvError::Disconnected) if self.finished => return None,
-            Err(TryRecvError::Disconnected) => {
-                Update::Failed("loading stopped unexpectedly".into())
-            }
+        let job = match &mut self.job {
+            Ok(job) => job,
+            Err(why) => return why.take().map(Update::Failed),
+        };
+        let update = match job.poll() {
+            Polled::Sent(update) => update,
+            Polled::Waiting => return None,
+            Polled::Finished if self.finished => return None,
+            Polled::Finished => Update::Failed("loading stopped unexpectedly".into()),
         };
         match &update {
             Update::Checked(_) | Update::Failed(_) => self.finished = true,
@@ -183,25 +165,17 @@ fn same_prefix(before: &Store, now: &Store) -> bool {
 
 /// The loading thread's side.
 struct Work<'a> {
-    progress: &'a Mutex<(Progress, Stage)>,
-    cancel: &'a AtomicBool,
-    repaint: &'a dyn Fn(),
+    worker: &'a Worker<Update, (Progress, Stage)>,
     follow: Receiver<bool>,
 }
 
 impl Work<'_> {
     fn report(&self, now: Progress, stage: Stage) -> ControlFlow<()> {
-        *self.progress.lock().unwrap_or_else(PoisonError::into_inner) = (now, stage);
-        (self.repaint)();
-        if self.cancel.load(Ordering::Relaxed) {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
+        self.worker.report((now, stage))
     }
 
     fn cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
+        self.worker.is_cancelled()
     }
 
     fn run(
@@ -369,7 +343,7 @@ mod tests {
         let size = std::fs::metadata(&path).unwrap().len();
         assert!(size > 2 * PREVIEW_BYTES, "{size}");
 
-        let mut loader = Loader::start(Source::Path(path), ReadOptions::default(), || {});
+        let mut loader = Loader::start(Source::Path(path), ReadOptions::default(), Arc::new(|| {}));
         let updates = updates(&mut loader);
         let [
             Update::Preview(preview),
@@ -398,8 +372,11 @@ mod tests {
     #[test]
     fn cancel_stops_a_load() {
         let dir = tempfile::tempdir().unwrap();
-        let mut loader =
-            Loader::start(Source::Path(big_store(&dir)), ReadOptions::default(), || {});
+        let mut loader = Loader::start(
+            Source::Path(big_store(&dir)),
+            ReadOptions::default(),
+            Arc::new(|| {}),
+        );
         loader.cancel();
         let updates = updates(&mut loader);
         let Some(Update::Failed(why)) = updates.last() else {
@@ -410,7 +387,7 @@ mod tests {
 
     #[test]
     fn the_bundled_sample_opens() {
-        let mut loader = Loader::start(sample(), ReadOptions::default(), || {});
+        let mut loader = Loader::start(sample(), ReadOptions::default(), Arc::new(|| {}));
         let updates = updates(&mut loader);
         let [Update::Indexed(store, None), Update::Checked(_)] = &updates[..] else {
             panic!("unexpected updates");
@@ -440,7 +417,11 @@ mod tests {
             format!("{{\"stream\":\"s\",\"seq\":{seq},\"type\":\"T\",\"data\":{{\"n\":{seq}}}}}\n")
         };
         std::fs::write(&path, line(1) + &line(2)).unwrap();
-        let mut loader = Loader::start(Source::Path(path.clone()), ReadOptions::default(), || {});
+        let mut loader = Loader::start(
+            Source::Path(path.clone()),
+            ReadOptions::default(),
+            Arc::new(|| {}),
+        );
         updates(&mut loader);
         loader.set_follow(true);
         let mut file = std::fs::OpenOptions::new()

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod command;
 pub mod export;
 pub mod inspect;
+pub mod job;
 pub mod loader;
 pub mod panels;
 pub mod projection;

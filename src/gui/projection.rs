@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::inspect::Fold;
+use super::job::{Job, Repaint};
 use crate::replay::{Limits, LoadError, Projection, Reducer};
 
 /// How often the script's modification time is looked at.
@@ -37,7 +37,7 @@ pub struct Projections {
     pub error: Option<String>,
     /// Loads so far; the fold id of the newest.
     loads: u64,
-    pending: Option<Receiver<LoadResult>>,
+    pending: Option<Job<LoadResult>>,
     /// The file's modification time at the last load, good or bad: a change reloads it.
     version: Option<SystemTime>,
     watched_at: Option<Instant>,
@@ -69,21 +69,17 @@ impl Projections {
     }
 
     /// Starts loading the script at `path`; the fold switches to it once it has loaded.
-    pub fn load(&mut self, path: &Path, repaint: impl Fn() + Send + 'static) {
-        let (tx, rx) = mpsc::channel();
+    pub fn load(&mut self, path: &Path, repaint: Repaint) {
         let script = path.to_owned();
-        let spawned = std::thread::Builder::new()
-            .name("eventlens-projection".into())
-            .spawn(move || {
-                let modified = modified(&script);
-                let _ = tx.send((modified, Projection::load(&script, Limits::default())));
-                repaint();
-            });
-        match spawned {
-            Ok(_) => {
+        let job = Job::spawn("projection", 0, repaint, move |worker| {
+            let modified = modified(&script);
+            worker.send((modified, Projection::load(&script, Limits::default())));
+        });
+        match job {
+            Ok(job) => {
                 self.field = path.display().to_string();
                 self.script = Some(path.to_owned());
-                self.pending = Some(rx);
+                self.pending = Some(job);
             }
             Err(error) => self.error = Some(format!("the projection could not be loaded: {error}")),
         }
@@ -91,9 +87,13 @@ impl Projections {
 
     /// Takes in a finished load, and starts one when the loaded file has changed. Returns
     /// whether the fold changed.
-    pub fn poll(&mut self, repaint: impl Fn() + Send + 'static) -> bool {
-        if let Some(rx) = &self.pending
-            && let Ok((modified, result)) = rx.try_recv()
+    pub fn poll(&mut self, repaint: Repaint) -> bool {
+        if self.pending.as_ref().is_some_and(Job::is_finished) {
+            self.pending = None;
+            self.error = Some("loading the projection stopped unexpectedly".into());
+        }
+        if let Some(job) = &mut self.pending
+            && let Some((modified, result)) = job.latest()
         {
             self.pending = None;
             self.version = modified;

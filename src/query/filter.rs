@@ -22,6 +22,24 @@ pub struct Filter {
     compiled: jaq_core::Filter<data::JustLut<Val>>,
 }
 
+/// A JSON document as filters read it, to run several filters on one state without reading it
+/// again for each (cloning it is cheap: its parts are shared).
+pub struct Doc(Val);
+
+impl Doc {
+    /// Reads JSON text.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        jaq_json::read::parse_single(text.as_bytes())
+            .map(Self)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Takes a value as its text would read.
+    pub fn of(value: &Value) -> Self {
+        Self(to_val(value))
+    }
+}
+
 /// Why a filter does not parse, and where (1-based column, in characters).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message} at column {column}")]
@@ -103,13 +121,23 @@ impl Filter {
     /// output is `Ok(None)` too when it is no JSON (`nan`, an infinity: jq prints them as
     /// `null`).
     pub fn first_of(&self, input: &Value) -> Result<Option<Value>, String> {
-        let output = self.run(to_val(input))?;
-        Ok(output.and_then(|value| serde_json::from_str(&value.to_string()).ok()))
+        self.first_in(&Doc(to_val(input)))
     }
 
     /// [`Filter::holds`] on a value.
     pub fn holds_on(&self, input: &Value) -> bool {
-        self.run(to_val(input))
+        self.holds_in(&Doc(to_val(input)))
+    }
+
+    /// [`Filter::first_of`] on a document read once for several filters.
+    pub fn first_in(&self, input: &Doc) -> Result<Option<Value>, String> {
+        let output = self.run(input.0.clone())?;
+        Ok(output.and_then(|value| serde_json::from_str(&value.to_string()).ok()))
+    }
+
+    /// [`Filter::holds_on`] on a document read once for several filters.
+    pub fn holds_in(&self, input: &Doc) -> bool {
+        self.run(input.0.clone())
             .ok()
             .flatten()
             .is_some_and(|value| value.as_bool())

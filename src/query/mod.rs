@@ -3,4 +3,4 @@
 
 mod filter;
 
-pub use filter::{Filter, FilterError};
+pub use filter::{Doc, Filter, FilterError};

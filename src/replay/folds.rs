@@ -9,10 +9,13 @@
 //! of the whole store share their checkpoints.
 //!
 //! Memory: per stream, its checkpoints (one state as compact JSON text per `CHECKPOINT_EVERY`
-//! events folded, see [`CHECKPOINT_EVERY`]), one state as a tree at the current moment, and
-//! about 80 bytes of bookkeeping. For the 2 M-event benchmark store (150 000 streams, states of
-//! about 300 bytes as text and 1–2 KB as trees) that is about 200–300 MB at the end of the
-//! store; [`Folds::forget_states`] drops the trees (keeping checkpoints) when a view closes.
+//! events folded, see [`CHECKPOINT_EVERY`]), its state at the current moment, also as compact
+//! text, and about 200 bytes of bookkeeping: for the 2 M-event benchmark store (65 000
+//! streams whose states print as about 1.2 KB) about 100 MB at the end of the store. States
+//! are kept as text because as trees (`serde_json::Value`, members in order, numbers as
+//! written) they take five times as much: 400 MB there. A stream moved by a step is parsed,
+//! advanced and printed again, which costs microseconds. [`Folds::forget_states`] drops the
+//! states (keeping checkpoints) when a view closes.
 
 use std::sync::Arc;
 
@@ -51,15 +54,24 @@ pub struct Folded<'f> {
     pub stream: u32,
     /// How many of its events are applied (at least one: streams with none are left out).
     pub count: usize,
-    pub state: &'f Value,
+    /// The state, as compact JSON text.
+    pub state: &'f str,
+}
+
+impl Folded<'_> {
+    /// The state as a tree.
+    pub fn value(&self) -> Value {
+        // Written by `Value::to_string`, which always reads back.
+        serde_json::from_str(self.state).unwrap_or_default()
+    }
 }
 
 /// What [`Folds`] keeps of one stream.
 #[derive(Default)]
 struct Slot {
     checkpoints: Option<Checkpoints>,
-    /// The state after `count` events, when folded.
-    state: Option<Value>,
+    /// The state after `count` events as compact JSON text, when folded.
+    state: Option<Box<str>>,
     count: usize,
     /// Whether the stream's times (positions) never go down, so that a moment is found by
     /// binary search; `None` until looked at.
@@ -219,17 +231,16 @@ impl Slot {
             .take()
             .unwrap_or_else(|| Checkpoints::new(reducer));
         let mut replay = Replay::resume(store, stream, reducer, checkpoints);
-        let applied = match self.state.take() {
-            Some(mut state) if count > self.count && count - self.count < CHECKPOINT_EVERY => {
+        let near = count > self.count && count - self.count < CHECKPOINT_EVERY;
+        let before = self.state.take().filter(|_| near);
+        let (state, applied) = match before.and_then(|text| serde_json::from_str(&text).ok()) {
+            Some(mut state) => {
                 replay.advance(&mut state, self.count, count);
-                self.state = Some(state);
-                count - self.count
+                (state, count - self.count)
             }
-            _ => {
-                self.state = Some(replay.state_after(count));
-                count % CHECKPOINT_EVERY
-            }
+            None => (replay.state_after(count), count % CHECKPOINT_EVERY),
         };
+        self.state = Some(state.to_string().into_boxed_str());
         self.checkpoints = Some(replay.into_checkpoints());
         self.count = count;
         Some(applied)
@@ -329,10 +340,7 @@ mod tests {
     }
 
     fn states(folds: &Folds) -> Vec<(u32, Value)> {
-        folds
-            .states()
-            .map(|f| (f.stream, f.state.clone()))
-            .collect()
+        folds.states().map(|f| (f.stream, f.value())).collect()
     }
 
     #[test]

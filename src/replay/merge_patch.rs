@@ -1,6 +1,11 @@
 //! RFC 7396 JSON Merge Patch, the default reducer's step: null deletes a member, objects merge,
 //! anything else replaces.
 
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// Applies `patch` to `target` in place, as RFC 7396 section 2 defines it. Members keep their
@@ -25,6 +30,53 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
+/// [`merge_patch`] with the patch as JSON text, read straight into `target`: members are
+/// merged as they are read, without building the patch as a tree first (folding a store spends
+/// most of its time here). Errors as `serde_json::from_str` would give them.
+pub fn merge_patch_text(target: &mut Value, patch: &str) -> Result<(), serde_json::Error> {
+    let patch = patch.trim_ascii_start();
+    if !patch.starts_with('{') {
+        *target = serde_json::from_str(patch)?;
+        return Ok(());
+    }
+    let mut reader = serde_json::Deserializer::from_str(patch);
+    reader.deserialize_map(MergeInto(target))?;
+    reader.end()
+}
+
+/// Merges the members of an object being read into the value it holds.
+struct MergeInto<'t>(&'t mut Value);
+
+impl<'de> Visitor<'de> for MergeInto<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<(), A::Error> {
+        if !self.0.is_object() {
+            *self.0 = Value::Object(Map::new());
+        }
+        let Value::Object(object) = self.0 else {
+            return Ok(());
+        };
+        while let Some((name, value)) = members.next_entry::<Cow<'de, str>, &'de RawValue>()? {
+            let text = value.get();
+            if text == "null" {
+                object.shift_remove(&*name);
+            } else if text.starts_with('{') {
+                let member = object.entry(name.into_owned()).or_insert(Value::Null);
+                merge_patch_text(member, text).map_err(de::Error::custom)?;
+            } else {
+                let value = serde_json::from_str(text).map_err(de::Error::custom)?;
+                object.insert(name.into_owned(), value);
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,6 +95,29 @@ mod tests {
         );
         merge_patch(&mut doc, &json!([1]));
         assert_eq!(doc, json!([1]));
+    }
+
+    #[test]
+    fn from_text_is_the_same_merge() {
+        let base = json!({"a": "b", "c": {"d": "e", "f": "g"}, "k": 1, "arr": [1, 2]});
+        for patch in [
+            r#"{"a": "z", "c": {"f": null}, "n": {"x": null, "y": 2}}"#,
+            r#" {"arr": [{"x": null}], "k": {"deep": {"er": 18446744073709551615}}}"#,
+            r#"{"c": 0.12345678901234567890123, "esc\"aped": "\u00e9", "": {}}"#,
+            r#"[1, {"a": null}]"#,
+            r#""text""#,
+            "null",
+            "{}",
+        ] {
+            let mut from_tree = base.clone();
+            merge_patch(&mut from_tree, &serde_json::from_str(patch).unwrap());
+            let mut from_text = base.clone();
+            merge_patch_text(&mut from_text, patch).unwrap();
+            assert_eq!(from_text.to_string(), from_tree.to_string(), "{patch}");
+        }
+        let mut target = json!({});
+        assert!(merge_patch_text(&mut target, r#"{"a": 1"#).is_err());
+        assert!(merge_patch_text(&mut target, r#"{"a": 1} x"#).is_err());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 pub use folds::{Folded, Folds, Moment, Moved};
-pub use merge_patch::merge_patch;
+pub use merge_patch::{merge_patch, merge_patch_text};
 pub use point::{Point, PointError};
 pub use projection::{Limits, LoadError, Projection, Source};
 
@@ -44,13 +44,10 @@ impl Reducer for MergePatch {
     }
 
     fn apply(&self, state: &mut Value, event: &EventRef<'_>) -> Result<(), String> {
-        match event.data() {
-            Ok(Some(patch)) => {
-                merge_patch(state, &patch);
-                Ok(())
-            }
-            Ok(None) => Ok(()),
-            Err(error) => Err(format!("its data cannot be read: {error}")),
+        match event.data_json() {
+            Some(patch) => merge_patch_text(state, patch)
+                .map_err(|error| format!("its data cannot be read: {error}")),
+            None => Ok(()),
         }
     }
 }

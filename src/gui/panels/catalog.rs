@@ -3,11 +3,11 @@
 //! those rows. A store small enough is read whole at once instead.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc::{self, Receiver, TryRecvError};
 
 use egui::{RichText, Ui};
 
 use crate::gui::command::Command;
+use crate::gui::job::{Job, Polled, Repaint};
 use crate::source::Source;
 use crate::source::postgres::{self, Narrow, StreamSummary};
 use crate::store::plural;
@@ -19,7 +19,7 @@ pub const READ_WHOLE_UP_TO: u64 = 200_000;
 pub struct Catalog {
     /// The database, not narrowed.
     pub source: Source,
-    job: Option<Receiver<Result<Counted, String>>>,
+    job: Option<Result<Job<Result<Counted, String>>, String>>,
     counted: Option<Counted>,
     pub filter: String,
     /// Stream rows matching the filter, for `cached_for`.
@@ -38,32 +38,19 @@ struct Counted {
 
 impl Catalog {
     /// Starts counting the streams of `source` (a database) on a background thread.
-    pub fn start(source: Source, repaint: impl Fn() + Send + 'static) -> Self {
-        let (tx, rx) = mpsc::channel();
+    pub fn start(source: Source, repaint: Repaint) -> Self {
         let job_source = source.clone();
-        let spawned = std::thread::Builder::new()
-            .name("eventlens-catalog".into())
-            .spawn(move || {
-                let result = match &job_source {
-                    Source::Database(db) => postgres::summaries(db)
-                        .map(|(what, streams)| Counted::new(what, streams))
-                        .map_err(|e| e.to_string()),
-                    other => Err(format!("{other} is not a database")),
-                };
-                let _ = tx.send(result);
-                repaint();
+        let job = Job::spawn("catalog", 0, repaint, move |worker| {
+            worker.send(match &job_source {
+                Source::Database(db) => postgres::summaries(db)
+                    .map(|(what, streams)| Counted::new(what, streams))
+                    .map_err(|e| e.to_string()),
+                other => Err(format!("{other} is not a database")),
             });
-        let job = match spawned {
-            Ok(_) => Some(rx),
-            Err(error) => {
-                let (tx, rx) = mpsc::channel();
-                let _ = tx.send(Err(format!("could not start counting streams: {error}")));
-                Some(rx)
-            }
-        };
+        });
         Self {
             source,
-            job,
+            job: Some(job),
             counted: None,
             filter: String::new(),
             rows: Vec::new(),
@@ -74,20 +61,27 @@ impl Catalog {
     /// Takes in the count once it is there. `Some(Ok(events))` the moment it comes (the caller
     /// reads a small store whole), `Some(Err)` if it failed.
     pub fn poll(&mut self) -> Option<Result<u64, String>> {
-        let rx = self.job.as_ref()?;
-        match rx.try_recv() {
-            Ok(Ok(counted)) => {
+        let job = match self.job.as_mut()? {
+            Ok(job) => job,
+            Err(why) => {
+                let why = format!("could not count the streams: {why}");
+                self.job = None;
+                return Some(Err(why));
+            }
+        };
+        match job.poll() {
+            Polled::Sent(Ok(counted)) => {
                 let events = counted.events;
                 self.counted = Some(counted);
                 self.job = None;
                 Some(Ok(events))
             }
-            Ok(Err(why)) => {
+            Polled::Sent(Err(why)) => {
                 self.job = None;
                 Some(Err(why))
             }
-            Err(TryRecvError::Empty) => None,
-            Err(TryRecvError::Disconnected) => {
+            Polled::Waiting => None,
+            Polled::Finished => {
                 self.job = None;
                 Some(Err("counting the streams stopped unexpectedly".into()))
             }

@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver};
 
 use egui::{Color32, Ui};
 use egui_plot::{Bar, BarChart, Legend, Line, Plot};
 
 use crate::gui::inspect::Answer;
+use crate::gui::job::{Job, Repaint};
+use crate::gui::panels::schema::store_key;
 use crate::gui::view::View;
 use crate::store::Store;
 
@@ -96,9 +97,9 @@ where
 /// of events) is counted on a thread.
 #[derive(Default)]
 pub struct Charts {
-    stream: Option<((usize, u32), Arc<Histogram>)>,
-    store: Option<(usize, Arc<Histogram>)>,
-    counting: Option<(usize, Receiver<Histogram>)>,
+    stream: Option<((u64, u32), Arc<Histogram>)>,
+    store: Option<(u64, Arc<Histogram>)>,
+    counting: Option<Job<Histogram>>,
 }
 
 impl Charts {
@@ -108,13 +109,12 @@ impl Charts {
     }
 
     pub fn ui(&mut self, ui: &mut Ui, view: &View, answer: Option<&Answer>) {
-        let store_key = Arc::as_ptr(&view.store) as usize;
+        let store_key = store_key(&view.store);
         let stream_key = (store_key, view.stream);
         if self.stream.as_ref().is_none_or(|(k, _)| *k != stream_key) {
             let h = histogram(&view.store, view.stream().events.iter().copied(), BUCKETS);
             self.stream = Some((stream_key, Arc::new(h)));
         }
-        self.count_store(ui.ctx(), &view.store);
         egui::ScrollArea::vertical()
             .auto_shrink(false)
             .id_salt("charts")
@@ -143,32 +143,27 @@ impl Charts {
     }
 
     /// Takes in the whole store's histogram, or starts counting it for a store not counted.
-    fn count_store(&mut self, ctx: &egui::Context, store: &Arc<Store>) {
-        let key = Arc::as_ptr(store) as usize;
-        if let Some((counted, rx)) = &self.counting
-            && let Ok(h) = rx.try_recv()
+    pub fn count_store(&mut self, store: &Arc<Store>, repaint: Repaint) {
+        let key = store_key(store);
+        if let Some(counting) = &mut self.counting
+            && let Some(h) = counting.latest()
         {
-            self.store = Some((*counted, Arc::new(h)));
+            self.store = Some((counting.key(), Arc::new(h)));
             self.counting = None;
         }
-        let wanted = |k: Option<usize>| k == Some(key);
+        let wanted = |k: Option<u64>| k == Some(key);
         if wanted(self.store.as_ref().map(|(k, _)| *k))
-            || wanted(self.counting.as_ref().map(|(k, _)| *k))
+            || wanted(self.counting.as_ref().map(Job::key))
         {
             return;
         }
-        let (tx, rx) = mpsc::channel();
         let store = store.clone();
-        let ctx = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("eventlens-histogram".into())
-            .spawn(move || {
-                let all = 0..u32::try_from(store.events().len()).unwrap_or(u32::MAX);
-                let _ = tx.send(histogram(&store, all, BUCKETS));
-                ctx.request_repaint();
-            });
-        // A new count replaces one for an older store (a preview), whose answer is dropped.
-        self.counting = spawned.ok().map(|_| (key, rx));
+        // A new count replaces one for an older store (a preview), which is cancelled.
+        self.counting = Job::spawn("histogram", key, repaint, move |worker| {
+            let all = 0..u32::try_from(store.events().len()).unwrap_or(u32::MAX);
+            worker.send(histogram(&store, all, BUCKETS));
+        })
+        .ok();
     }
 }
 

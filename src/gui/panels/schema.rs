@@ -3,12 +3,12 @@
 //! thread once the whole store is indexed.
 
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver};
 
 use egui::{RichText, Ui};
 
 use crate::audit::schema::{Seen, TypeShapes, inventory};
 use crate::gui::command::Command;
+use crate::gui::job::{Job, Repaint};
 use crate::gui::view::View;
 use crate::store::Store;
 
@@ -16,38 +16,38 @@ use crate::store::Store;
 #[derive(Default)]
 pub struct SchemaPanel {
     /// The store (by address) it is for.
-    built_for: Option<usize>,
-    building: Option<Receiver<Vec<TypeShapes>>>,
+    built_for: Option<u64>,
+    building: Option<Job<Vec<TypeShapes>>>,
     inventory: Option<Arc<Vec<TypeShapes>>>,
 }
 
+/// A store's key for the jobs about it: its address, which a new snapshot changes.
+pub fn store_key(store: &Arc<Store>) -> u64 {
+    Arc::as_ptr(store) as usize as u64
+}
+
 impl SchemaPanel {
-    /// Starts building the inventory of `store` if it is not built yet.
-    pub fn build(&mut self, store: &Arc<Store>, repaint: impl Fn() + Send + 'static) {
-        let key = Arc::as_ptr(store) as usize;
+    /// Starts building the inventory of `store` if it is not built yet, and takes it in once
+    /// built.
+    pub fn build(&mut self, store: &Arc<Store>, repaint: Repaint) {
+        if let Some(built) = self.building.as_mut().and_then(Job::latest) {
+            self.inventory = Some(Arc::new(built));
+            self.building = None;
+        }
+        let key = store_key(store);
         if self.built_for == Some(key) {
             return;
         }
         self.built_for = Some(key);
         self.inventory = None;
-        let (tx, rx) = mpsc::channel();
         let store = store.clone();
-        let spawned = std::thread::Builder::new()
-            .name("eventlens-schema".into())
-            .spawn(move || {
-                let _ = tx.send(inventory(&store));
-                repaint();
-            });
-        self.building = spawned.is_ok().then_some(rx);
+        self.building = Job::spawn("schema", key, repaint, move |worker| {
+            worker.send(inventory(&store));
+        })
+        .ok();
     }
 
     pub fn ui(&mut self, ui: &mut Ui, view: &View, complete: bool, cmds: &mut Vec<Command>) {
-        if let Some(rx) = &self.building
-            && let Ok(built) = rx.try_recv()
-        {
-            self.inventory = Some(Arc::new(built));
-            self.building = None;
-        }
         if !complete {
             ui.label("The inventory is made once the whole store is indexed.");
             return;
