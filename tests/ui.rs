@@ -791,7 +791,7 @@ fn the_fields_window_maps_a_time_kept_under_another_name() {
 #[test]
 fn an_answer_for_another_point_is_dimmed_and_says_what_is_coming() {
     use eventlens::gui::inspect::{Ask, Fold, Inspector, StoreRef};
-    use eventlens::gui::panels::inspector::inspector_ui;
+    use eventlens::gui::panels::tabs::{TabContext, inspector_ui};
     let mut view = fixture_view();
     let mut inspector = Inspector::start(std::sync::Arc::new(|| {}));
     inspector.ask(Ask {
@@ -819,7 +819,17 @@ fn an_answer_for_another_point_is_dimmed_and_says_what_is_coming() {
             Tab,
             Vec<Command>,
         )| {
-            inspector_ui(ui, view, Some(answer), false, tab, cmds, &mut |_, _, _| {});
+            let (mut audit, mut schema, mut charts) = Default::default();
+            let mut cx = TabContext {
+                view,
+                answer: Some(answer),
+                audit: &mut audit,
+                schema: &mut schema,
+                charts: &mut charts,
+                complete: true,
+                cmds,
+            };
+            inspector_ui(ui, &mut cx, false, tab);
         },
         (view, answer, Tab::State, Vec::new()),
     );

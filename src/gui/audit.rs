@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::job::{Job, Polled, Repaint};
-use super::panels::audit::AuditPanel;
+use super::panels::tabs::audit::AuditPanel;
 use super::projection::Projections;
 use super::view::View;
 use crate::audit::{Report, projection_errors};

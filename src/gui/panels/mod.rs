@@ -1,18 +1,15 @@
 //! The window's panels. Each holds only its view state and draws with
 //! `fn ui(&mut self, ui, view, cmds)`, pushing commands instead of changing the model.
 
-pub mod audit;
 pub mod catalog;
-pub mod charts;
 pub mod event_list;
 pub mod export;
 pub mod fields;
-pub mod inspector;
 pub mod json_tree;
 pub mod projection;
-pub mod schema;
 pub mod start;
 pub mod streams;
+pub mod tabs;
 pub mod timeline;
 
 /// Gives a widget without a visible label its accessible name (for screen readers and tests).

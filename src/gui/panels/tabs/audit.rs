@@ -6,9 +6,20 @@ use std::sync::Arc;
 use egui::{Align, Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
+use super::TabContext;
 use crate::audit::{Finding, Severity};
 use crate::gui::command::Command;
 use crate::gui::view::View;
+
+pub fn ui(ui: &mut Ui, cx: &mut TabContext<'_>) {
+    if cx.audit.is_running() {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("running the projection over every stream it reads…");
+        });
+    }
+    cx.audit.panel.ui(ui, cx.view, cx.cmds);
+}
 
 /// The table's filters, and the rows they let through.
 #[derive(Debug)]
@@ -88,7 +99,7 @@ impl AuditPanel {
                     .hint_text("Filter by code, stream, message")
                     .desired_width(200.0),
             );
-            super::name_widget(&field, egui::Role::TextInput, "Filter findings");
+            crate::gui::panels::name_widget(&field, egui::Role::TextInput, "Filter findings");
             ui.weak(format!(
                 "{} of {}",
                 self.rows.len(),

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use egui::{Color32, Ui};
 use egui_plot::{Bar, BarChart, Legend, Line, Plot};
 
+use super::TabContext;
+use super::schema::store_key;
 use crate::gui::inspect::Answer;
 use crate::gui::job::{Job, Repaint};
-use crate::gui::panels::schema::store_key;
 use crate::gui::view::View;
 use crate::store::Store;
 
@@ -91,6 +92,10 @@ where
         types,
         untimed,
     }
+}
+
+pub fn ui(ui: &mut Ui, cx: &mut TabContext<'_>) {
+    cx.charts.ui(ui, cx.view, cx.answer);
 }
 
 /// The histograms drawn, kept until the store or stream changes. The whole store's (millions

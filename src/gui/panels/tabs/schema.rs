@@ -6,11 +6,16 @@ use std::sync::Arc;
 
 use egui::{RichText, Ui};
 
+use super::TabContext;
 use crate::audit::schema::{Seen, TypeShapes, inventory};
 use crate::gui::command::Command;
 use crate::gui::job::{Job, Repaint};
 use crate::gui::view::View;
 use crate::store::Store;
+
+pub fn ui(ui: &mut Ui, cx: &mut TabContext<'_>) {
+    cx.schema.ui(ui, cx.view, cx.complete, cx.cmds);
+}
 
 /// The inventory of the store shown, once built.
 #[derive(Default)]
