@@ -2,5 +2,6 @@
 //! filters. [`Filter`] is one filter, parsed once and run on many values.
 
 mod filter;
+pub mod read_model;
 
 pub use filter::{Doc, Filter, FilterError};
