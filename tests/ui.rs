@@ -793,7 +793,10 @@ fn an_answer_for_another_point_is_dimmed_and_says_what_is_coming() {
     use eventlens::gui::inspect::{Ask, Fold, Inspector, StoreRef};
     use eventlens::gui::panels::tabs::{TabContext, inspector_ui};
     let mut view = fixture_view();
-    let mut inspector = Inspector::start(std::sync::Arc::new(|| {}));
+    let mut inspector = Inspector::start(
+        std::sync::Arc::new(|| {}),
+        eventlens::gui::read_model::SharedFolds::default(),
+    );
     inspector.ask(Ask {
         store: StoreRef(view.store.clone()),
         fold: Fold::merge_patch(),
@@ -1089,4 +1092,123 @@ fn a_database_without_events_says_so_and_stays_on_the_start_screen() {
         harness.get_all_by_label("Connect").count() >= 1,
         "back on the start screen"
     );
+}
+
+fn read_model<'a>(harness: &'a Harness<'_, App>) -> &'a eventlens::gui::read_model::ReadModel {
+    let ready = harness.state().ready().unwrap();
+    assert!(ready.read_model_shown, "the Read model view is shown");
+    ready.read_model.as_ref().unwrap()
+}
+
+/// The Read model view: M shows it at the store's end; the keys move its moment; a filter
+/// narrows the table (a wrong one says where, in place); a row opens its stream there.
+#[test]
+fn the_read_model_moves_its_moment_filters_and_opens_a_stream() {
+    let mut harness = app_on(&common::fixture("orders.jsonl"), None, None);
+    harness.key_press(egui::Key::M);
+    settle(&mut harness);
+    assert_eq!(read_model(&harness).cursor, 6, "at the end of the store");
+    harness.get_by_label("2 of 2 streams with an event at this moment");
+    harness.key_press(egui::Key::Home);
+    settle(&mut harness);
+    assert_eq!(read_model(&harness).cursor, 0);
+    harness.get_by_label("1 of 1 stream with an event at this moment");
+    harness.key_press(egui::Key::ArrowRight);
+    harness.key_press(egui::Key::ArrowRight);
+    settle(&mut harness);
+    assert_eq!(
+        read_model(&harness).cursor,
+        2,
+        "order-2's first event, 10:06"
+    );
+    harness.get_by_label("2 of 2 streams with an event at this moment");
+    harness.get_by_label("Where filter").focus();
+    harness
+        .get_by_label("Where filter")
+        .type_text(".tags | (length > 1");
+    settle(&mut harness);
+    harness.get_by_label_contains("^ expected closing parenthesis");
+    harness.get_by_label("Where filter").type_text(")");
+    settle(&mut harness);
+    harness.get_by_label("1 of 2 streams with an event at this moment");
+    let rows = &read_model(&harness).table.latest.as_ref().unwrap().rows;
+    assert_eq!(
+        rows.iter().map(|r| r.stream).collect::<Vec<_>>(),
+        [1],
+        "only order-2"
+    );
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Link, "order-2")
+        .click();
+    settle(&mut harness);
+    let ready = harness.state().ready().unwrap();
+    assert!(!ready.read_model_shown, "back to the stream");
+    assert_eq!(
+        (&*ready.view.stream().id, ready.view.cursor_seq()),
+        ("order-2", 1),
+        "at the moment: after its first event"
+    );
+}
+
+/// A member of the State tree becomes a column of every stream; a watchpoint lists where it
+/// starts holding, marks it, and its link moves the moment there; all of it is kept for the
+/// source.
+#[test]
+fn a_column_from_the_state_tree_and_a_watchpoint() {
+    let mut harness = app_on(&common::fixture("orders.jsonl"), Some("order-1"), None);
+    harness.get_by_label("State").click();
+    settle(&mut harness);
+    harness.get_by_label("total").click();
+    settle(&mut harness);
+    harness.get_by_label("History of /total");
+    harness.get_by_label("Add as column").click();
+    settle(&mut harness);
+    assert_eq!(read_model(&harness).columns[0].filter, ".total");
+    harness.get_by_label(".total");
+    let answer = read_model(&harness).table.latest.clone().unwrap();
+    let values: Vec<String> = answer
+        .rows
+        .iter()
+        .map(|r| r.values[0].to_string())
+        .collect();
+    assert_eq!(values, ["0", "null"], "order-1's total, order-2 has none");
+    harness.get_by_label("Watchpoint filter").focus();
+    harness
+        .get_by_label("Watchpoint filter")
+        .type_text(".total > 100");
+    harness.get_by_label("Add watchpoint").click();
+    settle(&mut harness);
+    let changes = read_model(&harness).watched[0].changes.clone().unwrap();
+    assert_eq!(
+        *changes,
+        [(3, true), (6, false)],
+        "holds after order-1's seq 3 until seq 5"
+    );
+    harness
+        .get_by_label_contains(".total > 100 — holds for 1 stream")
+        .click();
+    settle(&mut harness);
+    harness
+        .get_by_label_contains("order-1 seq 3 · 2024-03-01T11:10:00+01:00 · starts holding")
+        .click();
+    settle(&mut harness);
+    assert_eq!(read_model(&harness).cursor, 3);
+    let key = std::fs::canonicalize(common::fixture("orders.jsonl"))
+        .unwrap()
+        .display()
+        .to_string();
+    // Counts by the column over time, one click away.
+    harness.get_by_label("Counts by").click();
+    harness.run();
+    // The column's name is its header's button too; the popup's option comes first.
+    let options = harness.get_all_by_role_and_label(egui::accesskit::Role::Button, ".total");
+    options.into_iter().next().unwrap().click();
+    settle(&mut harness);
+    let counted = read_model(&harness).counted.as_ref().unwrap();
+    let (steps, counts) = &**counted.counts.as_ref().unwrap();
+    assert_eq!(counts.keys, ["0", "119.94", "39.98", "null"]);
+    assert_eq!(steps.last, 20, "every minute from 10:00 to 10:20");
+    let saved = &harness.state().settings.read_models[&key];
+    assert_eq!(saved.columns, [".total"]);
+    assert_eq!(saved.watchpoints[0].filter, ".total > 100");
 }

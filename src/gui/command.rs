@@ -78,4 +78,19 @@ pub enum Command {
     Copy(String),
     /// Hide notice `index`.
     DismissNotice(usize),
+    /// Show the Read model view (every stream at a moment), or the stream's events (key M).
+    ShowReadModel(bool),
+    /// Put the Read model's moment after the store's event at this index.
+    SetMoment(usize),
+    MomentBack,
+    MomentForward,
+    MomentFirst,
+    MomentLast,
+    /// Open a stream of the Read model at the moment: after its first `count` events.
+    OpenAtMoment {
+        stream: u32,
+        count: usize,
+    },
+    /// Add a column (a jq filter, or `NAME=FILTER`) to the Read model's table, and show it.
+    AddColumn(String),
 }

@@ -10,8 +10,9 @@ use super::job::{Job, Repaint, Worker};
 
 use serde_json::Value;
 
+use super::read_model::SharedFolds;
 use crate::diff::{BlameTracker, ChangeOp, Operation, Patch, diff};
-use crate::replay::{Folds, MergePatch, Reducer, Replay};
+use crate::replay::{MergePatch, Reducer, Replay};
 use crate::store::Store;
 
 /// The reducer to fold with, and a number that changes whenever it does (another script, or
@@ -144,9 +145,12 @@ pub struct Inspector {
 impl Inspector {
     /// Starts a worker for the asks about one store as it grows; `repaint` is called when an
     /// answer is ready.
-    pub fn start(repaint: Repaint) -> Self {
+    /// Its checkpoints go to `folds`, which the Read model view's worker shares.
+    pub fn start(repaint: Repaint, folds: SharedFolds) -> Self {
         let (asks, ask_rx) = mpsc::channel::<Ask>();
-        let job = Job::spawn("inspect", 0, repaint, move |worker| serve(&ask_rx, worker));
+        let job = Job::spawn("inspect", 0, repaint, move |worker| {
+            serve(&ask_rx, &folds, worker);
+        });
         Self {
             asks,
             job: job.ok(),
@@ -186,13 +190,12 @@ impl Inspector {
 /// good until the fold changes or the stream grows.
 type Cached<T> = Option<((u32, usize, String), T)>;
 
-fn serve(asks: &Receiver<Ask>, worker: &Worker<Answer>) {
-    // The fold answered for, and what it has built: the checkpoints of every stream looked at
-    // (the store-wide fold's cache, `replay::Folds`), which go on as the store grows (a
-    // stream's first events never change), so that going back to a stream does not fold it
-    // again.
+fn serve(asks: &Receiver<Ask>, shared: &SharedFolds, worker: &Worker<Answer>) {
+    // The fold answered for. What it has built, the checkpoints of every stream looked at, is
+    // in the store-wide fold's cache (shared with the Read model view), and goes on as the
+    // store grows (a stream's first events never change), so that going back to a stream
+    // does not fold it again.
     let mut fold: Option<Fold> = None;
-    let mut folded: Option<Folds> = None;
     let mut blame_cache: Cached<Vec<BlameRow>> = None;
     let mut series_cache: Cached<Series> = None;
     let mut failures: (u32, Arc<BTreeMap<usize, String>>) = (u32::MAX, Arc::default());
@@ -203,9 +206,8 @@ fn serve(asks: &Receiver<Ask>, worker: &Worker<Answer>) {
         while let Ok(newer) = asks.try_recv() {
             ask = newer;
         }
-        if fold.as_ref() != Some(&ask.fold) || folded.is_none() {
+        if fold.as_ref() != Some(&ask.fold) {
             fold = Some(ask.fold.clone());
-            folded = Some(Folds::new(ask.fold.reducer.clone()));
             (blame_cache, series_cache) = (None, None);
             failures = (u32::MAX, Arc::default());
         }
@@ -215,10 +217,8 @@ fn serve(asks: &Receiver<Ask>, worker: &Worker<Answer>) {
         let Some(stream) = store.streams().get(ask.stream as usize) else {
             continue;
         };
-        let Some(folds) = folded.as_mut() else {
-            continue;
-        };
-        let mut replay = folds.replay(&store, ask.stream);
+        let checkpoints = shared.take(&fold_now, ask.stream);
+        let mut replay = Replay::resume(&store, stream, reducer, checkpoints);
         let key = |pointer: &String| (ask.stream, stream.events.len(), pointer.clone());
         let blame = ask.blame.as_ref().map(|pointer| match &blame_cache {
             Some((k, rows)) if *k == key(pointer) => rows.clone(),
@@ -243,8 +243,7 @@ fn serve(asks: &Receiver<Ask>, worker: &Worker<Answer>) {
             failures = (stream_index, Arc::new(replay.failures().clone()));
         }
         answer.failures = failures.1.clone();
-        let checkpoints = replay.into_checkpoints();
-        folds.keep(stream_index, checkpoints);
+        shared.keep(&fold_now, stream_index, replay.into_checkpoints());
         if !worker.send(answer) {
             return;
         }

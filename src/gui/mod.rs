@@ -10,6 +10,7 @@ pub mod job;
 pub mod loader;
 pub mod panels;
 pub mod projection;
+pub mod read_model;
 pub mod settings;
 pub mod view;
 

@@ -53,6 +53,8 @@ pub struct Settings {
     pub axis: Axis,
     /// The fields mapped in the Fields window, per source (by its settings key).
     pub fields: BTreeMap<String, FieldPointers>,
+    /// The Read model view's columns, filter and watchpoints, per source.
+    pub read_models: BTreeMap<String, crate::gui::read_model::Saved>,
 }
 
 impl Settings {

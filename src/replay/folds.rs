@@ -184,11 +184,22 @@ impl Folds {
         Replay::resume(store, stream, &*self.reducer, checkpoints)
     }
 
-    /// Keeps what a replay from [`Folds::replay`] built.
+    /// Takes out what folding one stream has built (or a start), to go on with it elsewhere
+    /// and give it back with [`Folds::keep`]; meanwhile a move folds that stream afresh.
+    pub fn take(&mut self, stream: u32) -> Checkpoints {
+        self.slots
+            .get_mut(stream as usize)
+            .and_then(|slot| slot.checkpoints.take())
+            .unwrap_or_else(|| Checkpoints::new(&*self.reducer))
+    }
+
+    /// Keeps what a replay from [`Folds::replay`] or [`Folds::take`] built.
     pub fn keep(&mut self, stream: u32, checkpoints: Checkpoints) {
-        if let Some(slot) = self.slots.get_mut(stream as usize) {
-            slot.checkpoints = Some(checkpoints);
+        let index = stream as usize;
+        if self.slots.len() <= index {
+            self.slots.resize_with(index + 1, Slot::default);
         }
+        self.slots[index].checkpoints = Some(checkpoints);
     }
 
     /// Every event that failed so far, as (stream index, index in the stream, why).

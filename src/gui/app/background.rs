@@ -15,6 +15,7 @@ use crate::gui::panels::streams::StreamsPanel;
 use crate::gui::panels::tabs::charts::Charts;
 use crate::gui::panels::tabs::schema::SchemaPanel;
 use crate::gui::panels::timeline::Timeline;
+use crate::gui::read_model::SharedFolds;
 use crate::gui::settings::Tab;
 use crate::gui::view::View;
 use crate::replay::Point;
@@ -150,8 +151,10 @@ impl App {
             Update::Restarted(store, report, why) => {
                 self.notices.push(format!("{why}."));
                 // Stream and event indices now name other things: nothing folded before holds.
-                let inspector = self.inspector();
+                let folds = SharedFolds::default();
+                let inspector = self.inspector(folds.clone());
                 if let Screen::Ready(ready) = &mut self.screen {
+                    ready.folds = folds;
                     ready.restart(store, report, inspector);
                 }
             }
@@ -223,7 +226,8 @@ impl App {
                 return;
             };
             let report = Arc::new(Report::unchecked(store));
-            let inspector = self.inspector();
+            let folds = SharedFolds::default();
+            let inspector = self.inspector(folds.clone());
             self.title = format!("eventlens — {}", short_name(&loader.source.name()));
             self.ctx
                 .send_viewport_cmd(egui::ViewportCommand::Title(self.title.clone()));
@@ -255,6 +259,9 @@ impl App {
                 audit: Audit::default(),
                 schema: SchemaPanel::default(),
                 charts: Charts::default(),
+                folds,
+                read_model: None,
+                read_model_shown: false,
             }));
         }
         self.go_to_target(complete);
@@ -263,8 +270,8 @@ impl App {
         }
     }
 
-    pub(super) fn inspector(&self) -> Inspector {
-        Inspector::start(crate::gui::job::repaint_of(&self.ctx))
+    pub(super) fn inspector(&self, folds: SharedFolds) -> Inspector {
+        Inspector::start(crate::gui::job::repaint_of(&self.ctx), folds)
     }
 
     /// Goes where the command line or the last visit says. In a preview the place may not be
@@ -323,9 +330,10 @@ impl App {
         }
     }
 
-    /// Applies queued commands: the one place where the model changes.
-    /// Starts (and takes in) the store-wide work the tab shown needs: drawing only shows it.
+    /// Starts (and takes in) the store-wide work the tab (and the Read model view) shown needs:
+    /// drawing only shows it.
     pub(super) fn start_store_jobs(&mut self) {
+        self.refresh_read_model();
         let Screen::Ready(ready) = &mut self.screen else {
             return;
         };

@@ -8,6 +8,7 @@ use egui::{Color32, Key, Modifiers, RichText, Ui};
 use super::{App, Ready, Screen};
 use crate::gui::command::Command;
 use crate::gui::loader::{Loader, Stage};
+use crate::gui::panels::read_model::read_model_ui;
 use crate::gui::panels::start::path_field_ui;
 use crate::gui::panels::tabs::{TabContext, inspector_ui};
 use crate::gui::settings::Settings;
@@ -32,14 +33,29 @@ impl App {
         if !matches!(self.screen, Screen::Ready(_)) || ctx.egui_wants_keyboard_input() {
             return;
         }
-        let keys = [
-            (Key::ArrowLeft, Command::StepBack),
-            (Key::ArrowRight, Command::StepForward),
-            (Key::Home, Command::First),
-            (Key::End, Command::Last),
-            (Key::Space, Command::TogglePlay),
-            (Key::F, Command::ToggleFollow),
-        ];
+        let moment = matches!(&self.screen, Screen::Ready(ready) if ready.read_model_shown);
+        let keys = if moment {
+            [
+                (Key::ArrowLeft, Command::MomentBack),
+                (Key::ArrowRight, Command::MomentForward),
+                (Key::Home, Command::MomentFirst),
+                (Key::End, Command::MomentLast),
+                (Key::M, Command::ShowReadModel(false)),
+                (Key::F, Command::ToggleFollow),
+            ]
+        } else {
+            [
+                (Key::ArrowLeft, Command::StepBack),
+                (Key::ArrowRight, Command::StepForward),
+                (Key::Home, Command::First),
+                (Key::End, Command::Last),
+                (Key::Space, Command::TogglePlay),
+                (Key::F, Command::ToggleFollow),
+            ]
+        };
+        if !moment && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::M)) {
+            self.cmds.push(Command::ShowReadModel(true));
+        }
         for (key, command) in keys {
             if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, key)) {
                 self.cmds.push(command);
@@ -89,6 +105,14 @@ impl App {
                         self.cmds.push(Command::ShowFields(!self.windows.fields));
                     }
                     follow_button_ui(ui, ready, &mut self.cmds);
+                    let shown = ready.read_model_shown;
+                    if ui
+                        .selectable_label(shown, "Read model (M)")
+                        .on_hover_text("Every stream's state at one moment of the store")
+                        .clicked()
+                    {
+                        self.cmds.push(Command::ShowReadModel(!shown));
+                    }
                     ui.separator();
                     let store = &ready.view.store;
                     // A database says which preset read it ("preset marten").
@@ -237,7 +261,10 @@ impl App {
                 inspector_ui(ui, &mut cx, current, &mut settings.tab);
             });
         egui::CentralPanel::default().show(ui, |ui| {
-            ready.events.ui(ui, &ready.view, cmds);
+            match (&mut ready.read_model, ready.read_model_shown) {
+                (Some(model), true) => read_model_ui(ui, model, &ready.view.store, cmds),
+                _ => ready.events.ui(ui, &ready.view, cmds),
+            }
         });
     }
 }

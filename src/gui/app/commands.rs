@@ -18,6 +18,10 @@ use crate::source::postgres::Narrow;
 use crate::store::FieldPointers;
 
 impl App {
+    /// Applies queued commands: the one place where the model changes. Long for a reason: one
+    /// arm per command, each a line or a call, so that every command is handled where all the
+    /// others are.
+    #[allow(clippy::too_many_lines)]
     pub(super) fn apply_commands(&mut self) {
         for command in std::mem::take(&mut self.cmds) {
             match command {
@@ -94,6 +98,14 @@ impl App {
                         ready.view.apply(&Command::Chart(pointer));
                     }
                 }
+                read_model @ (Command::ShowReadModel(_)
+                | Command::SetMoment(_)
+                | Command::MomentBack
+                | Command::MomentForward
+                | Command::MomentFirst
+                | Command::MomentLast
+                | Command::OpenAtMoment { .. }
+                | Command::AddColumn(_)) => self.apply_read_model(read_model),
                 navigation => {
                     if let Screen::Ready(ready) = &mut self.screen {
                         ready.view.apply(&navigation);

@@ -5,6 +5,7 @@
 mod background;
 mod chrome;
 mod commands;
+mod read_model;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use super::panels::tabs::charts::Charts;
 use super::panels::tabs::schema::SchemaPanel;
 use super::panels::timeline::Timeline;
 use super::projection::Projections;
+use super::read_model::{ReadModel, SharedFolds};
 use super::settings::Settings;
 use super::view::View;
 use crate::audit::Report;
@@ -66,6 +68,12 @@ pub struct Ready {
     pub audit: Audit,
     pub schema: SchemaPanel,
     pub charts: Charts,
+    /// The store-wide fold, shared by the inspector and the Read model view.
+    pub folds: SharedFolds,
+    /// The Read model view, once shown for this store; `read_model_shown` says whether it is
+    /// shown now (instead of the stream's events).
+    pub read_model: Option<ReadModel>,
+    pub read_model_shown: bool,
 }
 
 /// What the window shows.
@@ -227,6 +235,10 @@ impl App {
                     && !self.exports.is_saving()
                     && ready.inspector.is_current()
                     && !ready.view.playback.playing
+                    && ready
+                        .read_model
+                        .as_ref()
+                        .is_none_or(|m| !ready.read_model_shown || m.is_settled())
             }
         }
     }
@@ -333,6 +345,7 @@ impl Ready {
     /// Shows the store read again from the start of its source, on the stream it was on.
     pub(super) fn restart(&mut self, store: Arc<Store>, report: Arc<Report>, inspector: Inspector) {
         self.inspector = inspector;
+        self.read_model = None;
         let (stream, seq) = (self.view.stream().id.to_string(), self.view.cursor_seq());
         let mut view = View::new(store, report.clone());
         if view.go_to(&stream, Point::Seq(seq)).is_err() {

@@ -28,8 +28,18 @@ pub struct TreeOptions<'a> {
     pub open_depth: usize,
 }
 
-/// Draws `value` as a tree; returns the pointer of a member whose name was clicked.
-pub fn json_tree_ui(ui: &mut Ui, value: &Value, options: &TreeOptions<'_>) -> Option<String> {
+/// What was asked of a member of the tree, by its JSON Pointer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TreeClick {
+    /// Its name was clicked: show its history.
+    History(String),
+    /// "Add as column" in its menu: a column of the Read model's table.
+    Column(String),
+}
+
+/// Draws `value` as a tree; returns what was asked of a member (with `blame_links`, a click
+/// on its name, or its context menu).
+pub fn json_tree_ui(ui: &mut Ui, value: &Value, options: &TreeOptions<'_>) -> Option<TreeClick> {
     let mut clicked = None;
     match value {
         Value::Object(_) | Value::Array(_) => children_ui(ui, "", value, options, 0, &mut clicked),
@@ -46,7 +56,7 @@ fn children_ui(
     value: &Value,
     options: &TreeOptions<'_>,
     depth: usize,
-    clicked: &mut Option<String>,
+    clicked: &mut Option<TreeClick>,
 ) {
     let entries: Box<dyn Iterator<Item = (String, &Value)>> = match value {
         Value::Object(map) => Box::new(map.iter().map(|(k, v)| (k.clone(), v))),
@@ -74,7 +84,7 @@ fn node_ui(
     value: &Value,
     options: &TreeOptions<'_>,
     depth: usize,
-    clicked: &mut Option<String>,
+    clicked: &mut Option<TreeClick>,
 ) {
     let changed = options.highlight.contains(path);
     let label = if changed {
@@ -85,12 +95,22 @@ fn node_ui(
     let mut name_ui = |ui: &mut Ui| {
         let response = if options.blame_links {
             ui.link(label.clone())
-                .on_hover_text("Show every event that changed this member")
+                .on_hover_text("Show every event that changed this member (right-click: more)")
         } else {
             ui.label(label.clone())
         };
         if response.clicked() {
-            *clicked = Some(path.to_owned());
+            *clicked = Some(TreeClick::History(path.to_owned()));
+        }
+        if options.blame_links {
+            response.context_menu(|ui| {
+                if ui.button("History").clicked() {
+                    *clicked = Some(TreeClick::History(path.to_owned()));
+                }
+                if ui.button("Add as column").clicked() {
+                    *clicked = Some(TreeClick::Column(path.to_owned()));
+                }
+            });
         }
     };
     match value {

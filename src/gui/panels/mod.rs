@@ -7,6 +7,7 @@ pub mod export;
 pub mod fields;
 pub mod json_tree;
 pub mod projection;
+pub mod read_model;
 pub mod start;
 pub mod streams;
 pub mod tabs;

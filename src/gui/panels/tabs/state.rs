@@ -8,7 +8,8 @@ use super::TabContext;
 use super::diff::old_new_text;
 use crate::gui::command::Command;
 use crate::gui::inspect::{Answer, BlameRow};
-use crate::gui::panels::json_tree::{TreeOptions, json_tree_ui};
+use crate::gui::panels::json_tree::{TreeClick, TreeOptions, json_tree_ui};
+use crate::gui::read_model::filter_of_pointer;
 use crate::gui::view::View;
 
 pub fn ui(ui: &mut Ui, cx: &mut TabContext<'_>) {
@@ -35,8 +36,12 @@ fn state_tab(ui: &mut Ui, view: &View, answer: &Answer, cmds: &mut Vec<Command>)
         blame_links: true,
         open_depth: 2,
     };
-    if let Some(pointer) = json_tree_ui(ui, &answer.state, &options) {
-        cmds.push(Command::Blame(pointer));
+    match json_tree_ui(ui, &answer.state, &options) {
+        Some(TreeClick::History(pointer)) => cmds.push(Command::Blame(pointer)),
+        Some(TreeClick::Column(pointer)) => {
+            cmds.push(Command::AddColumn(filter_of_pointer(&pointer)));
+        }
+        None => {}
     }
 }
 
@@ -58,6 +63,13 @@ fn blame_ui(ui: &mut Ui, view: &View, pointer: &str, rows: &[BlameRow], cmds: &m
                 .clicked()
         {
             cmds.push(Command::Chart(pointer.to_owned()));
+        }
+        if ui
+            .button("Add as column")
+            .on_hover_text("A column of the Read model's table: this member in every stream")
+            .clicked()
+        {
+            cmds.push(Command::AddColumn(filter_of_pointer(pointer)));
         }
         if ui.button("Close history").clicked() {
             cmds.push(Command::CloseBlame);
