@@ -86,7 +86,7 @@ impl Filter {
                 FilterError {
                     column: column_of(text, name),
                     message: match undefined {
-                        Some(what) => format!("{name} is not defined ({what:?})").to_lowercase(),
+                        Some(what) => undefined_message(name, &format!("{what:?}")),
                         None => "the filter does not compile".to_owned(),
                     },
                 }
@@ -182,6 +182,22 @@ fn to_val(value: &Value) -> Val {
                 .map(|(name, value)| (Val::utf8_str(name.clone().into_bytes()), to_val(value)))
                 .collect(),
         ),
+    }
+}
+
+/// What jq says of a name it does not know: `status/0 is not defined` for a filter called with
+/// no arguments, `$x is not defined` for a variable. `what` is jaq's `Debug` of what is missing
+/// (`Filter(0)`, `Var`, …).
+fn undefined_message(name: &str, what: &str) -> String {
+    let arity = what
+        .strip_prefix("Filter(")
+        .and_then(|rest| rest.strip_suffix(')'));
+    match arity {
+        Some(arity) => format!("{name}/{arity} is not defined"),
+        None if what.starts_with("Var") => {
+            format!("${} is not defined", name.trim_start_matches('$'))
+        }
+        None => format!("{name} is not defined ({})", what.to_lowercase()),
     }
 }
 
@@ -304,7 +320,9 @@ mod tests {
         assert!(error.message.contains("closing parenthesis"), "{error}");
         let error = Filter::parse(".a | nosuch(1)").unwrap_err();
         assert_eq!(error.column, 6, "{error}");
-        assert!(error.message.contains("nosuch"), "{error}");
+        assert_eq!(error.message, "nosuch/1 is not defined", "as jq says it");
+        let error = Filter::parse("status").unwrap_err();
+        assert_eq!(error.message, "status/0 is not defined");
         let error = Filter::parse(".a ==").unwrap_err();
         assert!(error.column >= 4, "{error}");
     }

@@ -10,6 +10,7 @@ use egui_plot::{Bar, BarChart, Legend, Plot, VLine};
 use serde_json::Value;
 
 use crate::gui::command::Command;
+use crate::gui::panels::tabs::charts::minutes_to_time;
 use crate::gui::read_model::{Counted, ReadModel, TableAnswer};
 use crate::query::read_model::cell;
 use crate::store::Store;
@@ -314,6 +315,7 @@ fn chart_ui(ui: &mut Ui, model: &mut ReadModel) {
     Plot::new("read-model-counts")
         .height(150.0)
         .legend(Legend::default())
+        .x_axis_formatter(|mark, _| minutes_to_time(mark.value))
         .show(ui, |plot| {
             for chart in charts {
                 plot.bar_chart(chart);

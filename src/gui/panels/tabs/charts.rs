@@ -253,7 +253,7 @@ fn histogram_plot(ui: &mut Ui, id: &str, h: &Histogram) {
 
 /// An axis label for minutes since the epoch: `2024-03-01 10:15`.
 #[allow(clippy::cast_possible_truncation)]
-fn minutes_to_time(minutes: f64) -> String {
+pub fn minutes_to_time(minutes: f64) -> String {
     chrono::DateTime::from_timestamp((minutes * 60.0) as i64, 0)
         .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_default()
