@@ -9,7 +9,10 @@
 //!
 //! Prints the CPU time of each frame on the UI thread (p50, p99, max) and how long the
 //! inspector took to catch up with the cursor (state, diff and event for the new position),
-//! measured in frames and milliseconds. A measurement, not a test: nothing here fails on time.
+//! measured in frames and milliseconds; then the same for the Read model view (every stream at
+//! a moment, with a column): its moment stepped one event at a time and jumped to random
+//! moments, each until the table for it is shown. A measurement, not a test: nothing here fails
+//! on time.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -21,6 +24,7 @@ use eventlens::sample::{SampleSpec, write_orders};
 const HOT: &str = "order-1000";
 const FRAMES: usize = 600;
 const JUMPS: usize = 200;
+const MOMENTS: usize = 100;
 
 fn main() {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -93,6 +97,88 @@ fn main() {
             .unwrap_or_default(),
         frames_to_catch_up.last().copied().unwrap_or_default()
     );
+    read_model(&mut harness, events);
+}
+
+/// The Read model view on the same store, with a column: how long its first table takes,
+/// and each step and jump of its moment until the table is shown.
+fn read_model(harness: &mut Harness<'_, App>, events: usize) {
+    let harness = &mut *harness;
+    let folded = Instant::now();
+    harness.state_mut().push(Command::ShowReadModel(true));
+    harness
+        .state_mut()
+        .push(Command::AddColumn("status=.status".into()));
+    harness.state_mut().push(Command::SetMoment(events / 2));
+    settle(harness);
+    let first_table = folded.elapsed();
+    let mut moment_steps = moments(harness, events, false);
+    let mut moment_jumps = moments(harness, events, true);
+    let (mut step_times, mut step_frames): (Vec<Duration>, Vec<Duration>) =
+        moment_steps.drain(..).unzip();
+    let (mut jump_times, mut jump_frames): (Vec<Duration>, Vec<Duration>) =
+        moment_jumps.drain(..).unzip();
+    for v in [
+        &mut step_times,
+        &mut step_frames,
+        &mut jump_times,
+        &mut jump_frames,
+    ] {
+        v.sort_unstable();
+    }
+
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let pct = |v: &[Duration], p: usize| {
+        v.get((v.len() * p / 100).min(v.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    println!(
+        "read model: first table (every stream folded to the middle, one column) after {:.0} ms",
+        ms(first_table)
+    );
+    for (what, times, frames) in [
+        ("a step of one event", &step_times, &step_frames),
+        ("a jump to a random moment", &jump_times, &jump_frames),
+    ] {
+        println!(
+            "read model, {MOMENTS} × {what}: table shown after p50 {:.1} ms, p99 {:.1} ms; longest frame p50 {:.2} ms, p99 {:.2} ms",
+            ms(pct(times, 50)),
+            ms(pct(times, 99)),
+            ms(pct(frames, 50)),
+            ms(pct(frames, 99)),
+        );
+    }
+}
+
+/// Read model moments: a step forward each (or a jump to a random moment), until the table for
+/// it is shown; (time until shown, longest frame on the way).
+fn moments(harness: &mut Harness<'_, App>, events: usize, jump: bool) -> Vec<(Duration, Duration)> {
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    (0..MOMENTS)
+        .map(|_| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let command = if jump {
+                Command::SetMoment((seed >> 33) as usize % events)
+            } else {
+                Command::MomentForward
+            };
+            harness.state_mut().push(command);
+            let started = Instant::now();
+            let mut longest = Duration::ZERO;
+            loop {
+                let frame = Instant::now();
+                harness.step();
+                longest = longest.max(frame.elapsed());
+                let shown = harness.state().ready().and_then(|r| r.read_model.as_ref());
+                if shown.is_some_and(|m| m.table.is_current()) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            (started.elapsed(), longest)
+        })
+        .collect()
 }
 
 fn generated_store(dir: &tempfile::TempDir) -> PathBuf {

@@ -91,6 +91,16 @@ proptest! {
     }
 
     #[test]
+    fn a_merge_patch_read_from_text_is_the_merge_of_its_tree(base in json(), patch in json()) {
+        use eventlens::replay::{merge_patch, merge_patch_text};
+        let mut from_tree = base.clone();
+        merge_patch(&mut from_tree, &patch);
+        let mut from_text = base;
+        merge_patch_text(&mut from_text, &patch.to_string()).unwrap();
+        prop_assert_eq!(from_text.to_string(), from_tree.to_string());
+    }
+
+    #[test]
     fn checkpoints_equal_a_full_replay(patches in prop::collection::vec(json(), 1..400), probes in prop::collection::vec(any::<prop::sample::Index>(), 1..12)) {
         let text = patches.iter().map(|data| format!("{{\"stream\":\"s\",\"type\":\"T\",\"data\":{data}}}\n")).collect::<Vec<_>>().concat();
         let store = Store::from_bytes(Path::new("p.jsonl"), text.into_bytes(), &ReadOptions::default()).unwrap();

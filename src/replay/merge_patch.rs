@@ -32,9 +32,18 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 
 /// [`merge_patch`] with the patch as JSON text, read straight into `target`: members are
 /// merged as they are read, without building the patch as a tree first (folding a store spends
-/// most of its time here). Errors as `serde_json::from_str` would give them.
+/// most of its time here). Errors as `serde_json::from_str` would give them, and `target` is
+/// then as it was: a patch with `\u` escapes is read whole first, as a tree (the store's scanner
+/// has checked its grammar, but lets through escapes of lone surrogates, which `serde_json`
+/// refuses, and would half merge). A member named twice is merged twice, where the tree of the patch would keep the
+/// last (RFC 8259 says names should be unique).
 pub fn merge_patch_text(target: &mut Value, patch: &str) -> Result<(), serde_json::Error> {
     let patch = patch.trim_ascii_start();
+    if patch.contains("\\u") {
+        // serde_json checks escapes only where it reads a string's value: read the whole patch.
+        merge_patch(target, &serde_json::from_str(patch)?);
+        return Ok(());
+    }
     if !patch.starts_with('{') {
         *target = serde_json::from_str(patch)?;
         return Ok(());
@@ -117,6 +126,13 @@ mod tests {
         }
         let mut target = json!({});
         assert!(merge_patch_text(&mut target, r#"{"a": 1"#).is_err());
+        let mut target = json!({"a": 0});
+        assert!(merge_patch_text(&mut target, r#"{"a": 1, "b": "\ud800"}"#).is_err());
+        assert_eq!(
+            target,
+            json!({"a": 0}),
+            "a patch that fails leaves the state as it was"
+        );
         assert!(merge_patch_text(&mut target, r#"{"a": 1} x"#).is_err());
     }
 

@@ -24,6 +24,8 @@ use crate::source::postgres::Narrow;
 use crate::store::{Store, plural};
 
 impl App {
+    /// Takes in what the background work has sent: the catalog, a dialog, the load, exports,
+    /// the projection, the audit and the inspector.
     pub(super) fn poll_background(&mut self) {
         if let Some(catalog) = &mut self.catalog {
             match catalog.poll() {
@@ -37,6 +39,41 @@ impl App {
                 _ => {}
             }
         }
+        self.take_dialog();
+        // A store shown is drawn at least once before the next one replaces it, so that a
+        // preview is seen even when the whole store follows right behind.
+        self.take_loads();
+        if let Screen::Ready(ready) = &self.screen
+            && ready.live.as_ref().is_some_and(Loader::is_following)
+        {
+            self.ctx.request_repaint_after(crate::source::POLL);
+        }
+        self.exports.poll();
+        self.projections
+            .poll(crate::gui::job::repaint_of(&self.ctx));
+        if let Some(every) = self.projections.watch_interval() {
+            self.ctx.request_repaint_after(every);
+        }
+        if let Screen::Ready(ready) = &mut self.screen {
+            let repaint = crate::gui::job::repaint_of(&self.ctx);
+            ready
+                .audit
+                .poll(&mut ready.view, &self.projections, repaint);
+        }
+        if let Screen::Ready(ready) = &mut self.screen {
+            ready.inspector.poll();
+            let fold = self.projections.fold();
+            ready.view.failures = ready
+                .inspector
+                .latest()
+                .filter(|a| a.ask.stream == ready.view.stream && a.ask.fold == fold)
+                .map(|a| a.failures.clone())
+                .unwrap_or_default();
+        }
+    }
+
+    /// Takes in what a file dialog chose, or says that it could not open.
+    fn take_dialog(&mut self) {
         if let Some((opened_at, picking, job)) = &mut self.dialog {
             match job.poll() {
                 Polled::Sent(Some(path)) => {
@@ -76,8 +113,10 @@ impl App {
                 Polled::Waiting => {}
             }
         }
-        // A store shown is drawn at least once before the next one replaces it, so that a
-        // preview is seen even when the whole store follows right behind.
+    }
+
+    /// Takes in the load's news, up to the next store to show.
+    fn take_loads(&mut self) {
         loop {
             let loader = match &mut self.screen {
                 Screen::Loading(loader) => Some(loader),
@@ -96,33 +135,6 @@ impl App {
                 self.ctx.request_repaint();
                 break;
             }
-        }
-        if let Screen::Ready(ready) = &self.screen
-            && ready.live.as_ref().is_some_and(Loader::is_following)
-        {
-            self.ctx.request_repaint_after(crate::source::POLL);
-        }
-        self.exports.poll();
-        self.projections
-            .poll(crate::gui::job::repaint_of(&self.ctx));
-        if let Some(every) = self.projections.watch_interval() {
-            self.ctx.request_repaint_after(every);
-        }
-        if let Screen::Ready(ready) = &mut self.screen {
-            let repaint = crate::gui::job::repaint_of(&self.ctx);
-            ready
-                .audit
-                .poll(&mut ready.view, &self.projections, repaint);
-        }
-        if let Screen::Ready(ready) = &mut self.screen {
-            ready.inspector.poll();
-            let fold = self.projections.fold();
-            ready.view.failures = ready
-                .inspector
-                .latest()
-                .filter(|a| a.ask.stream == ready.view.stream && a.ask.fold == fold)
-                .map(|a| a.failures.clone())
-                .unwrap_or_default();
         }
     }
 

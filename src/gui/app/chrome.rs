@@ -114,33 +114,7 @@ impl App {
                         self.cmds.push(Command::ShowReadModel(!shown));
                     }
                     ui.separator();
-                    let store = &ready.view.store;
-                    // A database says which preset read it ("preset marten").
-                    let described = store.detection().describe();
-                    let preset = described
-                        .split_once(':')
-                        .map(|(preset, _)| preset)
-                        .filter(|p| p.starts_with("preset "))
-                        .map_or_else(String::new, |p| format!(" ({p})"));
-                    ui.label(format!(
-                        "{}{preset} · {} events in {} streams",
-                        short_name(store.name()),
-                        store.events().len(),
-                        store.streams().len()
-                    ))
-                    .on_hover_text(format!("{}\n{}", store.name(), store.detection().describe()));
-                    let errors = ready.view.report.count(crate::audit::Severity::Error);
-                    let warnings = ready.view.report.count(crate::audit::Severity::Warning);
-                    if errors + warnings > 0 {
-                        ui.colored_label(
-                            Color32::from_rgb(230, 90, 70),
-                            format!(
-                                "check: {errors} error{}, {warnings} warning{}",
-                                plural(errors),
-                                plural(warnings)
-                            ),
-                        );
-                    }
+                    store_summary_ui(ui, ready);
                     ui.separator();
                     path_field_ui(ui, &mut self.path, &mut self.cmds);
                 }
@@ -266,6 +240,42 @@ impl App {
                 _ => ready.events.ui(ui, &ready.view, cmds),
             }
         });
+    }
+}
+
+/// What the store shown is: its name (and a database's preset), its size, and what the check
+/// found.
+fn store_summary_ui(ui: &mut Ui, ready: &Ready) {
+    let store = &ready.view.store;
+    // A database says which preset read it ("preset marten").
+    let described = store.detection().describe();
+    let preset = described
+        .split_once(':')
+        .map(|(preset, _)| preset)
+        .filter(|p| p.starts_with("preset "))
+        .map_or_else(String::new, |p| format!(" ({p})"));
+    ui.label(format!(
+        "{}{preset} · {} events in {} streams",
+        short_name(store.name()),
+        store.events().len(),
+        store.streams().len()
+    ))
+    .on_hover_text(format!(
+        "{}\n{}",
+        store.name(),
+        store.detection().describe()
+    ));
+    let errors = ready.view.report.count(crate::audit::Severity::Error);
+    let warnings = ready.view.report.count(crate::audit::Severity::Warning);
+    if errors + warnings > 0 {
+        ui.colored_label(
+            Color32::from_rgb(230, 90, 70),
+            format!(
+                "check: {errors} error{}, {warnings} warning{}",
+                plural(errors),
+                plural(warnings)
+            ),
+        );
     }
 }
 

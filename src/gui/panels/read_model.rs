@@ -11,7 +11,8 @@ use serde_json::Value;
 
 use crate::gui::command::Command;
 use crate::gui::panels::tabs::charts::minutes_to_time;
-use crate::gui::read_model::{Counted, ReadModel, TableAnswer};
+use crate::gui::read_model::{Counted, ReadModel, TableAnswer, Watchpoint};
+use crate::query::read_model::Transitions;
 use crate::query::read_model::cell;
 use crate::store::Store;
 
@@ -204,66 +205,82 @@ fn watchpoints_ui(ui: &mut Ui, model: &mut ReadModel, store: &Store, cmds: &mut 
     let mut remove = None;
     for (i, point) in model.watchpoints.iter().enumerate() {
         let changes = model.watched.get(i).and_then(|w| w.changes.clone());
-        let title = match &changes {
-            Some(changes) => {
-                let starts = changes.iter().filter(|(_, holds)| *holds).count();
-                format!(
-                    "{} — holds for {starts} stream{} at some point",
-                    point.name,
-                    crate::store::plural(starts)
-                )
-            }
-            None => format!("{} — watching every stream…", point.name),
-        };
-        ui.horizontal(|ui| {
-            egui::CollapsingHeader::new(RichText::new(title).color(WATCH))
-                .id_salt(("watchpoint", i))
-                .show(ui, |ui| {
-                    ui.weak(&point.filter);
-                    let Some(changes) = &changes else { return };
-                    if changes.is_empty() {
-                        ui.label(format!("No stream ever holds {}.", point.filter));
-                    }
-                    egui::ScrollArea::vertical()
-                        .max_height(140.0)
-                        .id_salt(("changes", i))
-                        .show(ui, |ui| {
-                            for &(index, holds) in changes.iter().take(500) {
-                                let event = store.event(index);
-                                let text = format!(
-                                    "{} seq {} · {} · {}",
-                                    event.stream(),
-                                    event.event.seq,
-                                    event.time().unwrap_or("-"),
-                                    if holds {
-                                        "starts holding"
-                                    } else {
-                                        "stops holding"
-                                    }
-                                );
-                                if ui.link(text).clicked() {
-                                    cmds.push(Command::SetMoment(index as usize));
-                                }
-                            }
-                            if changes.len() > 500 {
-                                ui.weak(format!("and {} more", changes.len() - 500));
-                            }
-                        });
-                });
-            if ui
-                .small_button("×")
-                .on_hover_text("Remove this watchpoint")
-                .clicked()
-            {
-                remove = Some(i);
-            }
-        });
+        if watchpoint_ui(ui, i, point, changes.as_deref(), store, cmds) {
+            remove = Some(i);
+        }
     }
     if let Some(i) = remove {
         model.watchpoints.remove(i);
         if i < model.watched.len() {
             model.watched.remove(i);
         }
+    }
+}
+
+/// One watchpoint: how many streams it holds for at some point, and (opened) each change as a
+/// link to its moment. `true` when its × was clicked.
+fn watchpoint_ui(
+    ui: &mut Ui,
+    i: usize,
+    point: &Watchpoint,
+    changes: Option<&Transitions>,
+    store: &Store,
+    cmds: &mut Vec<Command>,
+) -> bool {
+    let title = match changes {
+        Some(changes) => {
+            let starts = changes.iter().filter(|(_, holds)| *holds).count();
+            format!(
+                "{} — holds for {starts} stream{} at some point",
+                point.name,
+                crate::store::plural(starts)
+            )
+        }
+        None => format!("{} — watching every stream…", point.name),
+    };
+    ui.horizontal(|ui| {
+        egui::CollapsingHeader::new(RichText::new(title).color(WATCH))
+            .id_salt(("watchpoint", i))
+            .show(ui, |ui| {
+                ui.weak(&point.filter);
+                let Some(changes) = changes else { return };
+                if changes.is_empty() {
+                    ui.label(format!("No stream ever holds {}.", point.filter));
+                }
+                egui::ScrollArea::vertical()
+                    .max_height(140.0)
+                    .id_salt(("changes", i))
+                    .show(ui, |ui| changes_ui(ui, changes, store, cmds));
+            });
+        ui.small_button("×")
+            .on_hover_text("Remove this watchpoint")
+            .clicked()
+    })
+    .inner
+}
+
+/// A watchpoint's changes, each a link that moves the moment there (the first 500).
+fn changes_ui(ui: &mut Ui, changes: &Transitions, store: &Store, cmds: &mut Vec<Command>) {
+    const SHOWN: usize = 500;
+    for &(index, holds) in changes.iter().take(SHOWN) {
+        let event = store.event(index);
+        let text = format!(
+            "{} seq {} · {} · {}",
+            event.stream(),
+            event.event.seq,
+            event.time().unwrap_or("-"),
+            if holds {
+                "starts holding"
+            } else {
+                "stops holding"
+            }
+        );
+        if ui.link(text).clicked() {
+            cmds.push(Command::SetMoment(index as usize));
+        }
+    }
+    if changes.len() > SHOWN {
+        ui.weak(format!("and {} more", changes.len() - SHOWN));
     }
 }
 
@@ -365,6 +382,42 @@ fn status_ui(ui: &mut Ui, model: &ReadModel, answer: &TableAnswer) {
     }
 }
 
+/// The table's header: Stream (sorts by id) and a button a column (sorts by it, then the other
+/// way).
+fn header_ui(
+    header: &mut egui_extras::TableRow<'_, '_>,
+    names: &[String],
+    sort: &mut Option<(usize, bool)>,
+) {
+    header.col(|ui| {
+        if ui.button(RichText::new("Stream").strong()).clicked() {
+            *sort = None;
+        }
+    });
+    header.col(|ui| {
+        ui.strong("Seq");
+    });
+    for (i, name) in names.iter().enumerate() {
+        header.col(|ui| {
+            let arrow = match *sort {
+                Some((c, false)) if c == i => " ⏶",
+                Some((c, true)) if c == i => " ⏷",
+                _ => "",
+            };
+            let button = ui
+                .button(RichText::new(format!("{name}{arrow}")).strong())
+                .on_hover_text("Sort by this column");
+            if button.clicked() {
+                *sort = match *sort {
+                    Some((c, false)) if c == i => Some((i, true)),
+                    _ => Some((i, false)),
+                };
+            }
+        });
+    }
+    header.col(|_| {});
+}
+
 /// The table: a row a stream, sorted by a header clicked; the stream is a link to it there.
 fn table_ui(
     ui: &mut Ui,
@@ -392,36 +445,7 @@ fn table_ui(
     table = table.column(Column::remainder());
     let mut sort = model.sort;
     table
-        .header(20.0, |mut header| {
-            header.col(|ui| {
-                if ui.button(RichText::new("Stream").strong()).clicked() {
-                    sort = None;
-                }
-            });
-            header.col(|ui| {
-                ui.strong("Seq");
-            });
-            for (i, name) in names.iter().enumerate() {
-                header.col(|ui| {
-                    let arrow = match sort {
-                        Some((c, false)) if c == i => " ⏶",
-                        Some((c, true)) if c == i => " ⏷",
-                        _ => "",
-                    };
-                    if ui
-                        .button(RichText::new(format!("{name}{arrow}")).strong())
-                        .on_hover_text("Sort by this column")
-                        .clicked()
-                    {
-                        sort = match sort {
-                            Some((c, false)) if c == i => Some((i, true)),
-                            _ => Some((i, false)),
-                        };
-                    }
-                });
-            }
-            header.col(|_| {});
-        })
+        .header(20.0, |mut header| header_ui(&mut header, &names, &mut sort))
         .body(|body| {
             body.rows(row_height, answer.rows.len(), |mut row| {
                 let shown = &answer.rows[row.index()];

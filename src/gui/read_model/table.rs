@@ -1,0 +1,278 @@
+//! The Read model table's worker: every stream folded to the moment asked for (the shared
+//! store-wide fold), the filters run again only on the streams whose state changed, the rows
+//! sorted.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+use super::SharedFolds;
+use crate::gui::inspect::{Fold, StoreRef};
+use crate::gui::job::{Job, Repaint, Worker};
+use crate::query::Doc;
+use crate::query::read_model::{Filters, selected};
+use crate::replay::{Folds, Moment};
+use crate::store::Store;
+
+/// What the table is asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableAsk {
+    pub store: StoreRef,
+    pub fold: Fold,
+    pub moment: Moment,
+    /// (name, filter) each.
+    pub columns: Vec<(String, String)>,
+    pub where_: Option<String>,
+    /// Column to sort by (into `columns`) and whether descending; `None`: by stream id.
+    pub sort: Option<(usize, bool)>,
+}
+
+/// One stream at the moment.
+#[derive(Debug, Clone)]
+pub struct TableRow {
+    pub stream: u32,
+    /// Events of the stream applied at the moment.
+    pub count: usize,
+    pub seq: u64,
+    pub values: Vec<Value>,
+}
+
+/// The table at a moment.
+#[derive(Debug)]
+pub struct TableAnswer {
+    pub ask: TableAsk,
+    pub rows: Vec<TableRow>,
+    /// Streams with an event at the moment, before the filter.
+    pub streams: usize,
+    /// Streams whose state the step changed (and whose filters ran again).
+    pub changed: usize,
+    pub took: Duration,
+}
+
+/// The table's worker, seen from the window.
+pub struct Table {
+    asks: Sender<TableAsk>,
+    job: Option<Job<TableAnswer>>,
+    asked: Option<TableAsk>,
+    pub latest: Option<Arc<TableAnswer>>,
+}
+
+impl Table {
+    pub fn start(folds: SharedFolds, repaint: Repaint) -> Self {
+        let (asks, rx) = mpsc::channel();
+        let job = Job::spawn("read-model", 0, repaint, move |worker| {
+            serve(&rx, &folds, worker);
+        });
+        Self {
+            asks,
+            job: job.ok(),
+            asked: None,
+            latest: None,
+        }
+    }
+
+    /// Asks for `ask` unless it was the last ask.
+    pub fn ask(&mut self, ask: TableAsk) {
+        if self.asked.as_ref() != Some(&ask) {
+            let _ = self.asks.send(ask.clone());
+            self.asked = Some(ask);
+        }
+    }
+
+    /// Takes in the newest answer.
+    pub fn poll(&mut self) {
+        if let Some(answer) = self.job.as_mut().and_then(Job::latest) {
+            self.latest = Some(Arc::new(answer));
+        }
+    }
+
+    /// Whether the newest answer is for the last ask.
+    pub fn is_current(&self) -> bool {
+        self.latest.as_ref().map(|a| &a.ask) == self.asked.as_ref()
+    }
+}
+
+/// What the filters found on one stream's state, for the count of events it was folded to.
+#[derive(Clone)]
+struct Evaluated {
+    count: usize,
+    passes: bool,
+    values: Vec<Value>,
+}
+
+/// What the filters' results are for: the fold, the columns, the filter.
+type Evaluating = (u64, Vec<(String, String)>, Option<String>);
+
+fn serve(asks: &Receiver<TableAsk>, shared: &SharedFolds, worker: &Worker<TableAnswer>) {
+    // Per stream, the filters' results at the count of events last evaluated, for the fold,
+    // store and filters of `evaluated_for`.
+    let mut evaluated: Vec<Option<Evaluated>> = Vec::new();
+    let mut evaluated_for: Option<Evaluating> = None;
+    while let Ok(mut ask) = asks.recv() {
+        while let Ok(newer) = asks.try_recv() {
+            ask = newer;
+        }
+        let started = Instant::now();
+        let store = ask.store.0.clone();
+        let key = (ask.fold.id, ask.columns.clone(), ask.where_.clone());
+        if evaluated_for.as_ref() != Some(&key) {
+            evaluated.clear();
+            evaluated_for = Some(key);
+        }
+        evaluated.resize(store.streams().len(), None);
+        let changed = shared.with(&ask.fold, |folds| {
+            let reducer = folds.reducer().clone();
+            folds.move_to(&store, ask.moment, |s| selected(s, None, &*reducer));
+            evaluate(folds, &ask, &mut evaluated)
+        });
+        let answer = rows(&store, ask, &evaluated, changed, started);
+        if !worker.send(answer) {
+            return;
+        }
+    }
+}
+
+/// Runs the filters on every stream whose state the move changed; says how many there were.
+/// Streams with no event at the moment any more lose what was found.
+fn evaluate(folds: &Folds, ask: &TableAsk, evaluated: &mut [Option<Evaluated>]) -> usize {
+    let texts: Vec<&str> = ask.columns.iter().map(|(_, f)| f.as_str()).collect();
+    let stale: Vec<_> = folds
+        .states()
+        .filter(|f| {
+            evaluated[f.stream as usize]
+                .as_ref()
+                .is_none_or(|e| e.count != f.count)
+        })
+        .collect();
+    let fresh: Vec<(u32, Evaluated)> = stale
+        .par_iter()
+        .map_init(
+            || Filters::compile(&texts, ask.where_.as_deref()),
+            |filters, folded| {
+                let doc = Doc::parse(folded.state).unwrap_or_else(|_| Doc::of(&Value::Null));
+                let passes = filters.passes(&doc);
+                let values = if passes {
+                    filters.values(&doc)
+                } else {
+                    Vec::new()
+                };
+                let count = folded.count;
+                (
+                    folded.stream,
+                    Evaluated {
+                        count,
+                        passes,
+                        values,
+                    },
+                )
+            },
+        )
+        .collect();
+    let changed = fresh.len();
+    for (stream, done) in fresh {
+        evaluated[stream as usize] = Some(done);
+    }
+    for (i, slot) in evaluated.iter_mut().enumerate() {
+        if slot.is_some() && folds.state(i as u32).is_none() {
+            *slot = None;
+        }
+    }
+    changed
+}
+
+fn rows(
+    store: &Store,
+    ask: TableAsk,
+    evaluated: &[Option<Evaluated>],
+    changed: usize,
+    started: Instant,
+) -> TableAnswer {
+    let mut streams = 0;
+    let mut rows: Vec<TableRow> = Vec::new();
+    for (i, slot) in evaluated.iter().enumerate() {
+        let Some(done) = slot else { continue };
+        streams += 1;
+        if !done.passes {
+            continue;
+        }
+        let stream = &store.streams()[i];
+        let seq = store.events()[stream.events[done.count - 1] as usize].seq;
+        rows.push(TableRow {
+            stream: i as u32,
+            count: done.count,
+            seq,
+            values: done.values.clone(),
+        });
+    }
+    let id = |row: &TableRow| &store.streams()[row.stream as usize].id;
+    match ask.sort {
+        Some((column, descending)) => rows.par_sort_by(|a, b| {
+            let by = compare(a.values.get(column), b.values.get(column));
+            let by = if descending { by.reverse() } else { by };
+            by.then_with(|| id(a).cmp(id(b)))
+        }),
+        None => rows.par_sort_by(|a, b| id(a).cmp(id(b))),
+    }
+    TableAnswer {
+        ask,
+        rows,
+        streams,
+        changed,
+        took: started.elapsed(),
+    }
+}
+
+/// jq's order of values: null, false, true, numbers, strings, arrays, objects.
+fn compare(a: Option<&Value>, b: Option<&Value>) -> Ordering {
+    fn rank(v: &Value) -> u8 {
+        match v {
+            Value::Null => 0,
+            Value::Bool(false) => 1,
+            Value::Bool(true) => 2,
+            Value::Number(_) => 3,
+            Value::String(_) => 4,
+            Value::Array(_) => 5,
+            Value::Object(_) => 6,
+        }
+    }
+    let (a, b) = (a.unwrap_or(&Value::Null), b.unwrap_or(&Value::Null));
+    rank(a).cmp(&rank(b)).then_with(|| match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0));
+            x.partial_cmp(&y).unwrap_or(Ordering::Equal)
+        }
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        _ => a.to_string().cmp(&b.to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_sort_in_jq_order() {
+        let mut values = vec![
+            Value::from("b"),
+            Value::from(2),
+            Value::Null,
+            Value::from(10),
+            Value::Bool(true),
+        ];
+        values.sort_by(|a, b| compare(Some(a), Some(b)));
+        assert_eq!(
+            values,
+            [
+                Value::Null,
+                Value::Bool(true),
+                Value::from(2),
+                Value::from(10),
+                Value::from("b")
+            ]
+        );
+    }
+}
