@@ -465,7 +465,7 @@ fn table_ui(
                 row.col(|ui| {
                     ui.monospace(shown.seq.to_string());
                 });
-                for value in &shown.values {
+                for value in shown.values.iter() {
                     row.col(|ui| {
                         let text = if value.is_null() {
                             "null".to_owned()

@@ -38,7 +38,7 @@ pub struct TableRow {
     /// Events of the stream applied at the moment.
     pub count: usize,
     pub seq: u64,
-    pub values: Vec<Value>,
+    pub values: Arc<[Value]>,
 }
 
 /// The table at a moment.
@@ -92,7 +92,7 @@ impl Table {
 
     /// Whether the newest answer is for the last ask.
     pub fn is_current(&self) -> bool {
-        self.latest.as_ref().map(|a| &a.ask) == self.asked.as_ref()
+        self.asked.is_some() && self.latest.as_ref().map(|a| &a.ask) == self.asked.as_ref()
     }
 }
 
@@ -101,7 +101,7 @@ impl Table {
 struct Evaluated {
     count: usize,
     passes: bool,
-    values: Vec<Value>,
+    values: Arc<[Value]>,
 }
 
 /// What the filters' results are for: the fold, the columns, the filter.
@@ -112,6 +112,9 @@ fn serve(asks: &Receiver<TableAsk>, shared: &SharedFolds, worker: &Worker<TableA
     // store and filters of `evaluated_for`.
     let mut evaluated: Vec<Option<Evaluated>> = Vec::new();
     let mut evaluated_for: Option<Evaluating> = None;
+    // Stream indices in id order, for the store of the last ask (a store that grows only
+    // appends streams, so the same count means the same streams).
+    let mut by_id: Vec<u32> = Vec::new();
     while let Ok(mut ask) = asks.recv() {
         while let Ok(newer) = asks.try_recv() {
             ask = newer;
@@ -129,7 +132,8 @@ fn serve(asks: &Receiver<TableAsk>, shared: &SharedFolds, worker: &Worker<TableA
             folds.move_to(&store, ask.moment, |s| selected(s, None, &*reducer));
             evaluate(folds, &ask, &mut evaluated)
         });
-        let answer = rows(&store, ask, &evaluated, changed, started);
+        id_order(&store, &mut by_id);
+        let answer = rows(&store, ask, &evaluated, &by_id, changed, started);
         if !worker.send(answer) {
             return;
         }
@@ -155,10 +159,10 @@ fn evaluate(folds: &Folds, ask: &TableAsk, evaluated: &mut [Option<Evaluated>]) 
             |filters, folded| {
                 let doc = Doc::parse(folded.state).unwrap_or_else(|_| Doc::of(&Value::Null));
                 let passes = filters.passes(&doc);
-                let values = if passes {
-                    filters.values(&doc)
+                let values: Arc<[Value]> = if passes {
+                    filters.values(&doc).into()
                 } else {
-                    Vec::new()
+                    Arc::from([])
                 };
                 let count = folded.count;
                 (
@@ -188,34 +192,30 @@ fn rows(
     store: &Store,
     ask: TableAsk,
     evaluated: &[Option<Evaluated>],
+    by_id: &[u32],
     changed: usize,
     started: Instant,
 ) -> TableAnswer {
-    let mut streams = 0;
-    let mut rows: Vec<TableRow> = Vec::new();
-    for (i, slot) in evaluated.iter().enumerate() {
-        let Some(done) = slot else { continue };
-        streams += 1;
-        if !done.passes {
-            continue;
-        }
-        let stream = &store.streams()[i];
-        let seq = store.events()[stream.events[done.count - 1] as usize].seq;
-        rows.push(TableRow {
-            stream: i as u32,
-            count: done.count,
-            seq,
-            values: done.values.clone(),
-        });
-    }
-    let id = |row: &TableRow| &store.streams()[row.stream as usize].id;
-    match ask.sort {
-        Some((column, descending)) => rows.par_sort_by(|a, b| {
+    let streams = evaluated.iter().filter(|slot| slot.is_some()).count();
+    // In stream id order already; sorting by a column keeps it among equal values.
+    let mut rows: Vec<TableRow> = by_id
+        .iter()
+        .filter_map(|&i| {
+            let done = evaluated.get(i as usize)?.as_ref().filter(|e| e.passes)?;
+            let stream = &store.streams()[i as usize];
+            Some(TableRow {
+                stream: i,
+                count: done.count,
+                seq: store.events()[stream.events[done.count - 1] as usize].seq,
+                values: done.values.clone(),
+            })
+        })
+        .collect();
+    if let Some((column, descending)) = ask.sort {
+        rows.par_sort_by(|a, b| {
             let by = compare(a.values.get(column), b.values.get(column));
-            let by = if descending { by.reverse() } else { by };
-            by.then_with(|| id(a).cmp(id(b)))
-        }),
-        None => rows.par_sort_by(|a, b| id(a).cmp(id(b))),
+            if descending { by.reverse() } else { by }
+        });
     }
     TableAnswer {
         ask,
@@ -223,6 +223,15 @@ fn rows(
         streams,
         changed,
         took: started.elapsed(),
+    }
+}
+
+/// The store's streams in id order, kept while the store has as many streams.
+fn id_order(store: &Store, kept: &mut Vec<u32>) {
+    if kept.len() != store.streams().len() {
+        let streams = store.streams();
+        *kept = (0..streams.len() as u32).collect();
+        kept.par_sort_by(|&a, &b| streams[a as usize].id.cmp(&streams[b as usize].id));
     }
 }
 
