@@ -66,12 +66,6 @@ fn main() {
     frames.sort_unstable();
     catch_up.sort_unstable();
     frames_to_catch_up.sort_unstable();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let pct = |v: &[Duration], p: usize| {
-        v.get((v.len() * p / 100).min(v.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
     println!(
         "store: {} ({events} events; {HOT} holds {len})",
         path.display()
@@ -127,12 +121,6 @@ fn read_model(harness: &mut Harness<'_, App>, events: usize) {
         v.sort_unstable();
     }
 
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let pct = |v: &[Duration], p: usize| {
-        v.get((v.len() * p / 100).min(v.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
     println!(
         "read model: first table (every stream folded to the middle, one column) after {:.0} ms",
         ms(first_table)
@@ -179,6 +167,17 @@ fn moments(harness: &mut Harness<'_, App>, events: usize, jump: bool) -> Vec<(Du
             (started.elapsed(), longest)
         })
         .collect()
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// The `p`th percentile of sorted durations.
+fn pct(v: &[Duration], p: usize) -> Duration {
+    v.get((v.len() * p / 100).min(v.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or_default()
 }
 
 fn generated_store(dir: &tempfile::TempDir) -> PathBuf {

@@ -41,13 +41,8 @@ for share in (0.1, 0.3, 0.5, 0.7, 0.9):
 EOF
 )
 
-seconds() {
-  local start end
-  start=$(date +%s%N)
-  "$@" > /dev/null
-  end=$(date +%s%N)
-  echo "scale=3; ($end - $start) / 1000000000" | bc
-}
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 
 size_mb=$(echo "scale=1; $(stat -c %s "$store") / 1048576" | bc)
 echo "store: $store ($size_mb MB, $events events, order-1000 holds $hot_share of them)"

@@ -26,14 +26,8 @@ if [ ! -f "$store" ]; then
 fi
 cat "$store" > /dev/null # warm the page cache
 
-# Seconds taken by a command, its output discarded.
-seconds() {
-  local start end
-  start=$(date +%s%N)
-  "$@" > /dev/null
-  end=$(date +%s%N)
-  echo "scale=3; ($end - $start) / 1000000000" | bc
-}
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 
 size_mb=$(echo "scale=1; $(stat -c %s "$store") / 1048576" | bc)
 wc_s=$(seconds wc -l "$store")

@@ -261,15 +261,9 @@ fn orders_in_message_db(admin: &str, tools: &Path, name: &str) -> (String, Clien
     (url, client)
 }
 
-#[test]
-fn a_message_db_store_reads_as_its_dump_does() {
-    let (Some(admin), Some(tools)) = (server(), tools()) else {
-        return;
-    };
-    let (url, mut client) = orders_in_message_db(&admin, &tools, "eventlens_mdb_dump");
-    // The store dumped as message-db rows (row_to_json), as a file.
-    let dir = tempfile::tempdir().unwrap();
-    let dump: String = client
+/// The message-db store dumped as its rows (`row_to_json`), a file of JSON Lines in `dir`.
+fn dump(client: &mut Client, dir: &Path) -> String {
+    let rows: String = client
         .query(
             "SELECT row_to_json(m)::text FROM messages m ORDER BY global_position",
             &[],
@@ -278,7 +272,18 @@ fn a_message_db_store_reads_as_its_dump_does() {
         .iter()
         .map(|r| r.get::<_, String>(0) + "\n")
         .collect();
-    let file = common::write(dir.path(), "dump.jsonl", dump.as_bytes());
+    common::write(dir, "dump.jsonl", rows.as_bytes())
+}
+
+#[test]
+fn a_message_db_store_reads_as_its_dump_does() {
+    let (Some(admin), Some(tools)) = (server(), tools()) else {
+        return;
+    };
+    let (url, mut client) = orders_in_message_db(&admin, &tools, "eventlens_mdb_dump");
+    // The store dumped as message-db rows (row_to_json), as a file.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dump(&mut client, dir.path());
     let from_file = json_lines(&eventlens(&["events", &file, "--json"]).ok());
     let from_db = json_lines(&eventlens(&["events", &url, "--json"]).ok());
     assert_eq!(
@@ -349,16 +354,7 @@ fn the_read_side_on_a_database_is_the_read_side_on_its_dump() {
     };
     let (url, mut client) = orders_in_message_db(&admin, &tools, "eventlens_mdb_read_side");
     let dir = tempfile::tempdir().unwrap();
-    let dump: String = client
-        .query(
-            "SELECT row_to_json(m)::text FROM messages m ORDER BY global_position",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<_, String>(0) + "\n")
-        .collect();
-    let file = common::write(dir.path(), "dump.jsonl", dump.as_bytes());
+    let file = dump(&mut client, dir.path());
     let table = [
         "table",
         "--category",

@@ -790,10 +790,10 @@ fn the_fields_window_maps_a_time_kept_under_another_name() {
 
 #[test]
 fn an_answer_for_another_point_is_dimmed_and_says_what_is_coming() {
-    use eventlens::gui::inspect::{Ask, Fold, Inspector, StoreRef};
+    use eventlens::gui::inspect::{Ask, Fold, StoreRef};
     use eventlens::gui::panels::tabs::{TabContext, inspector_ui};
     let mut view = fixture_view();
-    let mut inspector = Inspector::start(
+    let mut inspector = eventlens::gui::inspect::start(
         std::sync::Arc::new(|| {}),
         eventlens::gui::read_model::SharedFolds::default(),
     );
@@ -1131,7 +1131,7 @@ fn the_read_model_moves_its_moment_filters_and_opens_a_stream() {
     harness.get_by_label("Where filter").type_text(")");
     settle(&mut harness);
     harness.get_by_label("1 of 2 streams with an event at this moment");
-    let rows = &read_model(&harness).table.latest.as_ref().unwrap().rows;
+    let rows = &read_model(&harness).table.latest().unwrap().rows;
     assert_eq!(
         rows.iter().map(|r| r.stream).collect::<Vec<_>>(),
         [1],
@@ -1165,7 +1165,7 @@ fn a_column_from_the_state_tree_and_a_watchpoint() {
     settle(&mut harness);
     assert_eq!(read_model(&harness).columns[0].filter, ".total");
     harness.get_by_label(".total");
-    let answer = read_model(&harness).table.latest.clone().unwrap();
+    let answer = read_model(&harness).table.latest().cloned().unwrap();
     let values: Vec<String> = answer
         .rows
         .iter()

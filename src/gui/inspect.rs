@@ -4,9 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::Receiver;
 
-use super::job::{Job, Repaint, Worker};
+use super::job::{Answers, Asked, Repaint, Worker, newest};
 
 use serde_json::Value;
 
@@ -134,56 +134,21 @@ pub struct Answer {
     pub event_json: String,
 }
 
-/// The window's handle on the worker.
-pub struct Inspector {
-    asks: Sender<Ask>,
-    job: Option<Job<Answer>>,
-    asked: Option<Ask>,
-    latest: Option<Arc<Answer>>,
+impl Answers<Ask> for Answer {
+    fn ask(&self) -> &Ask {
+        &self.ask
+    }
 }
 
-impl Inspector {
-    /// Starts a worker for the asks about one store as it grows; `repaint` is called when an
-    /// answer is ready.
-    /// Its checkpoints go to `folds`, which the Read model view's worker shares.
-    pub fn start(repaint: Repaint, folds: SharedFolds) -> Self {
-        let (asks, ask_rx) = mpsc::channel::<Ask>();
-        let job = Job::spawn("inspect", 0, repaint, move |worker| {
-            serve(&ask_rx, &folds, worker);
-        });
-        Self {
-            asks,
-            job: job.ok(),
-            asked: None,
-            latest: None,
-        }
-    }
+/// The window's handle on the worker.
+pub type Inspector = Asked<Ask, Answer>;
 
-    /// Asks for `ask` unless it is what was asked last.
-    pub fn ask(&mut self, ask: Ask) {
-        if self.asked.as_ref() != Some(&ask) {
-            // A worker that has gone leaves the last answer on screen.
-            let _ = self.asks.send(ask.clone());
-            self.asked = Some(ask);
-        }
-    }
-
-    /// Takes in answers that have arrived.
-    pub fn poll(&mut self) {
-        if let Some(answer) = self.job.as_mut().and_then(Job::latest) {
-            self.latest = Some(Arc::new(answer));
-        }
-    }
-
-    /// The newest answer, which may be for an earlier ask.
-    pub fn latest(&self) -> Option<&Arc<Answer>> {
-        self.latest.as_ref()
-    }
-
-    /// Whether the newest answer is for the last ask.
-    pub fn is_current(&self) -> bool {
-        self.latest.as_ref().map(|a| &a.ask) == self.asked.as_ref()
-    }
+/// Starts a worker for the asks about one store as it grows; `repaint` is called when an
+/// answer is ready. Its checkpoints go to `folds`, which the Read model view's worker shares.
+pub fn start(repaint: Repaint, folds: SharedFolds) -> Inspector {
+    Asked::start("inspect", repaint, move |asks, worker| {
+        serve(asks, &folds, worker);
+    })
 }
 
 /// A history of a whole stream (blame rows, a series) for one stream, pointer and length:
@@ -199,13 +164,7 @@ fn serve(asks: &Receiver<Ask>, shared: &SharedFolds, worker: &Worker<Answer>) {
     let mut blame_cache: Cached<Vec<BlameRow>> = None;
     let mut series_cache: Cached<Series> = None;
     let mut failures: (u32, Arc<BTreeMap<usize, String>>) = (u32::MAX, Arc::default());
-    loop {
-        let Ok(mut ask) = asks.recv() else {
-            return;
-        };
-        while let Ok(newer) = asks.try_recv() {
-            ask = newer;
-        }
+    while let Some(ask) = newest(asks) {
         if fold.as_ref() != Some(&ask.fold) {
             fold = Some(ask.fold.clone());
             (blame_cache, series_cache) = (None, None);

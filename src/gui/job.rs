@@ -182,6 +182,76 @@ impl<T, P> Worker<T, P> {
     }
 }
 
+/// An answer that says what it answers.
+pub trait Answers<A> {
+    fn ask(&self) -> &A;
+}
+
+/// A job that answers asks (the inspector, the Read model's table): the window asks for what it
+/// shows as often as it likes; the worker answers the newest ask it has, skipping older ones.
+pub struct Asked<A, R> {
+    asks: Sender<A>,
+    job: Option<Job<R>>,
+    /// The last ask sent.
+    last: Option<A>,
+    latest: Option<Arc<R>>,
+}
+
+impl<A: Clone + PartialEq + Send + 'static, R: Answers<A> + Send + 'static> Asked<A, R> {
+    /// Starts `serve` on a thread named `eventlens-{name}`; it answers what comes on the
+    /// receiver until the window is gone.
+    pub fn start(
+        name: &str,
+        repaint: Repaint,
+        serve: impl FnOnce(&Receiver<A>, &Worker<R>) + Send + 'static,
+    ) -> Self {
+        let (asks, rx) = mpsc::channel();
+        let job = Job::spawn(name, 0, repaint, move |worker| serve(&rx, worker));
+        Self {
+            asks,
+            job: job.ok(),
+            last: None,
+            latest: None,
+        }
+    }
+
+    /// Asks for `ask` unless it was the last ask. A worker that has gone leaves the last
+    /// answer in place.
+    pub fn ask(&mut self, ask: A) {
+        if self.last.as_ref() != Some(&ask) {
+            let _ = self.asks.send(ask.clone());
+            self.last = Some(ask);
+        }
+    }
+
+    /// Takes in the newest answer that has come.
+    pub fn poll(&mut self) {
+        if let Some(answer) = self.job.as_mut().and_then(Job::latest) {
+            self.latest = Some(Arc::new(answer));
+        }
+    }
+
+    /// The newest answer, which may be for an earlier ask.
+    pub fn latest(&self) -> Option<&Arc<R>> {
+        self.latest.as_ref()
+    }
+
+    /// Whether the newest answer is for the last ask.
+    pub fn is_current(&self) -> bool {
+        self.last.is_some() && self.latest.as_ref().map(|a| a.ask()) == self.last.as_ref()
+    }
+}
+
+/// The newest of what is waiting on `asks`, after waiting for one; `None` once the window is
+/// gone.
+pub fn newest<A>(asks: &Receiver<A>) -> Option<A> {
+    let mut ask = asks.recv().ok()?;
+    while let Ok(newer) = asks.try_recv() {
+        ask = newer;
+    }
+    Some(ask)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

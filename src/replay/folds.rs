@@ -302,18 +302,9 @@ impl Slot {
 mod tests {
     use super::*;
     use crate::replay::MergePatch;
-    use crate::store::{ReadOptions, parse_instant};
+    use crate::replay::tests::store;
+    use crate::store::parse_instant;
     use serde_json::json;
-    use std::path::Path;
-
-    fn store(lines: &[String]) -> Store {
-        Store::from_bytes(
-            Path::new("t.jsonl"),
-            lines.join("\n").into_bytes(),
-            &ReadOptions::default(),
-        )
-        .unwrap()
-    }
 
     /// Three orders, one event a minute, round robin, 300 events each.
     fn orders() -> Store {

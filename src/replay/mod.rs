@@ -217,7 +217,8 @@ mod tests {
     use serde_json::json;
     use std::path::Path;
 
-    fn store(lines: &[String]) -> Store {
+    /// A JSON Lines store of `lines`.
+    pub(super) fn store(lines: &[String]) -> Store {
         Store::from_bytes(
             Path::new("t.jsonl"),
             lines.join("\n").into_bytes(),

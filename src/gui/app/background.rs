@@ -283,7 +283,7 @@ impl App {
     }
 
     pub(super) fn inspector(&self, folds: SharedFolds) -> Inspector {
-        Inspector::start(crate::gui::job::repaint_of(&self.ctx), folds)
+        crate::gui::inspect::start(crate::gui::job::repaint_of(&self.ctx), folds)
     }
 
     /// Goes where the command line or the last visit says. In a preview the place may not be

@@ -10,7 +10,7 @@ use egui_plot::{Bar, BarChart, Legend, Plot, VLine};
 use serde_json::Value;
 
 use crate::gui::command::Command;
-use crate::gui::panels::tabs::charts::minutes_to_time;
+use crate::gui::panels::tabs::charts::{minutes_to_time, palette};
 use crate::gui::read_model::{Counted, ReadModel, TableAnswer, Watchpoint};
 use crate::query::read_model::Transitions;
 use crate::query::read_model::cell;
@@ -27,7 +27,7 @@ pub fn read_model_ui(ui: &mut Ui, model: &mut ReadModel, store: &Store, cmds: &m
     watchpoints_ui(ui, model, store, cmds);
     chart_ui(ui, model);
     ui.separator();
-    match model.table.latest.clone() {
+    match model.table.latest().cloned() {
         Some(answer) => {
             status_ui(ui, model, &answer);
             table_ui(ui, model, &answer, store, cmds);
@@ -341,20 +341,6 @@ fn chart_ui(ui: &mut Ui, model: &mut ReadModel) {
                 plot.vline(VLine::new("moment", at).color(Color32::WHITE));
             }
         });
-}
-
-fn palette(i: usize) -> Color32 {
-    const COLORS: [Color32; 8] = [
-        Color32::from_rgb(90, 170, 255),
-        Color32::from_rgb(235, 170, 60),
-        Color32::from_rgb(90, 190, 100),
-        Color32::from_rgb(230, 90, 80),
-        Color32::from_rgb(170, 120, 230),
-        Color32::from_rgb(80, 200, 200),
-        Color32::from_rgb(230, 130, 190),
-        Color32::from_rgb(180, 180, 90),
-    ];
-    COLORS[i % COLORS.len()]
 }
 
 fn status_ui(ui: &mut Ui, model: &ReadModel, answer: &TableAnswer) {

@@ -115,7 +115,7 @@ impl ReadModel {
             new_watch: (String::new(), String::new()),
             field_error: None,
             moment_minutes: None,
-            table: Table::start(folds, repaint),
+            table: table::start(folds, repaint),
         }
     }
 

@@ -4,7 +4,7 @@
 
 use std::cmp::Ordering;
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::SharedFolds;
 use crate::gui::inspect::{Fold, StoreRef};
-use crate::gui::job::{Job, Repaint, Worker};
+use crate::gui::job::{Answers, Asked, Repaint, Worker, newest};
 use crate::query::Doc;
 use crate::query::read_model::{Filters, selected};
 use crate::replay::{Folds, Moment};
@@ -53,47 +53,20 @@ pub struct TableAnswer {
     pub took: Duration,
 }
 
-/// The table's worker, seen from the window.
-pub struct Table {
-    asks: Sender<TableAsk>,
-    job: Option<Job<TableAnswer>>,
-    asked: Option<TableAsk>,
-    pub latest: Option<Arc<TableAnswer>>,
+impl Answers<TableAsk> for TableAnswer {
+    fn ask(&self) -> &TableAsk {
+        &self.ask
+    }
 }
 
-impl Table {
-    pub fn start(folds: SharedFolds, repaint: Repaint) -> Self {
-        let (asks, rx) = mpsc::channel();
-        let job = Job::spawn("read-model", 0, repaint, move |worker| {
-            serve(&rx, &folds, worker);
-        });
-        Self {
-            asks,
-            job: job.ok(),
-            asked: None,
-            latest: None,
-        }
-    }
+/// The table's worker, seen from the window.
+pub type Table = Asked<TableAsk, TableAnswer>;
 
-    /// Asks for `ask` unless it was the last ask.
-    pub fn ask(&mut self, ask: TableAsk) {
-        if self.asked.as_ref() != Some(&ask) {
-            let _ = self.asks.send(ask.clone());
-            self.asked = Some(ask);
-        }
-    }
-
-    /// Takes in the newest answer.
-    pub fn poll(&mut self) {
-        if let Some(answer) = self.job.as_mut().and_then(Job::latest) {
-            self.latest = Some(Arc::new(answer));
-        }
-    }
-
-    /// Whether the newest answer is for the last ask.
-    pub fn is_current(&self) -> bool {
-        self.asked.is_some() && self.latest.as_ref().map(|a| &a.ask) == self.asked.as_ref()
-    }
+/// Starts the table's worker, folding with `folds`.
+pub fn start(folds: SharedFolds, repaint: Repaint) -> Table {
+    Asked::start("read-model", repaint, move |asks, worker| {
+        serve(asks, &folds, worker);
+    })
 }
 
 /// What the filters found on one stream's state, for the count of events it was folded to.
@@ -115,10 +88,7 @@ fn serve(asks: &Receiver<TableAsk>, shared: &SharedFolds, worker: &Worker<TableA
     // Stream indices in id order, for the store of the last ask (a store that grows only
     // appends streams, so the same count means the same streams).
     let mut by_id: Vec<u32> = Vec::new();
-    while let Ok(mut ask) = asks.recv() {
-        while let Ok(newer) = asks.try_recv() {
-            ask = newer;
-        }
+    while let Some(ask) = newest(asks) {
         let started = Instant::now();
         let store = ask.store.0.clone();
         let key = (ask.fold.id, ask.columns.clone(), ask.where_.clone());

@@ -259,7 +259,8 @@ pub fn minutes_to_time(minutes: f64) -> String {
         .unwrap_or_default()
 }
 
-fn palette(i: usize) -> Color32 {
+/// The colours of stacked series, in order.
+pub fn palette(i: usize) -> Color32 {
     const COLORS: [Color32; 9] = [
         Color32::from_rgb(90, 170, 255),
         Color32::from_rgb(235, 170, 60),
