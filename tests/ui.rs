@@ -1193,6 +1193,9 @@ fn a_column_from_the_state_tree_and_a_watchpoint() {
         .click();
     settle(&mut harness);
     assert_eq!(read_model(&harness).cursor, 3);
+    // Marked on the stream's timeline too: order-1's third event (seq 3).
+    let view = harness.state().view().unwrap();
+    assert_eq!((&*view.stream().id, view.watch_marks.as_slice()), ("order-1", &[2][..]));
     let key = std::fs::canonicalize(common::fixture("orders.jsonl"))
         .unwrap()
         .display()

@@ -56,6 +56,11 @@ impl App {
         let Screen::Ready(ready) = &mut self.screen else {
             return;
         };
+        ready.view.watch_marks = ready
+            .read_model
+            .as_ref()
+            .map(|model| model.marks_in(&ready.view.store, ready.view.stream))
+            .unwrap_or_default();
         let (Some(model), true) = (&mut ready.read_model, ready.read_model_shown) else {
             return;
         };

@@ -172,7 +172,7 @@ fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], cmds: &mut Vec<Command>
     let (rect, response) =
         ui.allocate_exact_size(vec2(width, STRIP_HEIGHT), Sense::click_and_drag());
     let response =
-        response.on_hover_text("Events along the stream; click to jump. Red ticks at the top: findings; magenta ticks at the bottom: events the projection failed on.");
+        response.on_hover_text("Events along the stream; click to jump. Red ticks at the top: findings; magenta ticks at the bottom: events the projection failed on; orange diamonds: a Read model watchpoint starts holding.");
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
     let buckets = bucket_of(width / BUCKET_WIDTH, usize::MAX).max(1);
@@ -213,6 +213,20 @@ fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], cmds: &mut Vec<Command>
             Stroke::new(2.0, PROJECTION_FAILED),
         );
     }
+    for &k in view.watch_marks.iter().filter(|&&k| k < positions.len()) {
+        let x = x_of(positions[k]);
+        let mid = Pos2::new(x, rect.center().y);
+        painter.add(egui::Shape::convex_polygon(
+            vec![
+                mid + vec2(0.0, -5.0),
+                mid + vec2(4.0, 0.0),
+                mid + vec2(0.0, 5.0),
+                mid + vec2(-4.0, 0.0),
+            ],
+            WATCH,
+            Stroke::NONE,
+        ));
+    }
     if let Some(pin) = view.pin {
         let x = x_of(positions[pin]);
         painter.line_segment(
@@ -239,6 +253,9 @@ fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], cmds: &mut Vec<Command>
         }
     }
 }
+
+/// Where a Read model watchpoint starts holding (its colour there).
+const WATCH: Color32 = Color32::from_rgb(235, 170, 60);
 
 /// The bucket a place along the strip falls in: `at` rounded down, within `0..=last`.
 #[allow(clippy::cast_sign_loss)] // clamped to be non-negative first

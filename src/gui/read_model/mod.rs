@@ -228,6 +228,25 @@ impl ReadModel {
         }
     }
 
+    /// The events of stream `stream` (by index in the stream) after which a watchpoint starts
+    /// holding, to mark on the stream's timeline.
+    pub fn marks_in(&self, store: &Store, stream: u32) -> Vec<usize> {
+        let Some(events) = store.streams().get(stream as usize).map(|s| &s.events) else {
+            return Vec::new();
+        };
+        let mut marks: Vec<usize> = self
+            .watched
+            .iter()
+            .filter_map(|w| w.changes.as_ref())
+            .flat_map(|changes| changes.iter())
+            .filter(|&&(index, holds)| holds && store.events()[index as usize].stream == stream)
+            .filter_map(|&(index, _)| events.binary_search(&index).ok())
+            .collect();
+        marks.sort_unstable();
+        marks.dedup();
+        marks
+    }
+
     /// Whether everything shown has come: the table for the last ask, every watchpoint's
     /// changes, the counts.
     pub fn is_settled(&self) -> bool {
