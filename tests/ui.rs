@@ -1195,7 +1195,10 @@ fn a_column_from_the_state_tree_and_a_watchpoint() {
     assert_eq!(read_model(&harness).cursor, 3);
     // Marked on the stream's timeline too: order-1's third event (seq 3).
     let view = harness.state().view().unwrap();
-    assert_eq!((&*view.stream().id, view.watch_marks.as_slice()), ("order-1", &[2][..]));
+    assert_eq!(
+        (&*view.stream().id, view.watch_marks.as_slice()),
+        ("order-1", &[2][..])
+    );
     let key = std::fs::canonicalize(common::fixture("orders.jsonl"))
         .unwrap()
         .display()
@@ -1214,4 +1217,53 @@ fn a_column_from_the_state_tree_and_a_watchpoint() {
     let saved = &harness.state().settings.read_models[&key];
     assert_eq!(saved.columns, [".total"]);
     assert_eq!(saved.watchpoints[0].filter, ".total > 100");
+}
+
+/// Find searches every event of the store, by text or by a jq filter, counts what it found,
+/// says when nothing matches, and a result is a link to its event.
+#[test]
+fn find_searches_the_whole_store_and_links_to_what_it_found() {
+    let mut harness = app_on(&common::fixture("orders.jsonl"), None, None);
+    harness.get_by_label("Find… (Ctrl+F)").click();
+    settle(&mut harness);
+    harness.get_by_label("Find what").focus();
+    harness.get_by_label("Find what").type_text("山田");
+    harness.key_press(egui::Key::Enter);
+    harness.step();
+    wait_for(&mut harness, "the text search", |h| {
+        !h.state().find.is_searching()
+    });
+    harness.get_by_label("1 event found");
+    harness.get_by_label("jq filter").click();
+    harness.state_mut().find.text = ".meta.user == \"ops\" and .data.total > 100".into();
+    harness.run();
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Find")
+        .click();
+    harness.step();
+    wait_for(&mut harness, "the filter search", |h| {
+        !h.state().find.is_searching()
+    });
+    assert_eq!(
+        harness.state().find.found,
+        [3],
+        "order-1 seq 3, total 119.94"
+    );
+    harness.get_by_label("1 event found");
+    harness
+        .get_by_label("order-1 seq 3 · QuantityChanged · 2024-03-01T11:10:00+01:00")
+        .click();
+    settle(&mut harness);
+    assert_eq!(harness.state().view().unwrap().cursor_seq(), 3);
+    harness.state_mut().find.text = ".data.total > 1000".into();
+    harness.state_mut().push(Command::Find);
+    harness.step();
+    wait_for(&mut harness, "an empty search", |h| {
+        !h.state().find.is_searching()
+    });
+    harness.get_by_label("No event matches .data.total > 1000.");
+    harness.state_mut().find.text = ".data | (.x".into();
+    harness.state_mut().push(Command::Find);
+    settle(&mut harness);
+    harness.get_by_label_contains("^ expected closing parenthesis");
 }

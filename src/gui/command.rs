@@ -93,4 +93,9 @@ pub enum Command {
     },
     /// Add a column (a jq filter, or `NAME=FILTER`) to the Read model's table, and show it.
     AddColumn(String),
+    /// Show or hide the Find window (Ctrl+F).
+    ShowFind(bool),
+    /// Search the store for what the Find box says.
+    Find,
+    CancelFind,
 }

@@ -5,6 +5,7 @@ mod app;
 pub mod audit;
 pub mod command;
 pub mod export;
+pub mod find;
 pub mod inspect;
 pub mod job;
 pub mod loader;

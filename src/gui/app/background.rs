@@ -49,6 +49,7 @@ impl App {
             self.ctx.request_repaint_after(crate::source::POLL);
         }
         self.exports.poll();
+        self.find.poll();
         self.projections
             .poll(crate::gui::job::repaint_of(&self.ctx));
         if let Some(every) = self.projections.watch_interval() {

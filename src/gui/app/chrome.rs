@@ -20,6 +20,11 @@ impl App {
         if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::O)) {
             self.cmds.push(Command::OpenDialog);
         }
+        if matches!(self.screen, Screen::Ready(_))
+            && ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::F))
+        {
+            self.cmds.push(Command::ShowFind(true));
+        }
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
                 .dropped_files
@@ -103,6 +108,13 @@ impl App {
                         .on_hover_text("Choose which member of the records is each field of an event (stream, seq, type, time, id, data, meta)");
                     if button.clicked() {
                         self.cmds.push(Command::ShowFields(!self.windows.fields));
+                    }
+                    if ui
+                        .button("Find… (Ctrl+F)")
+                        .on_hover_text("Search every event of the store: text, or a jq filter")
+                        .clicked()
+                    {
+                        self.cmds.push(Command::ShowFind(!self.windows.find));
                     }
                     follow_button_ui(ui, ready, &mut self.cmds);
                     let shown = ready.read_model_shown;

@@ -106,6 +106,9 @@ impl App {
                 | Command::MomentLast
                 | Command::OpenAtMoment { .. }
                 | Command::AddColumn(_)) => self.apply_read_model(read_model),
+                find @ (Command::ShowFind(_) | Command::Find | Command::CancelFind) => {
+                    self.apply_find(&find);
+                }
                 navigation => {
                     if let Screen::Ready(ready) = &mut self.screen {
                         ready.view.apply(&navigation);
@@ -181,6 +184,8 @@ impl App {
     }
 
     pub(super) fn load(&mut self, source: Source) {
+        // What was found is about the store being replaced.
+        self.find = crate::gui::find::Find::default();
         self.catalog = None;
         self.remember_position();
         let ctx = self.ctx.clone();

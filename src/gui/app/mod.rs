@@ -17,6 +17,7 @@ use super::Launch;
 use super::audit::Audit;
 use super::command::Command;
 use super::export::{Exports, What};
+use super::find::Find;
 use super::inspect::Inspector;
 use super::job::Job;
 use super::loader::Loader;
@@ -89,12 +90,15 @@ struct DeepLink {
     point: Point,
 }
 
-/// Which of the windows over the store are open.
+/// Which of the windows over the store are open: each opens and closes on its own, so they
+/// are flags, not one state.
 #[derive(Debug, Default)]
+#[allow(clippy::struct_excessive_bools)]
 struct Windows {
     projection: bool,
     export: bool,
     fields: bool,
+    find: bool,
 }
 
 /// What a native file dialog is open for.
@@ -134,6 +138,8 @@ pub struct App {
     pub exports: Exports,
     /// Mapping the envelope's fields to members of the records.
     pub fields: FieldsWindow,
+    /// Searching every event of the store.
+    pub find: Find,
     /// The windows open over the store (Projection, Export, Fields).
     windows: Windows,
     /// How the store shown is read: the command line's options, or the fields mapped for it.
@@ -170,6 +176,7 @@ impl App {
             projections: Projections::default(),
             exports: Exports::default(),
             fields: FieldsWindow::default(),
+            find: Find::default(),
             windows: Windows::default(),
             reading: launch.read.clone(),
             cmds: Vec::new(),
@@ -233,6 +240,7 @@ impl App {
                     && !self.projections.is_loading()
                     && !ready.audit.is_running()
                     && !self.exports.is_saving()
+                    && !self.find.is_searching()
                     && ready.inspector.is_current()
                     && !ready.view.playback.playing
                     && ready
@@ -288,6 +296,16 @@ impl eframe::App for App {
                 &ctx,
                 &mut self.projections,
                 failed,
+                &mut self.cmds,
+            );
+        }
+        if self.windows.find
+            && let Screen::Ready(ready) = &self.screen
+        {
+            self.windows.find = super::panels::find::window_ui(
+                &ctx,
+                &mut self.find,
+                &ready.view.store,
                 &mut self.cmds,
             );
         }

@@ -49,6 +49,20 @@ impl App {
         }
     }
 
+    /// The Find window's commands.
+    pub(super) fn apply_find(&mut self, command: &Command) {
+        match command {
+            Command::ShowFind(shown) => self.windows.find = *shown,
+            Command::CancelFind => self.find.cancel(),
+            Command::Find => {
+                if let Screen::Ready(ready) = &self.screen {
+                    self.find.start(&ready.view.store, repaint_of(&self.ctx));
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Asks the Read model's workers for what it shows, and keeps what it shows for the source.
     pub(super) fn refresh_read_model(&mut self) {
         let fold = self.projections.fold();

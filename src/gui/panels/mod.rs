@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod event_list;
 pub mod export;
 pub mod fields;
+pub mod find;
 pub mod json_tree;
 pub mod projection;
 pub mod read_model;
