@@ -83,6 +83,8 @@ impl Audit {
     /// Shows the findings for the fold in use in `view`: the check's alone for merge
     /// patches; with a projection, the check's and the projection's, and starts folding what
     /// the projection has not folded yet.
+    ///
+    /// Long for a reason: which run to start follows from the fold, the check and what was folded before, read in one place.
     pub fn poll(&mut self, view: &mut View, projections: &Projections, repaint: Repaint) {
         let Some(checked) = self.checked.clone() else {
             return;

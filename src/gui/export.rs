@@ -110,6 +110,8 @@ impl Shown<'_> {
     }
 
     /// What `what` would save, and a file name for it (without extension).
+    ///
+    /// Long for a reason: one arm per export, each saying what it would save.
     fn detail(&self, what: What) -> (Result<String, String>, String) {
         let view = self.view;
         let stream = &view.stream().id;

@@ -224,6 +224,8 @@ impl Work<'_> {
 
     /// Waits to be asked to follow; then looks for new events every [`POLL`] until asked to
     /// stop, the window goes away, or the source ends.
+    ///
+    /// Long for a reason: one loop over the follow states (asked, lost, grown, restarted, ended), each a few lines.
     fn follow_while_asked(&self, mut reader: Reader, store: &Store, send: &dyn Fn(Update)) {
         let mut checker: Option<Checker> = None;
         let mut shown = store.clone();

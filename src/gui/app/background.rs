@@ -140,6 +140,8 @@ impl App {
     }
 
     /// Takes in news from the load.
+    ///
+    /// Long for a reason: one arm per kind of news a load sends, each short.
     pub(super) fn update(&mut self, update: Update) {
         match update {
             Update::Preview(store) => self.show(&store, false),
@@ -212,6 +214,8 @@ impl App {
 
     /// Shows `store`: a preview of the store being loaded (`complete: false`), or all of it.
     /// The first store shown gets the panels; the whole store then takes the preview's place.
+    ///
+    /// Long for a reason: the one place a loading screen becomes an opened store, with everything the store's panels start with.
     pub(super) fn show(&mut self, store: &Arc<Store>, complete: bool) {
         if store.streams().is_empty() {
             // A table with no rows yet (or none of the stream or category asked for): there is

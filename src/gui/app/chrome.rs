@@ -68,6 +68,7 @@ impl App {
         }
     }
 
+    /// Long for a reason: the top bar's buttons, in the order they are on screen.
     pub(super) fn top_bar_ui(&mut self, ui: &mut Ui) {
         egui::Panel::top("top").show(ui, |ui| {
             ui.horizontal(|ui| {

@@ -94,6 +94,8 @@ impl Catalog {
     }
 
     /// Draws the catalog: the store, its categories, its streams (filtered), each a link.
+    ///
+    /// Long for a reason: one screen laid out top to bottom (store, categories, filter, streams), each part a few widgets.
     pub fn ui(&mut self, ui: &mut Ui, cmds: &mut Vec<Command>) {
         ui.heading(self.source.name());
         let Some(counted) = &self.counted else {

@@ -36,6 +36,8 @@ pub struct EventList {
 
 impl EventList {
     /// Draws the filters and the table.
+    ///
+    /// Long for a reason: the filters and the virtualized table, which share the rows they cache.
     pub fn ui(&mut self, ui: &mut Ui, view: &View, cmds: &mut Vec<Command>) {
         self.refresh_types(view);
         // Before the filters are drawn (they count the rows), and after (they may change).

@@ -15,6 +15,8 @@ const DONE: Color32 = Color32::from_rgb(90, 190, 100);
 
 /// Draws the window. `offers` are the exports possible now; `folder` is where a file goes
 /// unless the user says otherwise.
+///
+/// Long for a reason: one window laid out top to bottom (what, where, save, outcome).
 pub fn window_ui(
     ctx: &egui::Context,
     exports: &mut Exports,

@@ -79,6 +79,7 @@ impl FieldsWindow {
         }
     }
 
+    /// Long for a reason: one row per envelope field, laid out in one grid.
     fn contents_ui(&mut self, ui: &mut Ui, view: &View, cmds: &mut Vec<Command>) {
         let store = &view.store;
         let first = view.stream().events.first().copied().unwrap_or(0);

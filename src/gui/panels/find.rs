@@ -9,6 +9,8 @@ use crate::gui::find::Find;
 use crate::store::Store;
 
 /// Draws the window; `true` while it stays open.
+///
+/// Long for a reason: one window laid out top to bottom (query, error, count, results).
 pub fn window_ui(
     ctx: &egui::Context,
     find: &mut Find,

@@ -9,6 +9,8 @@ use crate::gui::projection::Projections;
 const ERROR: Color32 = Color32::from_rgb(230, 90, 70);
 
 /// Draws the window; `failed` is how many events of the selected stream the fold failed on.
+///
+/// Long for a reason: one window laid out top to bottom (path, state, errors, help).
 pub fn window_ui(
     ctx: &egui::Context,
     projections: &mut Projections,

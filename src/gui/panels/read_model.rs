@@ -113,6 +113,8 @@ fn marks_ui(ui: &mut Ui, model: &ReadModel, events: usize) {
 }
 
 /// The filter and the columns, each with its error in place.
+///
+/// Long for a reason: the filter and the columns, two rows of the same form.
 fn filters_ui(ui: &mut Ui, model: &mut ReadModel) {
     ui.horizontal(|ui| {
         ui.label("Where");
@@ -405,6 +407,8 @@ fn header_ui(
 }
 
 /// The table: a row a stream, sorted by a header clicked; the stream is a link to it there.
+///
+/// Long for a reason: the table builder of `egui_extras`, column by column.
 fn table_ui(
     ui: &mut Ui,
     model: &mut ReadModel,

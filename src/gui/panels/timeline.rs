@@ -167,6 +167,7 @@ fn event_positions(view: &View, axis: Axis) -> Vec<f32> {
 /// Events the projection failed on, in the strip and the event list.
 pub const PROJECTION_FAILED: Color32 = Color32::from_rgb(230, 80, 200);
 
+/// Long for a reason: one painter drawing the strip's layers in order (density, findings, failures, watchpoints, pin, cursor), then the click.
 fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], cmds: &mut Vec<Command>) {
     let width = ui.available_width();
     let (rect, response) =

@@ -11,6 +11,7 @@ use crate::audit::{Finding, Severity};
 use crate::gui::command::Command;
 use crate::gui::view::View;
 
+/// Long for a reason: the filters and the virtualized table of findings, sharing the rows they cache.
 pub fn ui(ui: &mut Ui, cx: &mut TabContext<'_>) {
     if cx.audit.is_running() {
         ui.horizontal(|ui| {

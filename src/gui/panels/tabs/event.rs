@@ -16,6 +16,7 @@ pub fn ui(ui: &mut Ui, cx: &mut TabContext<'_>) {
     }
 }
 
+/// Long for a reason: the event's fields, a grid row each, then its payloads.
 fn event_tab(ui: &mut Ui, view: &View, answer: &Answer, cmds: &mut Vec<Command>) {
     let event = view.store.event(view.stream().events[answer.ask.cursor]);
     egui::Grid::new("event-fields")

@@ -13,6 +13,7 @@ use crate::gui::job::{Job, Repaint};
 use crate::gui::view::View;
 use crate::store::Store;
 
+/// Long for a reason: one collapsing section per event type, with its grid of shapes.
 pub fn ui(ui: &mut Ui, cx: &mut TabContext<'_>) {
     cx.schema.ui(ui, cx.view, cx.complete, cx.cmds);
 }
