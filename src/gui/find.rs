@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::job::{Job, Polled, Repaint};
-use crate::query::{Filter, FilterError};
+use crate::query::{Filter, FilterError, events_where};
 use crate::store::Store;
 
 /// Events searched between two reports (and chances to cancel).
@@ -121,20 +121,9 @@ fn search(store: &Store, query: &Query, range: std::ops::Range<usize>) -> Vec<u3
                 })
                 .collect()
         }
-        Query::Filter(text) => range
-            .into_par_iter()
-            .map_init(
-                || Filter::parse(text).ok(),
-                |filter, i| {
-                    let mut line = Vec::with_capacity(256);
-                    let holds = filter.as_ref().is_some_and(|filter| {
-                        store.event(i).write_json_line(&mut line).is_ok()
-                            && std::str::from_utf8(&line).is_ok_and(|json| filter.holds(json))
-                    });
-                    holds.then_some(i)
-                },
-            )
-            .flatten()
-            .collect(),
+        Query::Filter(text) => {
+            let indices: Vec<u32> = range.collect();
+            events_where(store, &indices, text)
+        }
     }
 }

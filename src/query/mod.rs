@@ -5,3 +5,28 @@ mod filter;
 pub mod read_model;
 
 pub use filter::{Doc, Filter, FilterError};
+
+use rayon::prelude::*;
+
+use crate::store::Store;
+
+/// The events of `indices` (in store order) for which `filter` holds on the event as
+/// `events --json` prints it; in parallel, in the order given. A filter that fails on an event
+/// leaves it out.
+pub fn events_where(store: &Store, indices: &[u32], filter: &str) -> Vec<u32> {
+    indices
+        .par_iter()
+        .map_init(
+            || (Filter::parse(filter).ok(), Vec::with_capacity(512)),
+            |(filter, line), &i| {
+                line.clear();
+                let holds = filter.as_ref().is_some_and(|filter| {
+                    store.event(i).write_json_line(line).is_ok()
+                        && std::str::from_utf8(line).is_ok_and(|json| filter.holds(json))
+                });
+                holds.then_some(i)
+            },
+        )
+        .flatten()
+        .collect()
+}
