@@ -56,11 +56,8 @@ pub fn run_table(args: &TableArgs, out: &mut dyn Write) -> anyhow::Result<ExitCo
         .map_init(
             || Filters::compile(&texts, args.where_.as_deref()),
             |filters, folded| {
-                // Read for filters only; written by the fold, so it reads (should it not, the
-                // filters see null).
-                let state = filters
-                    .any()
-                    .then(|| Doc::parse(folded.state).unwrap_or_else(|_| Doc::of(&Value::Null)));
+                // Read for filters only.
+                let state = filters.any().then(|| Doc::read(folded.state));
                 let passes = state.as_ref().is_none_or(|state| filters.passes(state));
                 passes.then(|| {
                     let stream = &store.streams()[folded.stream as usize];

@@ -64,7 +64,7 @@ pub struct View {
     /// The selected stream's events the fold failed on (index → why), as far as folded.
     pub failures: Arc<BTreeMap<usize, String>>,
     /// Events of the selected stream after which a Read model watchpoint starts holding.
-    pub watch_marks: Vec<usize>,
+    pub watch_marks: Arc<Vec<usize>>,
     /// Whether any event of the store has a time (else the time axis, the time column and
     /// points in time have nothing to go on, and say so).
     pub has_times: bool,
@@ -87,7 +87,7 @@ impl View {
             chart: None,
             playback: Playback::default(),
             failures: Arc::default(),
-            watch_marks: Vec::new(),
+            watch_marks: Arc::default(),
         };
         view.select_stream(0);
         view

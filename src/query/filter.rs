@@ -34,6 +34,11 @@ impl Doc {
             .map_err(|e| e.to_string())
     }
 
+    /// Reads a state the fold wrote (so it reads; should it not, filters see `null`).
+    pub fn read(text: &str) -> Self {
+        Self::parse(text).unwrap_or(Self(Val::Null))
+    }
+
     /// Takes a value as its text would read.
     pub fn of(value: &Value) -> Self {
         Self(to_val(value))

@@ -190,6 +190,21 @@ pub fn chosen<'s>(
         .collect()
 }
 
+/// The first and last time of the events of `streams` that have one.
+pub fn time_range(store: &Store, streams: &[(u32, &Stream)]) -> Option<(i64, i64)> {
+    let events = store.events();
+    let (first, last) = streams
+        .par_iter()
+        .flat_map_iter(|(_, stream)| stream.events.iter())
+        .filter_map(|&i| events[i as usize].instant())
+        .fold(
+            || (i64::MAX, i64::MIN),
+            |(lo, hi), t| (lo.min(t), hi.max(t)),
+        )
+        .reduce(|| (i64::MAX, i64::MIN), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+    (first <= last).then_some((first, last))
+}
+
 /// More steps than [`MAX_STEPS`]: a longer step says the same.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the events span {steps} steps of {}; at most {MAX_STEPS} are counted", format_duration(*every))]
@@ -223,19 +238,9 @@ impl Steps {
         streams: &[(u32, &Stream)],
         every: u64,
     ) -> Result<Option<Self>, TooManySteps> {
-        let events = store.events();
-        let (first, last) = streams
-            .par_iter()
-            .flat_map_iter(|(_, stream)| stream.events.iter())
-            .filter_map(|&i| events[i as usize].instant())
-            .fold(
-                || (i64::MAX, i64::MIN),
-                |(lo, hi), t| (lo.min(t), hi.max(t)),
-            )
-            .reduce(|| (i64::MAX, i64::MIN), |a, b| (a.0.min(b.0), a.1.max(b.1)));
-        if first > last {
+        let Some((first, last)) = time_range(store, streams) else {
             return Ok(None);
-        }
+        };
         let step = i64::try_from(every).unwrap_or(i64::MAX);
         let t0 = first.div_euclid(step) * step;
         let steps = span(t0, last).div_ceil(u128::from(every)).max(1);

@@ -5,8 +5,8 @@
 //! last moment asked for. Moving the moment costs, per stream, the events between the two
 //! moments (forward), or a checkpoint and fewer than [`CHECKPOINT_EVERY`] events (backward or
 //! far ahead); a stream with no event between the two moments costs a binary search. The same
-//! cache serves one stream at a time ([`Folds::replay`]), so a view of one stream and the view
-//! of the whole store share their checkpoints.
+//! cache serves one stream at a time ([`Folds::take`], [`Folds::keep`]), so a view of one
+//! stream and the view of the whole store share their checkpoints.
 //!
 //! Memory: per stream, its checkpoints (one state as compact JSON text per `CHECKPOINT_EVERY`
 //! events folded, see [`CHECKPOINT_EVERY`]), its state at the current moment, also as compact
@@ -14,8 +14,7 @@
 //! streams whose states print as about 1.2 KB) about 100 MB at the end of the store. States
 //! are kept as text because as trees (`serde_json::Value`, members in order, numbers as
 //! written) they take five times as much: 400 MB there. A stream moved by a step is parsed,
-//! advanced and printed again, which costs microseconds. [`Folds::forget_states`] drops the
-//! states (keeping checkpoints) when a view closes.
+//! advanced and printed again, which costs microseconds.
 
 use std::sync::Arc;
 
@@ -169,21 +168,6 @@ impl Folds {
         })
     }
 
-    /// A replay of one stream that starts from (and, through [`Folds::keep`], adds to) the
-    /// checkpoints folding the whole store built, and the other way round.
-    pub fn replay<'s>(&'s mut self, store: &'s Store, stream: u32) -> Replay<'s> {
-        let index = stream as usize;
-        if self.slots.len() <= index {
-            self.slots.resize_with(index + 1, Slot::default);
-        }
-        let checkpoints = self.slots[index]
-            .checkpoints
-            .take()
-            .unwrap_or_else(|| Checkpoints::new(&*self.reducer));
-        let stream = &store.streams()[index];
-        Replay::resume(store, stream, &*self.reducer, checkpoints)
-    }
-
     /// Takes out what folding one stream has built (or a start), to go on with it elsewhere
     /// and give it back with [`Folds::keep`]; meanwhile a move folds that stream afresh.
     pub fn take(&mut self, stream: u32) -> Checkpoints {
@@ -193,7 +177,7 @@ impl Folds {
             .unwrap_or_else(|| Checkpoints::new(&*self.reducer))
     }
 
-    /// Keeps what a replay from [`Folds::replay`] or [`Folds::take`] built.
+    /// Keeps what a replay resumed from [`Folds::take`] built.
     pub fn keep(&mut self, stream: u32, checkpoints: Checkpoints) {
         let index = stream as usize;
         if self.slots.len() <= index {
@@ -212,15 +196,6 @@ impl Folds {
                     .map(move |(&k, why)| (i as u32, k, why.as_str()))
             })
         })
-    }
-
-    /// Drops the states at the current moment, keeping the checkpoints: the next move folds
-    /// each stream from its nearest checkpoint.
-    pub fn forget_states(&mut self) {
-        for slot in &mut self.slots {
-            slot.state = None;
-        }
-        self.moment = None;
     }
 }
 
@@ -392,11 +367,11 @@ mod tests {
         let store = orders();
         let mut folds = Folds::new(Arc::new(MergePatch));
         folds.move_to(&store, Moment::End, |_| true);
-        let replay = folds.replay(&store, 1);
-        let checkpoints = replay.into_checkpoints();
+        let checkpoints = folds.take(1);
         assert_eq!(checkpoints.covered(), 256, "built by the store-wide fold");
         folds.keep(1, checkpoints);
-        let mut replay = folds.replay(&store, 1);
+        let stream = &store.streams()[1];
+        let mut replay = Replay::resume(&store, stream, &MergePatch, folds.take(1));
         assert_eq!(replay.state_after(1), json!({"n": 1, "k1": 1}));
     }
 

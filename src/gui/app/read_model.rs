@@ -13,11 +13,6 @@ impl App {
         let Screen::Ready(ready) = &mut self.screen else {
             return;
         };
-        let saved = ready
-            .source
-            .settings_key()
-            .and_then(|key| self.settings.read_models.get(&key).cloned())
-            .unwrap_or_default();
         let events = ready.view.store.events().len();
         let last = events.saturating_sub(1);
         let Ready {
@@ -25,10 +20,18 @@ impl App {
             folds,
             view,
             read_model_shown,
+            source,
             ..
         } = &mut **ready;
-        let model = read_model
-            .get_or_insert_with(|| ReadModel::new(&saved, events, folds.clone(), repaint));
+        let settings = &self.settings;
+        let model = read_model.get_or_insert_with(|| {
+            // What was kept for the source, read once, when the view is first shown.
+            let saved = source
+                .settings_key()
+                .and_then(|key| settings.read_models.get(&key).cloned())
+                .unwrap_or_default();
+            ReadModel::new(&saved, events, folds.clone(), repaint)
+        });
         match command {
             Command::ShowReadModel(shown) => *read_model_shown = shown,
             Command::SetMoment(k) => model.cursor = k.min(last),
@@ -72,7 +75,7 @@ impl App {
         };
         ready.view.watch_marks = ready
             .read_model
-            .as_ref()
+            .as_mut()
             .map(|model| model.marks_in(&ready.view.store, ready.view.stream))
             .unwrap_or_default();
         let (Some(model), true) = (&mut ready.read_model, ready.read_model_shown) else {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::gui::inspect::Fold;
 use crate::gui::job::{Job, Repaint};
-use crate::query::read_model::{Counts, Steps, Transitions, chosen, count, watch};
+use crate::query::read_model::{Counts, Steps, Transitions, chosen, count, time_range, watch};
 use crate::store::Store;
 
 /// Where a watchpoint changes, for one store and fold.
@@ -67,7 +67,7 @@ impl Counted {
         let (by, where_) = (by.to_owned(), where_.map(str::to_owned));
         let job = Job::spawn("count", fold.id, repaint, move |worker| {
             let streams = chosen(&store, None, &*reducer);
-            let span = time_span(&store).map_or(0, |(a, b)| b - a);
+            let span = time_range(&store, &streams).map_or(0, |(a, b)| b - a);
             // A round step: whole minutes, hours or days, about CHART_STEPS of them.
             let every = [60, 300, 900, 3_600, 6 * 3_600, 86_400, 7 * 86_400]
                 .map(|s: i64| s * 1_000_000_000)
@@ -99,14 +99,4 @@ impl Counted {
     pub fn is_counting(&self) -> bool {
         self.job.is_some()
     }
-}
-
-/// The first and last instant of the store's events, where they have times.
-pub fn time_span(store: &Store) -> Option<(i64, i64)> {
-    let (first, last) = store
-        .events()
-        .iter()
-        .filter_map(crate::store::Event::instant)
-        .fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t), b.max(t)));
-    (first <= last).then_some((first, last))
 }

@@ -17,11 +17,11 @@ use serde_json::Value;
 
 use super::inspect::{Fold, StoreRef};
 use super::job::Repaint;
-use crate::query::read_model::Column;
+use crate::query::read_model::{Column, Transitions};
 use crate::query::{Filter, FilterError};
 use crate::replay::{Checkpoints, Folds, Moment};
 use crate::store::Store;
-pub use jobs::{Counted, Watched, time_span};
+pub use jobs::{Counted, Watched};
 pub use table::{Table, TableAnswer, TableAsk, TableRow};
 
 /// The store-wide fold of the fold in use, shared by the inspector (one stream at a time) and
@@ -49,6 +49,15 @@ impl SharedFolds {
     pub fn keep(&self, fold: &Fold, stream: u32, checkpoints: Checkpoints) {
         self.with(fold, |folds| folds.keep(stream, checkpoints));
     }
+}
+
+/// What a stream's watchpoint marks were made of.
+#[derive(Debug, PartialEq, Eq)]
+struct MarksKey {
+    store: usize,
+    stream: u32,
+    /// The changes of each watchpoint (by address).
+    changes: Vec<usize>,
 }
 
 /// A watchpoint: a named filter on each stream's state, and where it changes.
@@ -94,6 +103,9 @@ pub struct ReadModel {
     pub field_error: Option<String>,
     /// The moment in minutes since the epoch, where it is a time (to mark it on the chart).
     pub moment_minutes: Option<f64>,
+    /// The marks of [`ReadModel::marks_in`], for the stream, store and changes they were made
+    /// of: made again only when one of those changes, not every frame.
+    marks: Option<(MarksKey, Arc<Vec<usize>>)>,
     pub table: Table,
 }
 
@@ -115,6 +127,7 @@ impl ReadModel {
             new_watch: (String::new(), String::new()),
             field_error: None,
             moment_minutes: None,
+            marks: None,
             table: table::start(folds, repaint),
         }
     }
@@ -230,20 +243,33 @@ impl ReadModel {
 
     /// The events of stream `stream` (by index in the stream) after which a watchpoint starts
     /// holding, to mark on the stream's timeline.
-    pub fn marks_in(&self, store: &Store, stream: u32) -> Vec<usize> {
-        let Some(events) = store.streams().get(stream as usize).map(|s| &s.events) else {
-            return Vec::new();
-        };
-        let mut marks: Vec<usize> = self
+    pub fn marks_in(&mut self, store: &Arc<Store>, stream: u32) -> Arc<Vec<usize>> {
+        let changes: Vec<&Arc<Transitions>> = self
             .watched
             .iter()
             .filter_map(|w| w.changes.as_ref())
+            .collect();
+        let key = MarksKey {
+            store: Arc::as_ptr(store) as usize,
+            stream,
+            changes: changes.iter().map(|c| Arc::as_ptr(c) as usize).collect(),
+        };
+        if let Some((made_for, marks)) = &self.marks
+            && *made_for == key
+        {
+            return marks.clone();
+        }
+        let events = store.streams().get(stream as usize).map(|s| &s.events);
+        let mut marks: Vec<usize> = changes
+            .iter()
             .flat_map(|changes| changes.iter())
             .filter(|&&(index, holds)| holds && store.events()[index as usize].stream == stream)
-            .filter_map(|&(index, _)| events.binary_search(&index).ok())
+            .filter_map(|&(index, _)| events?.binary_search(&index).ok())
             .collect();
         marks.sort_unstable();
         marks.dedup();
+        let marks = Arc::new(marks);
+        self.marks = Some((key, marks.clone()));
         marks
     }
 

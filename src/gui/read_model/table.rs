@@ -127,7 +127,7 @@ fn evaluate(folds: &Folds, ask: &TableAsk, evaluated: &mut [Option<Evaluated>]) 
         .map_init(
             || Filters::compile(&texts, ask.where_.as_deref()),
             |filters, folded| {
-                let doc = Doc::parse(folded.state).unwrap_or_else(|_| Doc::of(&Value::Null));
+                let doc = Doc::read(folded.state);
                 let passes = filters.passes(&doc);
                 let values: Arc<[Value]> = if passes {
                     filters.values(&doc).into()
