@@ -469,6 +469,9 @@ struct Chunk<'b> {
     type_ids: FxHashMap<String, u32>,
     /// A vector for the scanner to list members in, reused from record to record.
     members: Vec<Member<'b>>,
+    /// The chunk's text when all of it is UTF-8, and where it starts in `bytes`: records are
+    /// cut from it, so that each is not checked again.
+    text: Option<(usize, &'b str)>,
     out: Indexed,
 }
 
@@ -481,8 +484,19 @@ impl<'b> Chunk<'b> {
             stream_ids: FxHashMap::default(),
             type_ids: FxHashMap::default(),
             members: Vec::new(),
+            text: None,
             out: Indexed::default(),
         }
+    }
+
+    /// Checks the chunk `range` as UTF-8 at once (SIMD; most stores are valid throughout). A
+    /// chunk that is not leaves each record to be checked on its own, so that only the bad
+    /// ones are skipped.
+    fn check_utf8(&mut self, range: Range<usize>) {
+        let bytes = &self.bytes[range.clone()];
+        self.text = simdutf8::basic::from_utf8(bytes)
+            .ok()
+            .map(|text| (range.start, text));
     }
 
     fn finish(self) -> Indexed {
@@ -493,6 +507,7 @@ impl<'b> Chunk<'b> {
     /// chunk's start.
     fn index_lines(&mut self, range: Range<usize>) {
         let split = container::lines_in(self.bytes, range.clone());
+        self.check_utf8(range);
         self.out.events.reserve(split.records.len());
         for record in &split.records {
             self.index(record);
@@ -502,6 +517,9 @@ impl<'b> Chunk<'b> {
     }
 
     fn index_records(&mut self, records: &[RecordSpan]) {
+        if let (Some(first), Some(last)) = (records.first(), records.last()) {
+            self.check_utf8(first.start..last.end);
+        }
         self.out.events.reserve(records.len());
         for record in records {
             self.index(record);
@@ -520,7 +538,15 @@ impl<'b> Chunk<'b> {
         }
         // The fast path validates and lists members in one pass; anything it does not accept
         // is read again by serde_json, which says what is wrong.
-        let envelope = match scan::object_in(bytes, std::mem::take(&mut self.members)) {
+        let members = std::mem::take(&mut self.members);
+        // Records start and end at ASCII bytes, so they cut a valid chunk at char boundaries.
+        let scanned = match self.text {
+            Some((base, text)) => text
+                .get(record.start - base..record.end - base)
+                .and_then(|text| scan::object_of_text(text, members)),
+            None => scan::object_in(bytes, members),
+        };
+        let envelope = match scanned {
             Some((root, object)) => {
                 let read = envelope::read_object(&object, root, self.format, self.fields);
                 self.members = object.into_members();
@@ -824,7 +850,11 @@ mod tests {
     }
 
     fn open(text: &str, chunk_bytes: usize) -> Store {
-        let bytes = Arc::new(Bytes::Owned(text.as_bytes().to_vec()));
+        open_bytes(text.as_bytes(), chunk_bytes)
+    }
+
+    fn open_bytes(text: &[u8], chunk_bytes: usize) -> Store {
+        let bytes = Arc::new(Bytes::Owned(text.to_vec()));
         let (container, detection) = detect_text("t", &bytes, None).unwrap();
         let index = Index::new("t", detection, FieldPointers::default());
         let range = 0..bytes.len();
@@ -873,6 +903,25 @@ mod tests {
                 .join(",\n")
         );
         same_for_every_chunk_size(&array);
+    }
+
+    #[test]
+    fn a_record_that_is_not_utf8_is_skipped_alone() {
+        // A chunk holding it fails the chunk-wide check; its other records are read one by one.
+        let mut text = "{\"stream\":\"a\",\"type\":\"X\",\"data\":{\"s\":\"café\"}}"
+            .as_bytes()
+            .to_vec();
+        text.extend_from_slice(b"\n{\"stream\":\"a\",\"type\":\"X\",\"data\":{\"s\":\"\xff\"}}\n");
+        text.extend_from_slice(br#"{"stream":"b","type":"Y","data":{"n":1}}"#);
+        text.push(b'\n');
+        let whole = open_bytes(&text, usize::MAX / 2);
+        for chunk_bytes in [1, 60, 120] {
+            assert_eq!(seen(&open_bytes(&text, chunk_bytes)), seen(&whole));
+        }
+        assert_eq!(whole.events().len(), 2);
+        assert_eq!(whole.skipped(), 1);
+        assert_eq!(whole.problems()[0].line, Some(2));
+        assert_eq!(whole.event(0).data_json(), Some(r#"{"s":"café"}"#));
     }
 
     #[test]

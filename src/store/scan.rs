@@ -22,12 +22,20 @@ pub fn object(bytes: &[u8]) -> Option<(Raw<'_>, RawObject<'_>)> {
 /// records reuses one allocation.
 pub fn object_in<'a>(
     bytes: &'a [u8],
+    members: Vec<Member<'a>>,
+) -> Option<(Raw<'a>, RawObject<'a>)> {
+    // Validating UTF-8 up front lets the scanner work on bytes and cut `&str`s at ASCII
+    // boundaries; `from_utf8` runs through ASCII a word at a time.
+    object_of_text(std::str::from_utf8(bytes).ok()?, members)
+}
+
+/// Like [`object_in`], for a record already known to be UTF-8 (cut from a checked chunk).
+pub fn object_of_text<'a>(
+    text: &'a str,
     mut members: Vec<Member<'a>>,
 ) -> Option<(Raw<'a>, RawObject<'a>)> {
     members.clear();
-    // Validating UTF-8 up front lets the scanner work on bytes and cut `&str`s at ASCII
-    // boundaries; `from_utf8` runs through ASCII a word at a time.
-    let text = std::str::from_utf8(bytes).ok()?;
+    let bytes = text.as_bytes();
     let mut scan = Scanner { bytes, at: 0 };
     scan.whitespace();
     if scan.peek()? != b'{' {
