@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use eventlens::audit::check;
+use eventlens::gui::keys::List;
 use eventlens::gui::panels::streams::StreamsPanel;
 use eventlens::gui::panels::timeline::Timeline;
 use eventlens::gui::settings::{Axis, Tab};
 use eventlens::gui::view::View;
-use eventlens::gui::{App, Command, Launch};
+use eventlens::gui::{App, Command, Launch, Screen};
 use eventlens::source::Source;
 use eventlens::store::ReadOptions;
 
@@ -83,7 +84,10 @@ fn streams_panel_filters_and_selects() {
     assert_eq!(harness.state().0.rows(), [1]);
     harness.get_by_label("order-2").click();
     harness.run();
-    assert_eq!(harness.state().2, [Command::SelectStream(1)]);
+    assert_eq!(
+        harness.state().2,
+        [Command::SelectStream(1), Command::FocusList(List::Streams)]
+    );
 }
 
 #[test]
@@ -1266,4 +1270,209 @@ fn find_searches_the_whole_store_and_links_to_what_it_found() {
     harness.state_mut().push(Command::Find);
     settle(&mut harness);
     harness.get_by_label_contains("^ expected closing parenthesis");
+}
+
+fn cursor(harness: &Harness<'_, App>) -> usize {
+    harness.state().view().unwrap().cursor
+}
+
+fn stream_id(harness: &Harness<'_, App>) -> String {
+    harness.state().view().unwrap().stream().id.to_string()
+}
+
+/// Up/Down, Page Up/Down and Home/End walk the event list as it is filtered (moving the
+/// cursor), and the stream list once it was clicked.
+#[test]
+fn arrow_keys_walk_the_event_list_and_the_stream_list() {
+    let mut harness = app_on(&common::sample_store(), Some("order-1042"), Some(1));
+    assert_eq!(cursor(&harness), 0);
+    harness.key_press(egui::Key::ArrowDown);
+    settle(&mut harness);
+    assert_eq!(cursor(&harness), 1);
+    harness.key_press(egui::Key::ArrowUp);
+    harness.key_press(egui::Key::ArrowUp);
+    settle(&mut harness);
+    assert_eq!(cursor(&harness), 0, "Up at the first row stays there");
+    harness.key_press(egui::Key::End);
+    settle(&mut harness);
+    let last = harness.state().view().unwrap().len() - 1;
+    assert_eq!(cursor(&harness), last);
+    harness.key_press(egui::Key::PageUp);
+    settle(&mut harness);
+    let page = last - cursor(&harness);
+    assert!(page > 1, "a page is the rows shown, not one: moved {page}");
+    harness.key_press(egui::Key::Home);
+    settle(&mut harness);
+    assert_eq!(cursor(&harness), 0);
+
+    // Filtered by type, Down goes to the next event of that type.
+    let Screen::Ready(ready) = &mut harness.state_mut().screen else {
+        panic!("no store open");
+    };
+    ready.events.types.insert("QuantityChanged".into());
+    let stream = ready.view.stream();
+    let of_type: Vec<usize> = (0..stream.events.len())
+        .filter(|&k| ready.view.store.event(stream.events[k]).type_name() == "QuantityChanged")
+        .collect();
+    harness.key_press(egui::Key::ArrowDown);
+    settle(&mut harness);
+    assert_eq!(cursor(&harness), of_type[0]);
+    harness.key_press(egui::Key::ArrowDown);
+    settle(&mut harness);
+    assert_eq!(cursor(&harness), of_type[1]);
+
+    // A click on a stream gives the keys to the stream list.
+    if let Screen::Ready(ready) = &mut harness.state_mut().screen {
+        ready.events.types.clear();
+    }
+    harness.get_by_label("order-1044").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().view().unwrap().keys, List::Streams);
+    harness.key_press(egui::Key::ArrowDown);
+    settle(&mut harness);
+    assert_eq!(stream_id(&harness), "order-1045");
+    harness.key_press(egui::Key::ArrowUp);
+    harness.key_press(egui::Key::ArrowUp);
+    settle(&mut harness);
+    assert_eq!(stream_id(&harness), "order-1043");
+    harness.key_press(egui::Key::Home);
+    settle(&mut harness);
+    assert_eq!(stream_id(&harness), "order-1000");
+    // And a click on an event gives them back.
+    let view = harness.state().view().unwrap();
+    let last_type = view
+        .store
+        .event(*view.stream().events.last().unwrap())
+        .type_name()
+        .to_owned();
+    // The Event tab names the type too; the list's row is drawn after it.
+    let found: Vec<_> = harness.get_all_by_label(&last_type).collect();
+    found.last().unwrap().click();
+    settle(&mut harness);
+    assert_eq!(harness.state().view().unwrap().keys, List::Events);
+}
+
+/// Enter in the stream filter shows the first stream that matches; Up/Down in the field walk
+/// the streams it lets through.
+#[test]
+fn enter_in_the_stream_filter_shows_the_first_match() {
+    let mut harness = app_on(&common::sample_store(), Some("order-1000"), None);
+    harness.get_by_label("Filter streams").focus();
+    harness.get_by_label("Filter streams").type_text("102");
+    harness.run();
+    harness.key_press(egui::Key::Enter);
+    settle(&mut harness);
+    assert_eq!(stream_id(&harness), "order-1020");
+    assert_eq!(harness.state().view().unwrap().keys, List::Streams);
+    harness.key_press(egui::Key::ArrowDown);
+    settle(&mut harness);
+    assert_eq!(
+        stream_id(&harness),
+        "order-1021",
+        "Down walks the filtered list"
+    );
+    harness.get_by_label("Filter streams").focus();
+    harness.run();
+    harness.key_press(egui::Key::ArrowDown);
+    settle(&mut harness);
+    assert_eq!(
+        stream_id(&harness),
+        "order-1022",
+        "Down in the field walks it too"
+    );
+}
+
+/// P pins the cursor's event (again: unpins it), J jumps back to it.
+#[test]
+fn p_pins_and_j_jumps_to_the_pin() {
+    let mut harness = app_on(&common::sample_store(), Some("order-1042"), Some(3));
+    harness.key_press(egui::Key::P);
+    settle(&mut harness);
+    assert_eq!(harness.state().view().unwrap().pin, Some(2));
+    harness.key_press(egui::Key::End);
+    settle(&mut harness);
+    assert_ne!(cursor(&harness), 2);
+    harness.key_press(egui::Key::J);
+    settle(&mut harness);
+    assert_eq!(cursor(&harness), 2);
+    harness.key_press(egui::Key::P);
+    settle(&mut harness);
+    assert_eq!(harness.state().view().unwrap().pin, None);
+}
+
+/// F1 (or ?) shows a sheet of every shortcut; Esc closes it.
+#[test]
+fn f1_shows_every_shortcut() {
+    let mut harness = app_on(&common::sample_store(), None, None);
+    harness.key_press(egui::Key::F1);
+    settle(&mut harness);
+    for (keys, what) in eventlens::gui::keys::SHORTCUTS {
+        harness.get_by_label(keys);
+        harness.get_by_label(what);
+    }
+    harness.key_press(egui::Key::Escape);
+    settle(&mut harness);
+    assert!(harness.query_by_label("jump to the pinned event").is_none());
+    harness.key_press(egui::Key::Questionmark);
+    settle(&mut harness);
+    harness.get_by_label("jump to the pinned event");
+}
+
+/// Enter in Export's "Save to" saves, as Enter does in every path field.
+#[test]
+fn enter_in_the_export_path_saves() {
+    let (dir, mut harness, _cli) = export_setup();
+    let to = dir.path().join("by-enter.json");
+    harness.get_by_label("Export path").focus();
+    harness
+        .get_by_label("Export path")
+        .set_text_value_accesskit(&to.display().to_string());
+    harness.run();
+    harness.get_by_label("Export path").focus();
+    harness.run();
+    harness.key_press(egui::Key::Enter);
+    wait_for(&mut harness, "the export", |h| {
+        h.state().exports.outcome.is_some()
+    });
+    assert!(to.is_file(), "{:?}", harness.state().exports.outcome);
+}
+
+/// Tab in a path field completes the name being typed from the folder typed so far, and
+/// goes on into a folder.
+#[test]
+fn tab_in_a_path_field_completes_the_name() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("alpha-store.jsonl"), "").unwrap();
+    std::fs::create_dir(dir.path().join("beta")).unwrap();
+    std::fs::write(dir.path().join("beta").join("gamma.jsonl"), "").unwrap();
+    let mut harness = app_on(&common::sample_store(), None, None);
+    let field = || "Store path";
+    harness.get_by_label(field()).focus();
+    harness.run();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness
+        .get_by_label(field())
+        .type_text(&format!("{}/al", dir.path().display()));
+    harness.run();
+    harness.key_press(egui::Key::Tab);
+    harness.run();
+    let typed = |h: &Harness<'_, App>| h.get_by_label(field()).value().unwrap_or_default();
+    assert_eq!(
+        typed(&harness),
+        format!("{}/alpha-store.jsonl", dir.path().display())
+    );
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness
+        .get_by_label(field())
+        .type_text(&format!("{}/b", dir.path().display()));
+    harness.run();
+    harness.key_press(egui::Key::Tab);
+    harness.run();
+    harness.key_press(egui::Key::Tab);
+    harness.run();
+    assert_eq!(
+        typed(&harness),
+        format!("{}/beta/gamma.jsonl", dir.path().display()),
+        "Tab went into the folder and completed its one file"
+    );
 }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use super::export::What;
+use super::keys::{List, Move};
 
 /// One thing the user asked for.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +70,19 @@ pub enum Command {
     /// Pin the current point for Compare.
     Pin,
     Unpin,
+    /// Pin the current point, or unpin it if it is the pinned one (key P).
+    TogglePin,
+    /// Put the cursor on the pinned point (key J).
+    JumpToPin,
+    /// Move through a list's rows (arrow keys, Page Up/Down, Home/End); the list gets the keys.
+    MoveRow {
+        list: List,
+        by: Move,
+    },
+    /// Give a list the arrow keys (it was clicked or typed in).
+    FocusList(List),
+    /// Show or hide the sheet of keyboard shortcuts (F1 or `?`).
+    ShowShortcuts(bool),
     /// Show the history of the member at this JSON Pointer.
     Blame(String),
     CloseBlame,

@@ -8,6 +8,7 @@ pub mod export;
 pub mod find;
 pub mod inspect;
 pub mod job;
+pub mod keys;
 pub mod loader;
 pub mod panels;
 pub mod projection;

@@ -2,6 +2,7 @@
 //! pinned and blamed, and playback. Plain data with no egui in it: commands change it and
 //! playback advances it with a fixed time step, so both are tested without a screen.
 
+use super::keys::List;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -68,6 +69,8 @@ pub struct View {
     /// Whether any event of the store has a time (else the time axis, the time column and
     /// points in time have nothing to go on, and say so).
     pub has_times: bool,
+    /// The list the arrow keys walk.
+    pub keys: List,
 }
 
 impl View {
@@ -88,6 +91,7 @@ impl View {
             playback: Playback::default(),
             failures: Arc::default(),
             watch_marks: Arc::default(),
+            keys: List::default(),
         };
         view.select_stream(0);
         view
@@ -192,6 +196,15 @@ impl View {
             Command::SetLoop(looping) => self.playback.looping = *looping,
             Command::Pin => self.pin = Some(self.cursor),
             Command::Unpin => self.pin = None,
+            Command::TogglePin => {
+                self.pin = (self.pin != Some(self.cursor)).then_some(self.cursor);
+            }
+            Command::FocusList(keys) => self.keys = *keys,
+            Command::JumpToPin => {
+                if let Some(pin) = self.pin {
+                    self.cursor = pin.min(last);
+                }
+            }
             Command::Blame(pointer) => self.blame = Some(pointer.clone()),
             Command::CloseBlame => self.blame = None,
             Command::Chart(pointer) => self.chart = Some(pointer.clone()),

@@ -7,6 +7,7 @@ use egui::{Color32, Key, Modifiers, RichText, Ui};
 
 use super::{App, Ready, Screen};
 use crate::gui::command::Command;
+use crate::gui::keys::{List, Move};
 use crate::gui::loader::{Loader, Stage};
 use crate::gui::panels::read_model::read_model_ui;
 use crate::gui::panels::start::path_field_ui;
@@ -35,10 +36,23 @@ impl App {
         if let Some(path) = dropped.into_iter().next() {
             self.cmds.push(Command::OpenPath(path));
         }
-        if !matches!(self.screen, Screen::Ready(_)) || ctx.egui_wants_keyboard_input() {
+        if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F1))
+            || (!ctx.egui_wants_keyboard_input()
+                && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Questionmark)))
+        {
+            self.cmds
+                .push(Command::ShowShortcuts(!self.windows.shortcuts));
+        }
+        let Screen::Ready(ready) = &self.screen else {
+            return;
+        };
+        if ctx.egui_wants_keyboard_input() {
             return;
         }
-        let moment = matches!(&self.screen, Screen::Ready(ready) if ready.read_model_shown);
+        let moment = ready.read_model_shown;
+        if !moment {
+            self.list_keys(ctx, ready.view.keys);
+        }
         let keys = if moment {
             [
                 (Key::ArrowLeft, Command::MomentBack),
@@ -52,10 +66,10 @@ impl App {
             [
                 (Key::ArrowLeft, Command::StepBack),
                 (Key::ArrowRight, Command::StepForward),
-                (Key::Home, Command::First),
-                (Key::End, Command::Last),
                 (Key::Space, Command::TogglePlay),
                 (Key::F, Command::ToggleFollow),
+                (Key::P, Command::TogglePin),
+                (Key::J, Command::JumpToPin),
             ]
         };
         if !moment && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::M)) {
@@ -64,6 +78,15 @@ impl App {
         for (key, command) in keys {
             if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, key)) {
                 self.cmds.push(command);
+            }
+        }
+    }
+
+    /// Up/Down, Page Up/Down and Home/End walk the list that has the keys.
+    fn list_keys(&mut self, ctx: &egui::Context, list: List) {
+        for (key, by) in Move::KEYS {
+            if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, key)) {
+                self.cmds.push(Command::MoveRow { list, by });
             }
         }
     }

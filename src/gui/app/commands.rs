@@ -9,6 +9,7 @@ use crate::gui::command::Command;
 use crate::gui::export::{Shown, What};
 use crate::gui::inspect::{Ask, Fold, StoreRef};
 use crate::gui::job::Job;
+use crate::gui::keys::{self, List, Move, Place};
 use crate::gui::loader::{Loader, sample};
 use crate::gui::panels::catalog::Catalog;
 use crate::gui::settings::{Position, Tab};
@@ -30,6 +31,8 @@ impl App {
                 Command::ShowProjection(shown) => self.windows.projection = shown,
                 Command::ShowExport(shown) => self.windows.export = shown,
                 Command::ShowFields(shown) => self.windows.fields = shown,
+                Command::ShowShortcuts(shown) => self.windows.shortcuts = shown,
+                Command::MoveRow { list, by } => self.move_row(list, by),
                 Command::SetFields(fields) => self.set_fields(fields),
                 Command::PickExportPath { what, suggested } => {
                     self.open_dialog(Picking::Export { what, suggested });
@@ -129,6 +132,46 @@ impl App {
             });
             let position = (view.stream, view.cursor);
             self.note_position(position);
+        }
+    }
+
+    /// Moves through the rows `list` shows as they are filtered and sorted, and gives it the
+    /// keys: the event list moves the cursor, the stream list selects the stream.
+    fn move_row(&mut self, list: List, by: Move) {
+        let Screen::Ready(ready) = &mut self.screen else {
+            return;
+        };
+        let view = &mut ready.view;
+        view.keys = list;
+        match list {
+            List::Events => {
+                let page = ready.events.page();
+                let rows = ready.events.rows_for(view);
+                let at = rows.partition_point(|&k| k < view.cursor);
+                let place = if rows.get(at) == Some(&view.cursor) {
+                    Place::At(at)
+                } else {
+                    Place::Before(at)
+                };
+                if let Some(row) = keys::target(rows.len(), place, by, page) {
+                    let k = rows[row];
+                    view.apply(&Command::SetCursor(k));
+                }
+            }
+            List::Streams => {
+                let page = ready.streams.page();
+                let rows = ready.streams.rows_for(view);
+                let place = rows
+                    .iter()
+                    .position(|&s| s == view.stream)
+                    .map_or(Place::Before(0), Place::At);
+                if let Some(row) = keys::target(rows.len(), place, by, page) {
+                    let stream = rows[row];
+                    if stream != view.stream {
+                        view.apply(&Command::SelectStream(stream));
+                    }
+                }
+            }
         }
     }
 

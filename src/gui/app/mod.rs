@@ -99,6 +99,7 @@ struct Windows {
     export: bool,
     fields: bool,
     find: bool,
+    shortcuts: bool,
 }
 
 /// What a native file dialog is open for.
@@ -289,6 +290,9 @@ impl eframe::App for App {
             }
             Screen::Loading(loader) => Self::loading_ui(ui, loader, &mut self.cmds),
             Screen::Ready(ready) => Self::ready_ui(ui, ready, &mut self.settings, &mut self.cmds),
+        }
+        if self.windows.shortcuts {
+            self.windows.shortcuts = super::keys::sheet_ui(&ctx);
         }
         if self.windows.projection {
             let failed = self.view().map_or(0, |v| v.failures.len());

@@ -10,6 +10,7 @@ use egui_extras::{Column, TableBuilder};
 use rayon::prelude::*;
 
 use crate::gui::command::Command;
+use crate::gui::keys::List;
 use crate::gui::view::View;
 
 /// The color of events after the cursor.
@@ -32,6 +33,8 @@ pub struct EventList {
     types_for: Option<(usize, u32)>,
     /// The cursor the table last scrolled to.
     scrolled_to: Option<(u32, usize)>,
+    /// Rows drawn in the last frame: a page for Page Up/Down.
+    page: usize,
 }
 
 impl EventList {
@@ -80,7 +83,9 @@ impl EventList {
                 }
             })
             .body(|body| {
+                let mut drawn = 0;
                 body.rows(row_height, self.rows.len(), |mut row| {
+                    drawn += 1;
                     let k = self.rows[row.index()];
                     let event = view.store.event(stream.events[k]);
                     let dim = k > view.cursor;
@@ -110,9 +115,16 @@ impl EventList {
                     });
                     if row.response().clicked() {
                         cmds.push(Command::SetCursor(k));
+                        cmds.push(Command::FocusList(List::Events));
                     }
                 });
+                self.page = drawn;
             });
+    }
+
+    /// How many rows a page is (Page Up/Down): those the list showed last.
+    pub fn page(&self) -> usize {
+        self.page.saturating_sub(2).max(1)
     }
 
     /// The indices (in the stream) of the rows shown.
@@ -143,7 +155,8 @@ impl EventList {
 
     fn filters_ui(&mut self, ui: &mut Ui, view: &View) {
         ui.horizontal(|ui| {
-            ui.strong(format!("Events of {}", view.stream().id));
+            let title = ui.strong(format!("Events of {}", view.stream().id));
+            super::keys_mark(ui, &title, view.keys == List::Events);
             let summary = if self.types.is_empty() {
                 "All types".to_owned()
             } else {

@@ -56,14 +56,18 @@ pub fn window_ui(
             };
             exports.suggest(folder, &offer.file_name);
             ui.separator();
+            let mut entered = false;
             ui.horizontal(|ui| {
                 ui.label("Save to:");
-                let field = ui.add(
-                    egui::TextEdit::singleline(&mut exports.path)
-                        .hint_text("path/to/file")
-                        .desired_width(360.0),
+                let field = super::path_edit::path_edit(
+                    ui,
+                    "Export path",
+                    &mut exports.path,
+                    "path/to/file",
+                    360.0,
                 );
-                super::name_widget(&field, egui::Role::TextInput, "Export path");
+                // Enter saves, as in every path field.
+                entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                 if ui.button("Browse…").clicked() {
                     cmds.push(Command::PickExportPath {
                         what: picked,
@@ -83,7 +87,7 @@ pub fn window_ui(
                 let can =
                     offer.detail.is_ok() && !exports.path.trim().is_empty() && !exports.is_saving();
                 let label = if exists { "Replace" } else { "Save" };
-                if ui.add_enabled(can, egui::Button::new(label)).clicked() {
+                if ui.add_enabled(can, egui::Button::new(label)).clicked() || (can && entered) {
                     cmds.push(Command::Export {
                         what: picked,
                         to: target.clone(),

@@ -7,12 +7,23 @@ pub mod export;
 pub mod fields;
 pub mod find;
 pub mod json_tree;
+pub mod path_edit;
 pub mod projection;
 pub mod read_model;
 pub mod start;
 pub mod streams;
 pub mod tabs;
 pub mod timeline;
+
+/// Underlines the title of the list the arrow keys walk (in the selection's colour).
+pub fn keys_mark(ui: &egui::Ui, title: &egui::Response, has_keys: bool) {
+    if has_keys {
+        let rect = title.rect;
+        let stroke = egui::Stroke::new(2.0, ui.visuals().selection.bg_fill);
+        ui.painter()
+            .hline(rect.x_range(), rect.bottom() + 1.0, stroke);
+    }
+}
 
 /// Gives a widget without a visible label its accessible name (for screen readers and tests).
 pub fn name_widget(response: &egui::Response, role: egui::Role, name: &str) {

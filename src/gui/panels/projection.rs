@@ -26,12 +26,13 @@ pub fn window_ui(
             ui.monospace("fromCategory('order').when({ $init: () => ({…}), OrderPlaced: (s, e) => { … } })");
             ui.add_space(6.0);
             ui.horizontal(|ui| {
-                let field = ui.add(
-                    egui::TextEdit::singleline(&mut projections.field)
-                        .hint_text("path/to/projection.js")
-                        .desired_width(300.0),
+                let field = super::path_edit::path_edit(
+                    ui,
+                    "Projection path",
+                    &mut projections.field,
+                    "path/to/projection.js",
+                    300.0,
                 );
-                super::name_widget(&field, egui::Role::TextInput, "Projection path");
                 let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                 if (ui.button("Load").clicked() || entered) && !projections.field.trim().is_empty() {
                     cmds.push(Command::LoadProjection(projections.field.trim().into()));

@@ -98,12 +98,8 @@ pub fn path_field_ui(ui: &mut Ui, path: &mut String, cmds: &mut Vec<Command>) {
         // Narrower where the row is short (the top bar of a small window), with room left
         // for the button.
         let width = (ui.available_width() - 110.0).clamp(120.0, 380.0);
-        let field = ui.add(
-            egui::TextEdit::singleline(path)
-                .hint_text("/path/to/store.jsonl")
-                .desired_width(width),
-        );
-        super::name_widget(&field, egui::Role::TextInput, "Store path");
+        let field =
+            super::path_edit::path_edit(ui, "Store path", path, "/path/to/store.jsonl", width);
         let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         if (ui.button("Open path").clicked() || entered) && !path.trim().is_empty() {
             cmds.push(Command::OpenPath(PathBuf::from(path.trim())));

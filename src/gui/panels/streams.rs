@@ -6,6 +6,7 @@ use std::sync::Arc;
 use egui::{Color32, RichText, Ui};
 
 use crate::gui::command::Command;
+use crate::gui::keys::{List, Move};
 use crate::gui::view::View;
 
 /// How the list is ordered.
@@ -26,24 +27,18 @@ pub struct StreamsPanel {
     cached_for: Option<(usize, String, SortBy)>,
     /// The selected stream the list last scrolled to.
     scrolled_to: Option<u32>,
+    /// Rows drawn in the last frame: a page for Page Up/Down.
+    page: usize,
 }
 
 impl StreamsPanel {
     /// Draws the panel.
     pub fn ui(&mut self, ui: &mut Ui, view: &View, cmds: &mut Vec<Command>) {
         ui.horizontal(|ui| {
-            ui.strong(format!("Streams ({})", view.store.streams().len()));
+            let title = ui.strong(format!("Streams ({})", view.store.streams().len()));
+            super::keys_mark(ui, &title, view.keys == List::Streams);
         });
-        let filter = ui.add(
-            egui::TextEdit::singleline(&mut self.filter)
-                .hint_text("Filter streams")
-                .desired_width(f32::INFINITY),
-        );
-        super::name_widget(
-            &filter.on_hover_text("Show streams whose id contains this text"),
-            egui::Role::TextInput,
-            "Filter streams",
-        );
+        self.filter_ui(ui, view, cmds);
         ui.horizontal(|ui| {
             ui.label("Sort:");
             ui.selectable_value(&mut self.sort, SortBy::Id, "Id");
@@ -63,12 +58,17 @@ impl StreamsPanel {
             }
         }
         scroll.show_rows(ui, row_height, self.rows.len(), |ui, range| {
+            self.page = range.len();
             for &index in &self.rows[range] {
                 let stream = &view.store.streams()[index as usize];
                 ui.horizontal(|ui| {
                     let selected = index == view.stream;
-                    if ui.selectable_label(selected, &*stream.id).clicked() && !selected {
-                        cmds.push(Command::SelectStream(index));
+                    let label = ui.selectable_label(selected, &*stream.id);
+                    if label.clicked() {
+                        if !selected {
+                            cmds.push(Command::SelectStream(index));
+                        }
+                        cmds.push(Command::FocusList(List::Streams));
                     }
                     ui.weak(stream.events.len().to_string());
                     let findings = view.finding_count(index);
@@ -87,6 +87,51 @@ impl StreamsPanel {
     /// The ids in display order (for tests).
     pub fn rows(&self) -> &[u32] {
         &self.rows
+    }
+
+    /// The ids in display order for `view` as it is now, whether or not the list has been
+    /// drawn since it changed.
+    pub fn rows_for(&mut self, view: &View) -> &[u32] {
+        self.refresh(view);
+        &self.rows
+    }
+
+    /// How many rows a page is (Page Up/Down): those the list showed last.
+    pub fn page(&self) -> usize {
+        self.page.saturating_sub(2).max(1)
+    }
+
+    /// The filter field. Up/Down in it walk the list below it; Enter shows the first stream
+    /// that matches, and the arrow keys then walk the streams.
+    fn filter_ui(&mut self, ui: &mut Ui, view: &View, cmds: &mut Vec<Command>) {
+        let field = ui
+            .add(
+                egui::TextEdit::singleline(&mut self.filter)
+                    .hint_text("Filter streams")
+                    .desired_width(f32::INFINITY),
+            )
+            .on_hover_text("Show streams whose id contains this text; Enter shows the first");
+        super::name_widget(&field, egui::Role::TextInput, "Filter streams");
+        if field.has_focus() {
+            for (key, by) in [
+                (egui::Key::ArrowUp, Move::Up),
+                (egui::Key::ArrowDown, Move::Down),
+            ] {
+                if ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, key)) {
+                    cmds.push(Command::MoveRow {
+                        list: List::Streams,
+                        by,
+                    });
+                }
+            }
+        }
+        if field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+            self.refresh(view);
+            if let Some(&first) = self.rows.first() {
+                cmds.push(Command::SelectStream(first));
+            }
+            cmds.push(Command::FocusList(List::Streams));
+        }
     }
 
     fn refresh(&mut self, view: &View) {
