@@ -1476,3 +1476,23 @@ fn tab_in_a_path_field_completes_the_name() {
         "Tab went into the folder and completed its one file"
     );
 }
+
+/// A payload search or a findings filter that matches nothing says so, with what was asked.
+#[test]
+fn empty_results_say_what_matched_nothing() {
+    let mut harness = app_on(&common::sample_store(), Some("order-1042"), None);
+    harness.get_by_label("Search payloads").focus();
+    harness
+        .get_by_label("Search payloads")
+        .type_text("no-such-sku");
+    settle(&mut harness);
+    harness.get_by_label("No event of order-1042 matches: payloads containing \"no-such-sku\".");
+    harness.get_by_label("Audit").click();
+    settle(&mut harness);
+    harness.get_by_label("Filter findings").focus();
+    harness
+        .get_by_label("Filter findings")
+        .type_text("no-such-code");
+    settle(&mut harness);
+    harness.get_by_label("No finding among the errors, warnings, info matches \"no-such-code\".");
+}

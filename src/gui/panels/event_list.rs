@@ -48,6 +48,15 @@ impl EventList {
         self.filters_ui(ui, view);
         self.refresh(view);
         ui.separator();
+        if self.rows.is_empty()
+            && let Some(filters) = self.describe_filters()
+        {
+            ui.label(format!(
+                "No event of {} matches: {filters}.",
+                view.stream().id
+            ));
+            return;
+        }
         let target = (view.stream, view.cursor);
         let scroll_to = (self.scrolled_to != Some(target))
             .then(|| self.rows.partition_point(|&k| k < view.cursor));

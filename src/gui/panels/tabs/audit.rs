@@ -111,6 +111,13 @@ impl AuditPanel {
             ui.label("No findings: the log is intact.");
             return;
         }
+        if self.rows.is_empty() {
+            ui.label(no_finding_matches(
+                &self.text,
+                [self.errors, self.warnings, self.infos],
+            ));
+            return;
+        }
         ui.style_mut().interaction.selectable_labels = false;
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         TableBuilder::new(ui)
@@ -179,5 +186,26 @@ fn color(severity: Severity) -> Color32 {
         Severity::Error => Color32::from_rgb(230, 90, 70),
         Severity::Warning => Color32::from_rgb(235, 170, 60),
         Severity::Info => Color32::from_rgb(120, 170, 230),
+    }
+}
+
+/// What an empty table means: which findings were asked for, and that none is among them.
+fn no_finding_matches(text: &str, shown: [bool; 3]) -> String {
+    let kinds: Vec<&str> = ["errors", "warnings", "info"]
+        .into_iter()
+        .zip(shown)
+        .filter_map(|(kind, on)| on.then_some(kind))
+        .collect();
+    if kinds.is_empty() {
+        return "No finding shown: tick errors, warnings or info.".to_owned();
+    }
+    let text = text.trim();
+    if text.is_empty() {
+        format!("No finding among the {}.", kinds.join(", "))
+    } else {
+        format!(
+            "No finding among the {} matches \"{text}\".",
+            kinds.join(", ")
+        )
     }
 }
