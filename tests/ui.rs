@@ -1496,3 +1496,41 @@ fn empty_results_say_what_matched_nothing() {
     settle(&mut harness);
     harness.get_by_label("No finding among the errors, warnings, info matches \"no-such-code\".");
 }
+
+/// A member named by the empty string shows as `""`, not as nothing.
+#[test]
+fn an_empty_member_name_shows_as_quotes() {
+    use eventlens::gui::panels::json_tree::{TreeOptions, json_tree_ui};
+    let value: serde_json::Value = serde_json::from_str(r#"{"": {"x": 1}, "b": 2}"#).unwrap();
+    let highlight = std::collections::BTreeSet::new();
+    let mut harness = Harness::new_ui(move |ui| {
+        let options = TreeOptions {
+            id_salt: "t",
+            highlight: &highlight,
+            blame_links: true,
+            open_depth: 2,
+        };
+        json_tree_ui(ui, &value, &options);
+    });
+    harness.run();
+    harness.get_by_label("\"\"");
+    harness.get_by_label("x");
+}
+
+/// Sorting the stream list shows the top of the new order, not the selected stream's place.
+#[test]
+fn sorting_the_stream_list_scrolls_to_its_top() {
+    let mut harness = app_on(&common::sample_store(), Some("order-1250"), None);
+    assert!(
+        harness.query_by_label("order-1000").is_none(),
+        "the list starts at the selection"
+    );
+    harness.get_by_label("Size").click();
+    settle(&mut harness);
+    let Screen::Ready(ready) = &harness.state().screen else {
+        panic!("no store open");
+    };
+    let biggest = ready.streams.rows()[0];
+    let id = ready.view.store.streams()[biggest as usize].id.to_string();
+    harness.get_by_label(&id);
+}

@@ -87,6 +87,8 @@ fn node_ui(
     clicked: &mut Option<TreeClick>,
 ) {
     let changed = options.highlight.contains(path);
+    // A member may be named by the empty string, which would otherwise show as nothing.
+    let name = if name.is_empty() { "\"\"" } else { name };
     let label = if changed {
         RichText::new(name).color(CHANGED).strong()
     } else {

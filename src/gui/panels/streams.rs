@@ -39,16 +39,22 @@ impl StreamsPanel {
             super::keys_mark(ui, &title, view.keys == List::Streams);
         });
         self.filter_ui(ui, view, cmds);
+        let sorted_by = self.sort;
         ui.horizontal(|ui| {
             ui.label("Sort:");
             ui.selectable_value(&mut self.sort, SortBy::Id, "Id");
             ui.selectable_value(&mut self.sort, SortBy::Size, "Size");
         });
+        // A new order is read from its top, not from where the selected stream went.
+        let to_top = self.sort != sorted_by;
         ui.separator();
         self.refresh(view);
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
         let mut scroll = egui::ScrollArea::vertical().auto_shrink(false);
-        if self.scrolled_to != Some(view.stream) {
+        if to_top {
+            scroll = scroll.vertical_scroll_offset(0.0);
+            self.scrolled_to = Some(view.stream);
+        } else if self.scrolled_to != Some(view.stream) {
             self.scrolled_to = Some(view.stream);
             if let Some(row) = self.rows.iter().position(|&i| i == view.stream) {
                 let spacing = ui.spacing().item_spacing.y;
