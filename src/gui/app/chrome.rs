@@ -94,7 +94,9 @@ impl App {
     /// Long for a reason: the top bar's buttons, in the order they are on screen.
     pub(super) fn top_bar_ui(&mut self, ui: &mut Ui) {
         egui::Panel::top("top").show(ui, |ui| {
-            ui.horizontal(|ui| {
+            // Wrapped, not clipped: in a narrow window the summary and the path field go on a
+            // second line and every button stays one click away.
+            ui.horizontal_wrapped(|ui| {
                 ui.strong("eventlens");
                 if ui.button("Open… (Ctrl+O)").clicked() {
                     self.cmds.push(Command::OpenDialog);
@@ -290,28 +292,29 @@ fn store_summary_ui(ui: &mut Ui, ready: &Ready) {
         .map(|(preset, _)| preset)
         .filter(|p| p.starts_with("preset "))
         .map_or_else(String::new, |p| format!(" ({p})"));
-    ui.label(format!(
+    let summary = format!(
         "{}{preset} · {} events in {} streams",
         short_name(store.name()),
         store.events().len(),
         store.streams().len()
-    ))
-    .on_hover_text(format!(
-        "{}\n{}",
-        store.name(),
-        store.detection().describe()
-    ));
+    );
+    ui.add(egui::Label::new(summary).wrap_mode(egui::TextWrapMode::Extend))
+        .on_hover_text(format!(
+            "{}\n{}",
+            store.name(),
+            store.detection().describe()
+        ));
     let errors = ready.view.report.count(crate::audit::Severity::Error);
     let warnings = ready.view.report.count(crate::audit::Severity::Warning);
     if errors + warnings > 0 {
-        ui.colored_label(
-            Color32::from_rgb(230, 90, 70),
-            format!(
-                "check: {errors} error{}, {warnings} warning{}",
-                plural(errors),
-                plural(warnings)
-            ),
-        );
+        let text = RichText::new(format!(
+            "check: {errors} error{}, {warnings} warning{}",
+            plural(errors),
+            plural(warnings)
+        ))
+        .color(Color32::from_rgb(230, 90, 70));
+        // Whole, on the next line if need be: a wrapped bar must not cut it in two.
+        ui.add(egui::Label::new(text).wrap_mode(egui::TextWrapMode::Extend));
     }
 }
 
