@@ -1446,33 +1446,30 @@ fn tab_in_a_path_field_completes_the_name() {
     std::fs::create_dir(dir.path().join("beta")).unwrap();
     std::fs::write(dir.path().join("beta").join("gamma.jsonl"), "").unwrap();
     let mut harness = app_on(&common::sample_store(), None, None);
-    let field = || "Store path";
-    harness.get_by_label(field()).focus();
+    harness.get_by_label("Store path").focus();
     harness.run();
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    harness
-        .get_by_label(field())
-        .type_text(&format!("{}/al", dir.path().display()));
-    harness.run();
-    harness.key_press(egui::Key::Tab);
-    harness.run();
-    let typed = |h: &Harness<'_, App>| h.get_by_label(field()).value().unwrap_or_default();
+    // Types `text` in place of what the field holds, presses Tab `tabs` times: what it holds then.
+    let complete = |harness: &mut Harness<'_, App>, text: String, tabs: usize| {
+        harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        harness.get_by_label("Store path").type_text(&text);
+        harness.run();
+        for _ in 0..tabs {
+            harness.key_press(egui::Key::Tab);
+            harness.run();
+        }
+        harness
+            .get_by_label("Store path")
+            .value()
+            .unwrap_or_default()
+    };
+    let shown = dir.path().display();
     assert_eq!(
-        typed(&harness),
-        format!("{}/alpha-store.jsonl", dir.path().display())
+        complete(&mut harness, format!("{shown}/al"), 1),
+        format!("{shown}/alpha-store.jsonl")
     );
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    harness
-        .get_by_label(field())
-        .type_text(&format!("{}/b", dir.path().display()));
-    harness.run();
-    harness.key_press(egui::Key::Tab);
-    harness.run();
-    harness.key_press(egui::Key::Tab);
-    harness.run();
     assert_eq!(
-        typed(&harness),
-        format!("{}/beta/gamma.jsonl", dir.path().display()),
+        complete(&mut harness, format!("{shown}/b"), 2),
+        format!("{shown}/beta/gamma.jsonl"),
         "Tab went into the folder and completed its one file"
     );
 }

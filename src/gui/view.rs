@@ -2,7 +2,6 @@
 //! pinned and blamed, and playback. Plain data with no egui in it: commands change it and
 //! playback advances it with a fixed time step, so both are tested without a screen.
 
-use super::keys::List;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -11,6 +10,7 @@ use crate::replay::{Point, PointError};
 use crate::store::{Store, Stream};
 
 use super::command::Command;
+use super::keys::List;
 
 /// Events per second at speed 1×.
 pub const EVENTS_PER_SECOND: f32 = 4.0;

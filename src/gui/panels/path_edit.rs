@@ -91,8 +91,11 @@ fn listing(ctx: &egui::Context, id: egui::Id, folder: &str) -> Listing {
             read.filter_map(Result::ok)
                 .filter_map(|entry| {
                     let name = entry.file_name().into_string().ok()?;
-                    // A link to a folder is a folder here (`metadata` follows links).
-                    let dir = entry.path().metadata().is_ok_and(|m| m.is_dir());
+                    // The entry's own type needs no extra stat; a link is followed to see
+                    // whether it leads to a folder.
+                    let dir = entry
+                        .file_type()
+                        .is_ok_and(|t| t.is_dir() || (t.is_symlink() && entry.path().is_dir()));
                     Some((name, dir))
                 })
                 .collect()
