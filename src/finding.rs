@@ -92,6 +92,10 @@ pub struct Finding {
     /// The event the finding is about (its index in the store), when it is one.
     #[serde(skip)]
     pub event: Option<u32>,
+    /// The other event the message names ("id … was already used at line 1138": that
+    /// earlier event), by its index in the store, so a reader can go there.
+    #[serde(skip)]
+    pub related: Option<u32>,
 }
 
 impl Finding {
@@ -117,6 +121,7 @@ impl Finding {
             message: message.into(),
             position,
             event: None,
+            related: None,
         }
     }
 
@@ -148,6 +153,14 @@ impl Finding {
     #[must_use]
     pub fn on_event(mut self, event: u32) -> Self {
         self.event = Some(event);
+        self
+    }
+
+    /// The same finding, naming the event with index `other` in the store as the record its
+    /// message is about besides its own.
+    #[must_use]
+    pub fn naming(mut self, other: u32) -> Self {
+        self.related = Some(other);
         self
     }
 }

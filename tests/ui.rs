@@ -1389,6 +1389,8 @@ fn p_pins_and_j_jumps_to_the_pin() {
     harness.key_press(egui::Key::P);
     settle(&mut harness);
     assert_eq!(harness.state().view().unwrap().pin, Some(2));
+    // The pinned row carries the pin's flag; one row only.
+    assert_eq!(harness.get_all_by_label("Pinned").count(), 1);
     harness.key_press(egui::Key::End);
     settle(&mut harness);
     assert_ne!(cursor(&harness), 2);
@@ -1398,6 +1400,71 @@ fn p_pins_and_j_jumps_to_the_pin() {
     harness.key_press(egui::Key::P);
     settle(&mut harness);
     assert_eq!(harness.state().view().unwrap().pin, None);
+    assert!(harness.query_by_label("Pinned").is_none());
+}
+
+/// A finding in context: a badge on its event's row, a box in the Event tab with a link to
+/// the record it names, and its Audit row, at the cursor, showing the whole message.
+#[test]
+fn a_finding_links_to_the_record_it_names() {
+    let mut harness = app_on(&common::sample_store(), Some("order-1068"), Some(3));
+    harness.get_by_label("1 finding here");
+    harness.get_by_label("Event").click();
+    settle(&mut harness);
+    harness.get_by_label("duplicate_id");
+    harness.get_by_label_contains("was already used at line 1138");
+    harness
+        .get_by_label("Go to line 1138 (order-1045 seq 26)")
+        .click();
+    settle(&mut harness);
+    let view = harness.state().view().unwrap();
+    assert_eq!((&*view.stream().id, view.cursor_seq()), ("order-1045", 26));
+    // The first use of the id is not the finding, and links back to it.
+    harness.get_by_label("Named by");
+    harness.get_by_label("at line 1201 (order-1068 seq 3)");
+    // The Audit tab's row goes back to the finding's event.
+    harness.get_by_label("Audit").click();
+    settle(&mut harness);
+    harness.get_by_label("duplicate_id").click();
+    settle(&mut harness);
+    let view = harness.state().view().unwrap();
+    assert_eq!((&*view.stream().id, view.cursor_seq()), ("order-1068", 3));
+    assert_eq!(harness.get_all_by_label("1 finding here").count(), 1);
+}
+
+/// The history of a member that is gone at the cursor: from the Diff tab's removed entry,
+/// and by typing its JSON Pointer. A removed object opens as a tree.
+#[test]
+fn a_removed_member_has_a_history() {
+    let mut harness = app_on(&common::fixture("orders.jsonl"), Some("order-1"), Some(5));
+    harness.get_by_label("Diff").click();
+    settle(&mut harness);
+    harness.get_by_label("- removed");
+    // The removed item is a folded tree: open it and see its members.
+    assert!(harness.query_by_label("price").is_none());
+    harness.get_by_label_contains("{2}").click();
+    settle(&mut harness);
+    harness.get_by_label("price");
+    harness.get_by_label("/items/SKU-1").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().settings.tab, Tab::State);
+    harness.get_by_label("History of /items/SKU-1");
+    assert_eq!(harness.get_all_by_label("remove").count(), 1);
+    // Typed: the quantity of the removed item, set twice, then removed with it.
+    harness.get_by_label("Member pointer").focus();
+    harness
+        .get_by_label("Member pointer")
+        .type_text("items/SKU-1/qty");
+    harness.key_press(egui::Key::Enter);
+    settle(&mut harness);
+    harness.get_by_label("History of /items/SKU-1/qty");
+    for seq in ["seq 2", "seq 3", "seq 5"] {
+        harness.get_by_label(seq);
+    }
+    harness.get_by_label("seq 3").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().view().unwrap().cursor_seq(), 3);
+    harness.get_by_label("History of /items/SKU-1/qty");
 }
 
 /// F1 (or ?) shows a sheet of every shortcut; Esc closes it.

@@ -187,23 +187,24 @@ fn check_stream(
         if let Some(prev) = check.previous.map(|i| store.event(i)) {
             let prev_seq = prev.event.seq;
             if let Some(first) = first_with_seq(store, stream, check, k, seq) {
-                findings.push(finding(
-                    &event,
-                    Severity::Error,
-                    Code::SeqDuplicate,
-                    format!(
-                        "seq {seq} was already used at {}",
-                        store.event(first).place()
-                    ),
-                ));
+                findings.push(
+                    finding(
+                        &event,
+                        Severity::Error,
+                        Code::SeqDuplicate,
+                        format!(
+                            "seq {seq} was already used at {}",
+                            store.event(first).place()
+                        ),
+                    )
+                    .naming(first),
+                );
             } else if seq < prev_seq {
                 let message = format!("seq {seq} comes after seq {prev_seq} ({})", prev.place());
-                findings.push(finding(
-                    &event,
-                    Severity::Error,
-                    Code::SeqBackwards,
-                    message,
-                ));
+                findings.push(
+                    finding(&event, Severity::Error, Code::SeqBackwards, message)
+                        .naming(prev.index),
+                );
             } else if seq > prev_seq + 1 {
                 let missing = seq - prev_seq - 1;
                 let message = format!(
@@ -225,12 +226,10 @@ fn check_stream(
                     latest.event.seq,
                     latest.place()
                 );
-                findings.push(finding(
-                    &event,
-                    Severity::Warning,
-                    Code::TimeBackwards,
-                    message,
-                ));
+                findings.push(
+                    finding(&event, Severity::Warning, Code::TimeBackwards, message)
+                        .naming(latest.index),
+                );
             } else {
                 check.latest_time = Some(index);
             }
@@ -331,12 +330,15 @@ impl Checker {
             let hash = std::hash::BuildHasher::hash_one(&rustc_hash::FxBuildHasher, id);
             match self.ids.get(&hash) {
                 // Two ids with one hash (never seen with real ids) count as different.
-                Some(&first) if store.event(first).id() == Some(id) => findings.push(finding(
-                    &event,
-                    Severity::Error,
-                    Code::DuplicateId,
-                    format!("id {id} was already used at {}", store.event(first).place()),
-                )),
+                Some(&first) if store.event(first).id() == Some(id) => findings.push(
+                    finding(
+                        &event,
+                        Severity::Error,
+                        Code::DuplicateId,
+                        format!("id {id} was already used at {}", store.event(first).place()),
+                    )
+                    .naming(first),
+                ),
                 Some(_) => {}
                 None => {
                     self.ids.insert(hash, index);
@@ -418,12 +420,15 @@ fn check_ids(store: &Store, findings: &mut Vec<Finding>) {
                 .map(|&earlier| store.event(index_of(earlier)))
                 .find(|earlier| earlier.id() == Some(id));
             if let Some(first) = first {
-                findings.push(finding(
-                    &event,
-                    Severity::Error,
-                    Code::DuplicateId,
-                    format!("id {id} was already used at {}", first.place()),
-                ));
+                findings.push(
+                    finding(
+                        &event,
+                        Severity::Error,
+                        Code::DuplicateId,
+                        format!("id {id} was already used at {}", first.place()),
+                    )
+                    .naming(first.index),
+                );
             }
         }
     }
@@ -599,5 +604,37 @@ mod tests {
                 (4, Code::ParseError, Some(3))
             ]
         );
+    }
+
+    #[test]
+    fn a_finding_names_the_event_its_message_is_about() {
+        let text = concat!(
+            "{\"stream\":\"s\",\"seq\":1,\"type\":\"T\",\"id\":\"a\",\"time\":\"2024-01-01T10:00:00Z\"}\n",
+            "{\"stream\":\"s\",\"seq\":2,\"type\":\"T\",\"id\":\"b\",\"time\":\"2024-01-01T09:00:00Z\"}\n",
+            "{\"stream\":\"t\",\"seq\":1,\"type\":\"T\",\"id\":\"a\"}\n",
+            "{\"stream\":\"s\",\"seq\":2,\"type\":\"T\"}\n",
+            "{\"stream\":\"u\",\"seq\":5,\"type\":\"T\"}\n",
+            "{\"stream\":\"u\",\"seq\":4,\"type\":\"T\"}\n",
+        );
+        let store = store(text.to_owned());
+        let named = |report: &[Finding]| -> Vec<(Code, Option<u64>, Option<u64>)> {
+            report
+                .iter()
+                .filter(|f| f.severity != Severity::Info)
+                .map(|f| {
+                    let other = f.related.and_then(|i| store.event(i).event.line());
+                    (f.code, f.line, other)
+                })
+                .collect()
+        };
+        let expected = [
+            (Code::TimeBackwards, Some(2), Some(1)),
+            (Code::DuplicateId, Some(3), Some(1)),
+            (Code::SeqDuplicate, Some(4), Some(2)),
+            (Code::SeqBackwards, Some(6), Some(5)),
+        ];
+        assert_eq!(named(&check(&store).findings), expected);
+        // A followed store's checker names the same events.
+        assert_eq!(named(&Checker::default().check_new(&store)), expected);
     }
 }

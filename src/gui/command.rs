@@ -57,6 +57,9 @@ pub enum Command {
         stream: String,
         seq: u64,
     },
+    /// Select the stream of the store's event at this index and put the cursor on it (a
+    /// finding's event, or the other record a finding names).
+    GoToEvent(u32),
     /// Put the cursor on the stream's `k`-th event.
     SetCursor(usize),
     StepBack,

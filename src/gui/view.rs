@@ -44,13 +44,15 @@ pub struct Marker {
     /// The event's index in its stream.
     pub k: usize,
     pub severity: Severity,
+    /// The finding's index in the report.
+    pub finding: usize,
 }
 
 /// An opened store as the window shows it.
 pub struct View {
     pub store: Arc<Store>,
     pub report: Arc<Report>,
-    /// Findings placed on events, per stream index.
+    /// Findings placed on events, per stream index, in the stream's order.
     pub markers: HashMap<u32, Vec<Marker>>,
     /// The selected stream's index in `store.streams()`.
     pub stream: u32,
@@ -171,6 +173,37 @@ impl View {
         Ok(())
     }
 
+    /// Selects the stream of the store's event `index` with the cursor on that event (the
+    /// record a finding names: of two events with one seq, the one meant). Within the stream
+    /// shown, the pin and the blamed member stay.
+    pub fn go_to_event(&mut self, index: u32) -> Result<(), String> {
+        let stream = self
+            .store
+            .events()
+            .get(index as usize)
+            .ok_or_else(|| format!("the store has no event {index}"))?
+            .stream;
+        if stream != self.stream {
+            self.select_stream(stream);
+        }
+        let events = &self.stream().events;
+        self.cursor = events.partition_point(|&i| i < index).min(events.len() - 1);
+        Ok(())
+    }
+
+    /// The findings about the selected stream's `k`-th event.
+    pub fn findings_at(&self, k: usize) -> impl Iterator<Item = &crate::finding::Finding> {
+        let markers = self
+            .markers
+            .get(&self.stream)
+            .map_or(&[][..], Vec::as_slice);
+        let first = markers.partition_point(|m| m.k < k);
+        markers[first..]
+            .iter()
+            .take_while(move |m| m.k == k)
+            .map(|m| &self.report.findings[m.finding])
+    }
+
     /// Applies a navigation command; others are the app's and are ignored here.
     pub fn apply(&mut self, command: &Command) {
         let last = self.len().saturating_sub(1);
@@ -251,7 +284,7 @@ impl View {
 /// Places each finding about an event on that event, by stream and index in the stream.
 fn place_findings(store: &Store, report: &Report) -> HashMap<u32, Vec<Marker>> {
     let mut markers: HashMap<u32, Vec<Marker>> = HashMap::new();
-    for finding in &report.findings {
+    for (n, finding) in report.findings.iter().enumerate() {
         let Some(event) = finding.event else { continue };
         let Some(stream) = store.events().get(event as usize).map(|e| e.stream) else {
             continue;
@@ -262,8 +295,12 @@ fn place_findings(store: &Store, report: &Report) -> HashMap<u32, Vec<Marker>> {
             markers.entry(stream).or_default().push(Marker {
                 k,
                 severity: finding.severity,
+                finding: n,
             });
         }
+    }
+    for placed in markers.values_mut() {
+        placed.sort_by_key(|m| m.k);
     }
     markers
 }
@@ -356,5 +393,30 @@ mod tests {
         view.go_to("s", Point::Seq(4)).unwrap();
         assert_eq!((view.pin, view.cursor), (Some(1), 3));
         assert_eq!(view.blame.as_deref(), Some("/n"));
+    }
+
+    #[test]
+    fn an_event_named_by_a_finding_is_reached_by_its_index() {
+        let text = concat!(
+            "{\"stream\":\"a\",\"seq\":1,\"type\":\"T\"}\n",
+            "{\"stream\":\"b\",\"seq\":1,\"type\":\"T\"}\n",
+            "{\"stream\":\"a\",\"seq\":1,\"type\":\"T\"}\n",
+        );
+        let store = Arc::new(
+            Store::from_bytes(Path::new("t.jsonl"), text.into(), &ReadOptions::default()).unwrap(),
+        );
+        let mut view = View::new(store.clone(), Arc::new(check(&store)));
+        // The second event of stream a has the seq of the first; the finding is on it.
+        view.go_to_event(2).unwrap();
+        assert_eq!((view.stream().id.as_ref(), view.cursor), ("a", 1));
+        let codes: Vec<_> = view.findings_at(1).map(|f| f.code).collect();
+        assert_eq!(codes, [crate::finding::Code::SeqDuplicate]);
+        assert_eq!(view.findings_at(0).count(), 0);
+        let named = view.findings_at(1).next().unwrap().related.unwrap();
+        view.go_to_event(named).unwrap();
+        assert_eq!((view.stream().id.as_ref(), view.cursor), ("a", 0));
+        view.go_to_event(1).unwrap();
+        assert_eq!(view.stream().id.as_ref(), "b");
+        assert!(view.go_to_event(9).unwrap_err().contains("no event 9"));
     }
 }

@@ -90,6 +90,22 @@ impl App {
                             .push(format!("Could not go to {stream} at seq {seq}: {why}"));
                     }
                 }
+                Command::GoToEvent(index) => {
+                    if let Screen::Ready(ready) = &mut self.screen
+                        && let Err(why) = ready.view.go_to_event(index)
+                    {
+                        self.notices
+                            .push(format!("Could not go to the event: {why}"));
+                    }
+                }
+                Command::Blame(pointer) => {
+                    // The history is drawn in the State tab, wherever it was asked from
+                    // (the Diff tab's removed members, a pointer typed).
+                    self.settings.tab = Tab::State;
+                    if let Screen::Ready(ready) = &mut self.screen {
+                        ready.view.apply(&Command::Blame(pointer));
+                    }
+                }
                 Command::DismissNotice(index) => {
                     if index < self.notices.len() {
                         self.notices.remove(index);

@@ -70,7 +70,7 @@ impl EventList {
             .striped(true)
             .sense(egui::Sense::click())
             .cell_layout(egui::Layout::left_to_right(Align::Center))
-            .column(Column::auto().at_least(40.0))
+            .column(Column::auto().at_least(64.0))
             .column(Column::auto().at_least(80.0))
             .column(Column::auto().at_least(100.0))
             .column(Column::remainder().clip(true));
@@ -102,6 +102,7 @@ impl EventList {
                         |s: String| RichText::new(s).color(if dim { DIMMED } else { normal });
                     row.set_selected(k == view.cursor);
                     row.col(|ui| {
+                        marks_ui(ui, view, k);
                         if let Some(why) = view.failures.get(&k) {
                             ui.label(
                                 RichText::new(format!("⚠ {}", event.event.seq))
@@ -249,6 +250,42 @@ impl EventList {
             .collect();
         self.cached_for = Some((store, view.stream, self.types.clone(), self.text.clone()));
     }
+}
+
+/// Before a row's seq: the pin's flag where the pin is, and a badge, in the colour of the
+/// worst severity, where findings are about the event (their messages on hover).
+fn marks_ui(ui: &mut Ui, view: &View, k: usize) {
+    let size = egui::vec2(9.0, ui.text_style_height(&egui::TextStyle::Monospace));
+    let (rect, response) = ui.allocate_exact_size(size, egui::Sense::hover());
+    if view.pin == Some(k) {
+        super::timeline::paint_flag(ui.painter(), rect.left_center() + egui::vec2(1.0, 0.0), 7.0);
+        super::name_widget(&response, egui::Role::Image, "Pinned");
+    }
+    let findings: Vec<&crate::finding::Finding> = view.findings_at(k).collect();
+    let Some(worst) = findings.iter().map(|f| f.severity).min() else {
+        ui.add_space(9.0);
+        return;
+    };
+    let (rect, badge) = ui.allocate_exact_size(egui::vec2(9.0, size.y), egui::Sense::hover());
+    ui.painter()
+        .circle_filled(rect.center(), 4.0, super::severity_color(worst));
+    let name = format!(
+        "{} finding{} here",
+        findings.len(),
+        crate::store::plural(findings.len())
+    );
+    super::name_widget(&badge, egui::Role::Image, &name);
+    badge.on_hover_ui(|ui| {
+        for finding in findings {
+            ui.label(format!(
+                "{} {}: {}",
+                finding.severity.as_str(),
+                finding.code,
+                finding.message
+            ));
+        }
+        ui.weak("The Event tab shows them, with a link to the record they name.");
+    });
 }
 
 /// The payload on one line, cut to fit the column.

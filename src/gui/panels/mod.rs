@@ -29,3 +29,14 @@ pub fn keys_mark(ui: &egui::Ui, title: &egui::Response, has_keys: bool) {
 pub fn name_widget(response: &egui::Response, role: egui::Role, name: &str) {
     response.widget_info(|| egui::WidgetInfo::labeled(role, true, name));
 }
+
+/// The colour of a finding's severity, the same in the Audit tab, the event list's badges,
+/// the Event tab's boxes and the timeline's markers.
+pub fn severity_color(severity: crate::finding::Severity) -> egui::Color32 {
+    use crate::finding::Severity;
+    match severity {
+        Severity::Error => egui::Color32::from_rgb(230, 70, 55),
+        Severity::Warning => egui::Color32::from_rgb(240, 170, 40),
+        Severity::Info => egui::Color32::from_rgb(120, 170, 230),
+    }
+}

@@ -1,10 +1,10 @@
 //! The timeline: step, play and jump buttons (with their keys), speed and loop, a slider across
-//! the stream's events, and a density strip with markers for findings, the pin and the cursor.
+//! the stream's events, and a density strip with markers for findings, the pin (a flag) and the
+//! cursor.
 //! The axis counts events (sequence) or time.
 
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Ui, vec2};
 
-use crate::audit::Severity;
 use crate::gui::command::Command;
 use crate::gui::settings::Axis;
 use crate::gui::view::{SPEEDS, View};
@@ -167,13 +167,13 @@ fn event_positions(view: &View, axis: Axis) -> Vec<f32> {
 /// Events the projection failed on, in the strip and the event list.
 pub const PROJECTION_FAILED: Color32 = Color32::from_rgb(230, 80, 200);
 
-/// Long for a reason: one painter drawing the strip's layers in order (density, findings, failures, watchpoints, pin, cursor), then the click.
+/// Long for a reason: one painter drawing the strip's layers in order (density, failures, watchpoints, cursor, pin, findings), then the click.
 fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], cmds: &mut Vec<Command>) {
     let width = ui.available_width();
     let (rect, response) =
         ui.allocate_exact_size(vec2(width, STRIP_HEIGHT), Sense::click_and_drag());
     let response =
-        response.on_hover_text("Events along the stream; click to jump. Red ticks at the top: findings; magenta ticks at the bottom: events the projection failed on; orange diamonds: a Read model watchpoint starts holding.");
+        response.on_hover_text("Events along the stream; click to jump. Red and amber triangles at the top: findings (errors, warnings); the blue flag: the pinned point; magenta ticks at the bottom: events the projection failed on; orange diamonds: a Read model watchpoint starts holding.");
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
     let buckets = bucket_of(width / BUCKET_WIDTH, usize::MAX).max(1);
@@ -191,18 +191,6 @@ fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], cmds: &mut Vec<Command>
             Pos2::new(left + BUCKET_WIDTH - 0.5, rect.bottom()),
         );
         painter.rect_filled(bar, 0.0, Color32::from_rgb(70, 120, 170));
-    }
-    for marker in view.markers.get(&view.stream).into_iter().flatten() {
-        let color = if marker.severity == Severity::Error {
-            Color32::from_rgb(230, 60, 50)
-        } else {
-            Color32::from_rgb(240, 170, 40)
-        };
-        let x = x_of(positions[marker.k]);
-        painter.line_segment(
-            [Pos2::new(x, rect.top()), Pos2::new(x, rect.top() + 9.0)],
-            Stroke::new(2.0, color),
-        );
     }
     for &k in view.failures.keys().filter(|&&k| k < positions.len()) {
         let x = x_of(positions[k]);
@@ -228,18 +216,34 @@ fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], cmds: &mut Vec<Command>
             Stroke::NONE,
         ));
     }
-    if let Some(pin) = view.pin {
-        let x = x_of(positions[pin]);
-        painter.line_segment(
-            [Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())],
-            Stroke::new(2.0, Color32::from_rgb(90, 170, 255)),
-        );
-    }
     let x = x_of(positions[view.cursor]);
     painter.line_segment(
         [Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())],
         Stroke::new(2.0, ui.visuals().strong_text_color()),
     );
+    if let Some(pin) = view.pin {
+        let x = x_of(positions[pin]);
+        painter.line_segment(
+            [Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())],
+            Stroke::new(2.0, PIN),
+        );
+        paint_flag(&painter, Pos2::new(x, rect.top() + 15.0), 8.0);
+    }
+    // Over the cursor and the pin, outlined: a finding next to the cursor stays in sight.
+    let outline = Stroke::new(1.0, ui.visuals().extreme_bg_color);
+    for marker in view.markers.get(&view.stream).into_iter().flatten() {
+        let x = x_of(positions[marker.k]);
+        let top = rect.top() + 1.0;
+        painter.add(egui::Shape::convex_polygon(
+            vec![
+                Pos2::new(x - 4.5, top),
+                Pos2::new(x + 4.5, top),
+                Pos2::new(x, top + 9.0),
+            ],
+            super::severity_color(marker.severity),
+            outline,
+        ));
+    }
     if let Some(pointer) = response
         .interact_pointer_pos()
         .filter(|_| response.clicked() || response.dragged())
@@ -253,6 +257,26 @@ fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], cmds: &mut Vec<Command>
             cmds.push(Command::SetCursor(k));
         }
     }
+}
+
+/// The pinned point's colour: its line and flag on the strip, its row's flag in the list.
+pub const PIN: Color32 = Color32::from_rgb(90, 170, 255);
+
+/// The pin's flag: a pennant of `size` flying right from `pole`, its top left corner.
+pub fn paint_flag(painter: &egui::Painter, pole: Pos2, size: f32) {
+    painter.add(egui::Shape::convex_polygon(
+        vec![
+            pole + vec2(0.0, -size / 2.0),
+            pole + vec2(size, 0.0),
+            pole + vec2(0.0, size / 2.0),
+        ],
+        PIN,
+        Stroke::NONE,
+    ));
+    painter.line_segment(
+        [pole + vec2(0.0, -size / 2.0), pole + vec2(0.0, size / 2.0)],
+        Stroke::new(1.5, PIN),
+    );
 }
 
 /// Where a Read model watchpoint starts holding (its colour there).

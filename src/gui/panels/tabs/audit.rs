@@ -1,5 +1,6 @@
 //! The Audit tab: every finding of the check (and of the projection, when one folds), in a
-//! table filtered by severity and text; a row jumps to its event.
+//! table filtered by severity and text; a row jumps to its event, and the finding at the
+//! cursor shows its whole message.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use egui_extras::{Column, TableBuilder};
 use super::TabContext;
 use crate::audit::{Finding, Severity};
 use crate::gui::command::Command;
+use crate::gui::panels::severity_color;
 use crate::gui::view::View;
 
 /// Long for a reason: the filters and the virtualized table of findings, sharing the rows they cache.
@@ -33,6 +35,8 @@ pub struct AuditPanel {
     /// Indices into the report's findings of the rows shown, for `cached_for`.
     rows: Vec<usize>,
     cached_for: Option<(usize, String, [bool; 3])>,
+    /// The message column's width in the last frame, to wrap the expanded row's message.
+    message_width: f32,
 }
 
 impl Default for AuditPanel {
@@ -44,6 +48,7 @@ impl Default for AuditPanel {
             infos: true,
             rows: Vec::new(),
             cached_for: None,
+            message_width: 400.0,
         }
     }
 }
@@ -118,8 +123,39 @@ impl AuditPanel {
             ));
             return;
         }
+        self.table_ui(ui, view, cmds);
+    }
+
+    /// The findings, one line each; the finding at the cursor (a clicked row) expands to its
+    /// whole message.
+    ///
+    /// Long for a reason: a virtualized table's columns, drawn in one closure per row.
+    fn table_ui(&mut self, ui: &mut Ui, view: &View, cmds: &mut Vec<Command>) {
         ui.style_mut().interaction.selectable_labels = false;
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+        let at_cursor = view.stream().events[view.cursor];
+        let here = |finding: &Finding| finding.event == Some(at_cursor);
+        let font = egui::TextStyle::Body.resolve(ui.style());
+        let width = self.message_width;
+        let expanded = |finding: &Finding| {
+            let galley = ui.fonts_mut(|fonts| {
+                fonts.layout(finding.message.clone(), font.clone(), Color32::WHITE, width)
+            });
+            (galley.size().y + 6.0).max(row_height)
+        };
+        let heights: Vec<f32> = self
+            .rows
+            .iter()
+            .map(|&i| {
+                let finding = &view.report.findings[i];
+                if here(finding) {
+                    expanded(finding)
+                } else {
+                    row_height
+                }
+            })
+            .collect();
+        let mut message_width = self.message_width;
         TableBuilder::new(ui)
             .id_salt("findings")
             .striped(true)
@@ -139,14 +175,14 @@ impl AuditPanel {
                 }
             })
             .body(|body| {
-                body.rows(row_height, self.rows.len(), |mut row| {
+                body.heterogeneous_rows(heights.into_iter(), |mut row| {
                     let finding = &view.report.findings[self.rows[row.index()]];
-                    let here = finding.stream.as_deref() == Some(&*view.stream().id)
-                        && finding.seq == Some(view.cursor_seq());
-                    row.set_selected(here);
+                    let selected = here(finding);
+                    row.set_selected(selected);
                     row.col(|ui| {
                         ui.label(
-                            RichText::new(finding.severity.as_str()).color(color(finding.severity)),
+                            RichText::new(finding.severity.as_str())
+                                .color(severity_color(finding.severity)),
                         );
                     });
                     row.col(|ui| {
@@ -166,26 +202,29 @@ impl AuditPanel {
                         ui.monospace(finding.place());
                     });
                     row.col(|ui| {
-                        ui.label(&finding.message).on_hover_text(&finding.message);
-                    });
-                    if row.response().clicked()
-                        && let (Some(stream), Some(seq)) = (&finding.stream, finding.seq)
-                    {
-                        cmds.push(Command::GoTo {
-                            stream: stream.clone(),
-                            seq,
+                        message_width = ui.available_width().max(100.0);
+                        // One line, cut with its whole text on hover (egui's, drawn once); the
+                        // finding at the cursor shows all of it.
+                        let label = egui::Label::new(&finding.message);
+                        ui.add(if selected {
+                            label.wrap()
+                        } else {
+                            label.truncate()
                         });
+                    });
+                    if row.response().clicked() {
+                        match (finding.event, &finding.stream, finding.seq) {
+                            (Some(event), ..) => cmds.push(Command::GoToEvent(event)),
+                            (None, Some(stream), Some(seq)) => cmds.push(Command::GoTo {
+                                stream: stream.clone(),
+                                seq,
+                            }),
+                            _ => {}
+                        }
                     }
                 });
             });
-    }
-}
-
-fn color(severity: Severity) -> Color32 {
-    match severity {
-        Severity::Error => Color32::from_rgb(230, 90, 70),
-        Severity::Warning => Color32::from_rgb(235, 170, 60),
-        Severity::Info => Color32::from_rgb(120, 170, 230),
+        self.message_width = message_width;
     }
 }
 

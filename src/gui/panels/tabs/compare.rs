@@ -27,6 +27,9 @@ fn compare_tab(ui: &mut Ui, view: &View, answer: &Answer, cmds: &mut Vec<Command
         }
         (Some(pin), compare) => {
             ui.horizontal(|ui| {
+                let (rect, _) =
+                    ui.allocate_exact_size(egui::vec2(10.0, 14.0), egui::Sense::hover());
+                crate::gui::panels::timeline::paint_flag(ui.painter(), rect.left_center(), 9.0);
                 ui.strong(format!(
                     "From pinned seq {} to cursor seq {}",
                     view.seq_at(pin),
@@ -43,7 +46,7 @@ fn compare_tab(ui: &mut Ui, view: &View, answer: &Answer, cmds: &mut Vec<Command
                 }
             });
             match compare {
-                Some((_, changes)) => changes_ui(ui, changes),
+                Some((_, changes)) => changes_ui(ui, "compare", changes, cmds),
                 None => {
                     ui.spinner();
                 }

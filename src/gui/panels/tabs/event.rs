@@ -1,13 +1,16 @@
-//! The Event tab: the cursor's event, its envelope fields, payload and metadata.
+//! The Event tab: the cursor's event, its envelope fields, the findings about it (each with a
+//! link to the record it names), its payload and metadata.
 
 use std::collections::BTreeSet;
 
-use egui::Ui;
+use egui::{RichText, Ui};
 
 use super::{REMOVED, TabContext};
+use crate::finding::Finding;
 use crate::gui::command::Command;
 use crate::gui::inspect::Answer;
 use crate::gui::panels::json_tree::{TreeOptions, json_tree_ui};
+use crate::gui::panels::severity_color;
 use crate::gui::view::View;
 
 pub fn ui(ui: &mut Ui, cx: &mut TabContext<'_>) {
@@ -53,6 +56,10 @@ fn event_tab(ui: &mut Ui, view: &View, answer: &Answer, cmds: &mut Vec<Command>)
                 ui.end_row();
             }
         });
+    for finding in view.findings_at(answer.ask.cursor) {
+        finding_box(ui, view, finding, cmds);
+    }
+    named_by_ui(ui, view, view.stream().events[answer.ask.cursor], cmds);
     if let Some(why) = &answer.failure {
         ui.colored_label(REMOVED, format!("This event was not applied: {why}"));
     }
@@ -84,5 +91,71 @@ fn event_tab(ui: &mut Ui, view: &View, answer: &Answer, cmds: &mut Vec<Command>)
                 ui.weak("(none)");
             }
         }
+    }
+}
+
+/// A finding about the event: its severity and code, its message, and a link to the other
+/// record it names ("id … was already used at line 1138" goes to that event).
+fn finding_box(ui: &mut Ui, view: &View, finding: &Finding, cmds: &mut Vec<Command>) {
+    let color = severity_color(finding.severity);
+    egui::Frame::group(ui.style())
+        .stroke(egui::Stroke::new(1.5, color))
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal(|ui| {
+                ui.label(
+                    RichText::new(finding.severity.as_str())
+                        .color(color)
+                        .strong(),
+                );
+                ui.monospace(finding.code.as_str());
+            });
+            ui.add(egui::Label::new(&finding.message).wrap());
+            let Some(other) = finding.related else { return };
+            let event = view.store.event(other);
+            let link = format!(
+                "Go to {} ({} seq {})",
+                event.place(),
+                event.stream(),
+                event.event.seq
+            );
+            if ui
+                .link(link)
+                .on_hover_text("Move the cursor to the record this finding names")
+                .clicked()
+            {
+                cmds.push(Command::GoToEvent(other));
+            }
+        });
+}
+
+/// The findings about other events that name this one (the first use of an id used again),
+/// each a link back to the event it is about.
+fn named_by_ui(ui: &mut Ui, view: &View, index: u32, cmds: &mut Vec<Command>) {
+    let naming = view
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.related == Some(index));
+    for finding in naming {
+        let Some(about) = finding.event else { continue };
+        let event = view.store.event(about);
+        ui.horizontal_wrapped(|ui| {
+            ui.weak("Named by");
+            ui.label(
+                RichText::new(finding.code.as_str())
+                    .monospace()
+                    .color(severity_color(finding.severity)),
+            );
+            let link = format!(
+                "at {} ({} seq {})",
+                event.place(),
+                event.stream(),
+                event.event.seq
+            );
+            if ui.link(link).on_hover_text(&finding.message).clicked() {
+                cmds.push(Command::GoToEvent(about));
+            }
+        });
     }
 }

@@ -42,6 +42,8 @@ pub struct TabContext<'a> {
 pub enum Scope {
     /// The cursor's event: drawn from the inspector's answer, in a scroll area.
     Cursor,
+    /// The cursor's event, in panes that scroll each on its own (a fixed pane beside a tree).
+    CursorPanes,
     /// The stream or the whole store: drawn from the tab's own work; tables scroll themselves.
     Store,
 }
@@ -71,7 +73,7 @@ pub const TABS: [TabSpec; 7] = [
     TabSpec {
         tab: Tab::State,
         title: "State",
-        scope: Scope::Cursor,
+        scope: Scope::CursorPanes,
         ui: state::ui,
     },
     TabSpec {
@@ -141,6 +143,10 @@ pub fn inspector_ui(ui: &mut Ui, cx: &mut TabContext<'_>, current: bool, tab: &m
             return;
         }
         ui.set_opacity(0.35);
+    }
+    if spec.scope == Scope::CursorPanes {
+        (spec.ui)(ui, cx);
+        return;
     }
     egui::ScrollArea::both()
         .auto_shrink(false)
