@@ -59,11 +59,10 @@ fn app_on(file: &str, stream: Option<&str>, at: Option<u64>) -> Harness<'static,
 
 /// The whole app launched as `launch` says, settled.
 fn app_with(launch: Launch) -> Harness<'static, App> {
-    // The sample's names are in scripts egui's bundled fonts lack; the window loads system
-    // fonts for them, which a test machine may not have.
+    // No system fonts here (the test harness has no font provider of its own): every glyph
+    // comes from egui's fonts or the window's bundled ones, and a missing one panics.
     let mut harness = Harness::builder()
         .with_size([1400.0, 860.0])
-        .allow_missing_glyphs()
         .build_eframe(|cc| App::new(cc, launch));
     settle(&mut harness);
     harness
@@ -317,7 +316,6 @@ fn a_big_store_shows_its_beginning_while_the_rest_is_indexed() {
     };
     let mut harness = Harness::builder()
         .with_size([1400.0, 860.0])
-        .allow_missing_glyphs()
         .build_eframe(|cc| App::new(cc, launch));
     let deadline = Instant::now() + Duration::from_secs(60);
     while harness.state().ready().is_none() {
@@ -1597,4 +1595,45 @@ fn sorting_the_stream_list_scrolls_to_its_top() {
     let biggest = ready.streams.rows()[0];
     let id = ready.view.store.streams()[biggest as usize].id.to_string();
     harness.get_by_label(&id);
+}
+
+/// Every script of the sample, and emoji, render as glyphs: this harness has no system fonts
+/// and panics on a glyph no font has, so the names below are drawn by egui's fonts and the
+/// window's bundled ones (DejaVu Sans, Droid Sans Fallback), as on a machine without CJK fonts.
+#[test]
+fn the_samples_scripts_and_emoji_have_glyphs() {
+    let names = [
+        ("order-1000", 2, "Matcha whisk (茶筅)"),
+        ("order-1010", 1, "山田 太郎"),
+        ("order-1001", 1, "김민준"),
+        ("order-1017", 1, "محمد علي"),
+        ("order-1014", 1, "Nguyễn Văn An"),
+    ];
+    for (stream, seq, name) in names {
+        let mut harness = app_on(&common::sample_store(), Some(stream), Some(seq));
+        harness.get_by_label("Event").click();
+        settle(&mut harness);
+        assert!(
+            harness.query_all_by_label_contains(name).next().is_some(),
+            "{name} is shown"
+        );
+        let bundled: Vec<String> = harness.ctx.fonts(|f| {
+            f.discovered_fonts()
+                .iter()
+                .map(|font| font.name.clone())
+                .collect()
+        });
+        let wanted = if name.is_ascii() || name.starts_with('N') || name.starts_with('م') {
+            "bundled:DejaVu Sans"
+        } else {
+            "bundled:Droid Sans Fallback"
+        };
+        assert!(bundled.iter().any(|b| b == wanted), "{name}: {bundled:?}");
+    }
+    // An emoji typed into the payload search is drawn in the field and in the message.
+    let mut harness = app_on(&common::sample_store(), Some("order-1000"), None);
+    harness.get_by_label("Search payloads").focus();
+    harness.get_by_label("Search payloads").type_text("📦");
+    settle(&mut harness);
+    harness.get_by_label("No event of order-1000 matches: payloads containing \"📦\".");
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod command;
 pub mod export;
 pub mod find;
+pub mod fonts;
 pub mod inspect;
 pub mod job;
 pub mod keys;

@@ -158,6 +158,7 @@ pub struct App {
 impl App {
     /// Creates the app, restoring saved settings and starting to open the launch file.
     pub fn new(cc: &eframe::CreationContext<'_>, launch: Launch) -> Self {
+        super::fonts::install(&cc.egui_ctx);
         let settings = cc
             .storage
             .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
