@@ -207,9 +207,18 @@ fn deep_links_and_compare() {
 #[test]
 fn playback_runs_with_space_and_stops_at_the_end() {
     let mut harness = app_on(&common::sample_store(), Some("order-1001"), Some(1));
+    let forward = |harness: &Harness<'_, App>| harness.get_by_label("Forward (Right)").rect();
+    let paused = forward(&harness);
     harness.key_press(egui::Key::Space);
     harness.step();
+    harness.step();
     assert!(harness.state().view().unwrap().playback.playing);
+    harness.get_by_label("Pause (Space)");
+    assert_eq!(
+        forward(&harness),
+        paused,
+        "Play/Pause keeps the buttons still"
+    );
     let before = harness.state().view().unwrap().cursor;
     for _ in 0..60 {
         harness.step(); // kittest steps a fixed 1/60 s

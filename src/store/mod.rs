@@ -420,6 +420,12 @@ impl Store {
         &self.types[type_id as usize]
     }
 
+    /// Every event type, by type id: in the order the store first has them, which a store that
+    /// grows keeps.
+    pub fn type_names(&self) -> &[String] {
+        &self.types
+    }
+
     /// Problems met while reading: records that could not be read (skipped), fields that were
     /// missing or unreadable, a cut-off tail. In store order.
     pub fn problems(&self) -> &[Finding] {

@@ -273,6 +273,7 @@ impl App {
                 inspector_ui(ui, &mut cx, current, &mut settings.tab);
             });
         egui::CentralPanel::default().show(ui, |ui| {
+            crate::gui::panels::note_middle(ui);
             match (&mut ready.read_model, ready.read_model_shown) {
                 (Some(model), true) => read_model_ui(ui, model, &ready.view.store, cmds),
                 _ => ready.events.ui(ui, &ready.view, cmds),

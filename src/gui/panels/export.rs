@@ -28,6 +28,7 @@ pub fn window_ui(
     egui::Window::new("Export")
         .open(&mut open)
         .default_width(560.0)
+        .default_pos(super::window_place(ctx))
         .show(ctx, |ui| {
             let chosen = exports
                 .what

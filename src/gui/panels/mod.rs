@@ -40,3 +40,24 @@ pub fn severity_color(severity: crate::finding::Severity) -> egui::Color32 {
         Severity::Info => egui::Color32::from_rgb(120, 170, 230),
     }
 }
+
+/// Where the middle column (the event list, or the Read model) was drawn, for windows to open
+/// over: it scrolls to the cursor, while the top bar, the stream list, the inspector and the
+/// timeline are what a user reads while a window is open.
+const MIDDLE: &str = "eventlens-middle-column";
+
+/// Notes where the middle column is this frame.
+pub fn note_middle(ui: &egui::Ui) {
+    let rect = ui.max_rect();
+    ui.ctx()
+        .data_mut(|d| d.insert_temp(egui::Id::unique(MIDDLE), rect));
+}
+
+/// Where a window (Projection, Export) opens: over the middle column, below its filters and
+/// header, so that it hides list rows only.
+pub fn window_place(ctx: &egui::Context) -> egui::Pos2 {
+    ctx.data(|d| d.get_temp::<egui::Rect>(egui::Id::unique(MIDDLE)))
+        .map_or(egui::pos2(252.0, 130.0), |rect| {
+            rect.min + egui::vec2(8.0, 64.0)
+        })
+}

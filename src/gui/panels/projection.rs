@@ -21,6 +21,7 @@ pub fn window_ui(
     egui::Window::new("Projection")
         .open(&mut open)
         .default_width(520.0)
+        .default_pos(super::window_place(ctx))
         .show(ctx, |ui| {
             ui.label("Fold each stream with a JavaScript projection in KurrentDB's syntax:");
             ui.monospace("fromCategory('order').when({ $init: () => ({…}), OrderPlaced: (s, e) => { … } })");

@@ -117,8 +117,23 @@ fn buttons_ui(ui: &mut Ui, view: &View, cmds: &mut Vec<Command>) {
         ("Forward", "Right", Command::StepForward),
         ("Last", "End", Command::Last),
     ];
+    // Play and Pause take the width of the wider, so that the buttons after it stay put.
+    let font = egui::TextStyle::Button.resolve(ui.style());
+    let text_width = |text: &str| {
+        ui.fonts_mut(|f| {
+            f.layout_no_wrap(text.to_owned(), font.clone(), Color32::WHITE)
+                .size()
+                .x
+        })
+    };
+    let play_width = text_width("Play (Space)").max(text_width("Pause (Space)"))
+        + 2.0 * ui.spacing().button_padding.x;
     for (label, key, command) in buttons {
-        if ui.button(format!("{label} ({key})")).clicked() {
+        let mut button = egui::Button::new(format!("{label} ({key})"));
+        if command == Command::TogglePlay {
+            button = button.min_size(vec2(play_width, 0.0));
+        }
+        if ui.add(button).clicked() {
             cmds.push(command);
         }
     }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use egui::{Color32, Ui};
-use egui_plot::{Bar, BarChart, Legend, Line, Plot};
+use egui_plot::{Bar, BarChart, Line, Plot};
 
 use super::TabContext;
 use super::schema::store_key;
@@ -131,12 +131,14 @@ impl Charts {
                         "Events of {} per time bucket, by type",
                         view.stream().id
                     ));
-                    histogram_plot(ui, "stream-histogram", h);
+                    histogram_plot(ui, "stream-histogram", h, &view.store);
                 }
                 ui.add_space(8.0);
                 ui.strong("Events of the whole store per time bucket, by type");
                 match &self.store {
-                    Some((key, h)) if *key == store_key => histogram_plot(ui, "store-histogram", h),
+                    Some((key, h)) if *key == store_key => {
+                        histogram_plot(ui, "store-histogram", h, &view.store);
+                    }
                     _ => {
                         ui.horizontal(|ui| {
                             ui.spinner();
@@ -212,31 +214,39 @@ fn member_chart(ui: &mut Ui, view: &View, answer: Option<&Answer>) {
         });
 }
 
-fn histogram_plot(ui: &mut Ui, id: &str, h: &Histogram) {
+fn histogram_plot(ui: &mut Ui, id: &str, h: &Histogram, store: &Store) {
     if h.types.is_empty() {
         ui.weak("No event has a readable time.");
         return;
     }
+    // The legend above the plot, where it hides no bar; a type has its colour in every chart.
+    ui.horizontal_wrapped(|ui| {
+        for (name, _) in &h.types {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+            ui.painter().rect_filled(rect, 2.0, type_color(store, name));
+            ui.label(name);
+            ui.add_space(6.0);
+        }
+    });
     #[allow(clippy::cast_precision_loss)]
     let x_of =
         |bucket: usize| (h.start + h.width * i64::try_from(bucket).unwrap_or(0)) as f64 / 60e9;
     #[allow(clippy::cast_precision_loss)]
     let width = h.width as f64 / 60e9;
     let mut charts: Vec<BarChart> = Vec::new();
-    for (i, (name, counts)) in h.types.iter().enumerate() {
+    for (name, counts) in &h.types {
         let bars = counts
             .iter()
             .enumerate()
             .map(|(b, &n)| Bar::new(x_of(b) + width / 2.0, f64::from(n)).width(width * 0.9))
             .collect();
-        let chart = BarChart::new(name.clone(), bars).color(palette(i));
+        let chart = BarChart::new(name.clone(), bars).color(type_color(store, name));
         let below: Vec<&BarChart> = charts.iter().collect();
         let chart = chart.stack_on(&below);
         charts.push(chart);
     }
     Plot::new(id)
         .height(170.0)
-        .legend(Legend::default())
         .x_axis_formatter(|mark, _| minutes_to_time(mark.value))
         .show(ui, |plot| {
             for chart in charts {
@@ -259,6 +269,20 @@ pub fn minutes_to_time(minutes: f64) -> String {
         .unwrap_or_default()
 }
 
+/// The colour of an event type in every chart: by its type id in `store` (the order the store
+/// first has the types), grey for the types stacked together as "other".
+pub fn type_color(store: &Store, name: &str) -> Color32 {
+    match store.type_names().iter().position(|t| t == name) {
+        Some(i) => palette(i % PALETTE_DISTINCT),
+        None => OTHER,
+    }
+}
+
+/// How many of the palette's colours are for series of their own (the last is "other"'s).
+const PALETTE_DISTINCT: usize = 8;
+/// The colour of "other types".
+const OTHER: Color32 = Color32::from_rgb(140, 140, 140);
+
 /// The colours of stacked series, in order.
 pub fn palette(i: usize) -> Color32 {
     const COLORS: [Color32; 9] = [
@@ -270,7 +294,7 @@ pub fn palette(i: usize) -> Color32 {
         Color32::from_rgb(80, 200, 200),
         Color32::from_rgb(230, 130, 190),
         Color32::from_rgb(180, 180, 90),
-        Color32::from_rgb(140, 140, 140),
+        OTHER,
     ];
     COLORS[i % COLORS.len()]
 }
@@ -309,5 +333,35 @@ mod tests {
             h.start,
             crate::store::parse_instant("2024-01-01T10:00:00Z").unwrap()
         );
+    }
+
+    #[test]
+    fn a_type_has_one_colour_in_every_chart() {
+        let lines = [
+            r#"{"stream":"a","type":"Rare","time":"2024-01-01T10:00:00Z"}"#,
+            r#"{"stream":"b","type":"Common","time":"2024-01-01T10:00:30Z"}"#,
+            r#"{"stream":"b","type":"Common","time":"2024-01-01T10:01:00Z"}"#,
+            r#"{"stream":"a","type":"Common","time":"2024-01-01T10:02:00Z"}"#,
+            r#"{"stream":"a","type":"Rare","time":"2024-01-01T10:03:00Z"}"#,
+        ];
+        let store = Store::from_bytes(
+            Path::new("t.jsonl"),
+            lines.join("\n").into_bytes(),
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        // Ranked differently in stream a (Rare first) and in the store (Common first), each
+        // type keeps its colour.
+        let stream_a = histogram(&store, [0, 3, 4].into_iter(), 2);
+        let whole = histogram(&store, 0..5, 2);
+        assert_eq!(stream_a.types[0].0, "Rare");
+        assert_eq!(whole.types[0].0, "Common");
+        let colour = |h: &Histogram, name: &str| {
+            assert!(h.types.iter().any(|(n, _)| n == name));
+            type_color(&store, name)
+        };
+        assert_eq!(colour(&stream_a, "Rare"), colour(&whole, "Rare"));
+        assert_ne!(type_color(&store, "Rare"), type_color(&store, "Common"));
+        assert_eq!(type_color(&store, "other types"), OTHER);
     }
 }
