@@ -24,6 +24,10 @@ pub struct Timeline {
     /// From 0 to 1, one per event, for (store, stream, axis) = `positions_for`.
     positions: Vec<f32>,
     positions_for: Option<(usize, u32, Axis)>,
+    /// From 0 to 1, one per bucket of the strip, for (store, stream, axis, buckets) =
+    /// `density_for`.
+    density: Vec<f32>,
+    density_for: Option<(usize, u32, Axis, usize)>,
 }
 
 impl Timeline {
@@ -42,8 +46,62 @@ impl Timeline {
             self.positions_for = Some(key);
         }
         controls_ui(ui, view, axis, cmds);
-        strip_ui(ui, view, &self.positions, cmds);
+        let buckets = bucket_of(ui.available_width() / BUCKET_WIDTH, usize::MAX).max(1);
+        let density_key = (key.0, key.1, *axis, buckets);
+        if self.density_for != Some(density_key) {
+            self.density = density(view, &self.positions, *axis, buckets);
+            self.density_for = Some(density_key);
+        }
+        strip_ui(ui, view, &self.positions, &self.density, cmds);
     }
+}
+
+/// How densely events came, per bucket of the strip, from 0 (none) to 1 (the densest). On the
+/// time axis that is events per bucket. On the sequence axis, where every bucket holds as many
+/// events once there are more events than buckets (a million-event stream would be one solid
+/// block), it is events per second within the bucket, on a log scale (rates span orders of
+/// magnitude): bursts stand out, quiet stretches still show. Without times, events per bucket.
+fn density(view: &View, positions: &[f32], axis: Axis, buckets: usize) -> Vec<f32> {
+    let mut counts = vec![0u32; buckets];
+    // The first and last instant of each bucket's events, for the sequence axis.
+    let mut spans: Vec<Option<(Instant, Instant)>> = vec![None; buckets];
+    let by_rate = axis == Axis::Sequence && view.has_times && positions.len() > buckets;
+    let stream = view.stream();
+    for (k, &p) in positions.iter().enumerate() {
+        let b = bucket_of(p * buckets as f32, buckets - 1);
+        counts[b] += 1;
+        if by_rate && let Some(t) = view.store.events()[stream.events[k] as usize].instant() {
+            let span = spans[b].get_or_insert((t, t));
+            *span = (span.0.min(t), span.1.max(t));
+        }
+    }
+    let levels: Vec<f64> = counts
+        .iter()
+        .zip(&spans)
+        .map(|(&count, span)| match span {
+            // A millisecond at least: events with one time came as fast as can be told.
+            Some((first, last)) if by_rate => {
+                f64::from(count) / ((last - first) as f64 / 1e9).max(1e-3)
+            }
+            _ => f64::from(count),
+        })
+        .collect();
+    let most = levels.iter().copied().fold(0.0, f64::max);
+    levels
+        .iter()
+        .map(|&level| {
+            let scaled = if by_rate {
+                (1.0 + level).ln() / (1.0 + most).ln()
+            } else {
+                level / most
+            };
+            if level > 0.0 {
+                scaled.max(0.08) as f32
+            } else {
+                0.0
+            }
+        })
+        .collect()
 }
 
 fn controls_ui(ui: &mut Ui, view: &View, axis: &mut Axis, cmds: &mut Vec<Command>) {
@@ -183,29 +241,27 @@ fn event_positions(view: &View, axis: Axis) -> Vec<f32> {
 pub const PROJECTION_FAILED: Color32 = Color32::from_rgb(230, 80, 200);
 
 /// Long for a reason: one painter drawing the strip's layers in order (density, failures, watchpoints, cursor, pin, findings), then the click.
-fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], cmds: &mut Vec<Command>) {
+fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], density: &[f32], cmds: &mut Vec<Command>) {
     let width = ui.available_width();
     let (rect, response) =
         ui.allocate_exact_size(vec2(width, STRIP_HEIGHT), Sense::click_and_drag());
     let response =
-        response.on_hover_text("Events along the stream; click to jump. Red and amber triangles at the top: findings (errors, warnings); the blue flag: the pinned point; magenta ticks at the bottom: events the projection failed on; orange diamonds: a Read model watchpoint starts holding.");
+        response.on_hover_text("Events along the stream; click to jump. Height and shade: how densely events came (per bucket on the time axis; per second, log scale, on the sequence axis). Red and amber triangles at the top: findings (errors, warnings); the blue flag: the pinned point; magenta ticks at the bottom: events the projection failed on; orange diamonds: a Read model watchpoint starts holding.");
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
-    let buckets = bucket_of(width / BUCKET_WIDTH, usize::MAX).max(1);
-    let mut counts = vec![0u32; buckets];
-    for &p in positions {
-        counts[bucket_of(p * buckets as f32, buckets - 1)] += 1;
-    }
-    let most = counts.iter().copied().max().unwrap_or(1).max(1) as f32;
     let x_of = |p: f32| rect.left() + p * rect.width();
-    for (i, &count) in counts.iter().enumerate().filter(|(_, c)| **c > 0) {
-        let height = (count as f32 / most).sqrt() * (rect.height() - 4.0);
+    let (faint, full) = (
+        Color32::from_rgb(35, 60, 90),
+        Color32::from_rgb(90, 160, 225),
+    );
+    for (i, &level) in density.iter().enumerate().filter(|(_, l)| **l > 0.0) {
+        let height = level * (rect.height() - 4.0);
         let left = rect.left() + i as f32 * BUCKET_WIDTH;
         let bar = Rect::from_min_max(
             Pos2::new(left, rect.bottom() - height),
             Pos2::new(left + BUCKET_WIDTH - 0.5, rect.bottom()),
         );
-        painter.rect_filled(bar, 0.0, Color32::from_rgb(70, 120, 170));
+        painter.rect_filled(bar, 0.0, faint.lerp_to_gamma(full, level));
     }
     for &k in view.failures.keys().filter(|&&k| k < positions.len()) {
         let x = x_of(positions[k]);
@@ -301,4 +357,61 @@ const WATCH: Color32 = Color32::from_rgb(235, 170, 60);
 #[allow(clippy::cast_sign_loss)] // clamped to be non-negative first
 fn bucket_of(at: f32, last: usize) -> usize {
     (at.max(0.0) as usize).min(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::store::{ReadOptions, Store};
+
+    /// 200 events a second apart, then 100 in the next tenth of a second.
+    fn bursty() -> View {
+        let mut lines = String::new();
+        for k in 0..300 {
+            let ms = if k < 200 { k * 1000 } else { 200_000 + k - 200 };
+            let time = format!(
+                "2024-01-01T00:{:02}:{:02}.{:03}Z",
+                ms / 60_000,
+                ms / 1000 % 60,
+                ms % 1000
+            );
+            let seq = k + 1;
+            writeln!(
+                lines,
+                "{{\"stream\":\"s\",\"seq\":{seq},\"type\":\"T\",\"time\":\"{time}\"}}"
+            )
+            .unwrap();
+        }
+        let store =
+            Store::from_bytes(Path::new("t.jsonl"), lines.into(), &ReadOptions::default()).unwrap();
+        let store = Arc::new(store);
+        View::new(store.clone(), Arc::new(crate::audit::check(&store)))
+    }
+
+    #[test]
+    fn the_strip_shows_a_burst_on_either_axis() {
+        let view = bursty();
+        // By sequence, each of 10 buckets holds 30 events; the last third came in a burst.
+        let by_seq = density(
+            &view,
+            &event_positions(&view, Axis::Sequence),
+            Axis::Sequence,
+            10,
+        );
+        assert_eq!(by_seq.len(), 10);
+        assert!((by_seq[9] - 1.0).abs() < 1e-6, "{by_seq:?}");
+        assert!(by_seq[0] < 0.5 * by_seq[9], "{by_seq:?}");
+        assert!(by_seq[..6].iter().all(|&l| (l - by_seq[0]).abs() < 1e-6));
+        // By time, the burst is all in the last bucket.
+        let by_time = density(&view, &event_positions(&view, Axis::Time), Axis::Time, 10);
+        assert!((by_time[9] - 1.0).abs() < 1e-6, "{by_time:?}");
+        assert!(
+            by_time[..9].iter().all(|&l| l > 0.0 && l < 1.0),
+            "{by_time:?}"
+        );
+    }
 }
