@@ -48,6 +48,12 @@ fn settle(harness: &mut Harness<'_, App>) {
     }
 }
 
+/// The stream shown and the cursor's seq.
+fn place(harness: &Harness<'_, App>) -> (String, u64) {
+    let view = harness.state().view().unwrap();
+    (view.stream().id.to_string(), view.cursor_seq())
+}
+
 fn app_on(file: &str, stream: Option<&str>, at: Option<u64>) -> Harness<'static, App> {
     app_with(Launch {
         file: Some(file.into()),
@@ -398,8 +404,7 @@ fn a_projection_folds_and_its_failures_show_in_the_list_audit_and_timeline() {
         .click();
     settle(&mut harness);
     // The first row (line order) is order-1001's endless loop; clicking it went there.
-    let view = harness.state().view().unwrap();
-    assert_eq!((&*view.stream().id, view.cursor_seq()), ("order-1001", 29));
+    assert_eq!(place(&harness), ("order-1001".to_owned(), 29));
     harness.get_by_label_contains("it ran past the time limit of 250 ms");
     // Filtering the table by text.
     harness.get_by_label("Filter findings").click();
@@ -684,8 +689,7 @@ fn the_schema_tab_shows_where_a_member_was_renamed() {
     // The first event with `quantity`: a link there.
     harness.get_by_label("cart-3 seq 2").click();
     settle(&mut harness);
-    let view = harness.state().view().unwrap();
-    assert_eq!((&*view.stream().id, view.cursor_seq()), ("cart-3", 2));
+    assert_eq!(place(&harness), ("cart-3".to_owned(), 2));
 }
 
 /// A JSON line of an event of `stream` with `seq`.
@@ -1424,8 +1428,7 @@ fn a_finding_links_to_the_record_it_names() {
         .get_by_label("Go to line 1138 (order-1045 seq 26)")
         .click();
     settle(&mut harness);
-    let view = harness.state().view().unwrap();
-    assert_eq!((&*view.stream().id, view.cursor_seq()), ("order-1045", 26));
+    assert_eq!(place(&harness), ("order-1045".to_owned(), 26));
     // The first use of the id is not the finding, and links back to it.
     harness.get_by_label("Named by");
     harness.get_by_label("at line 1201 (order-1068 seq 3)");
@@ -1434,8 +1437,7 @@ fn a_finding_links_to_the_record_it_names() {
     settle(&mut harness);
     harness.get_by_label("duplicate_id").click();
     settle(&mut harness);
-    let view = harness.state().view().unwrap();
-    assert_eq!((&*view.stream().id, view.cursor_seq()), ("order-1068", 3));
+    assert_eq!(place(&harness), ("order-1068".to_owned(), 3));
     assert_eq!(harness.get_all_by_label("1 finding here").count(), 1);
 }
 

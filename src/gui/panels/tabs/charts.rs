@@ -305,6 +305,11 @@ mod tests {
     use crate::store::ReadOptions;
     use std::path::Path;
 
+    fn store_of(lines: &[&str]) -> Store {
+        let text = lines.join("\n").into_bytes();
+        Store::from_bytes(Path::new("t.jsonl"), text, &ReadOptions::default()).unwrap()
+    }
+
     #[test]
     fn events_are_counted_per_bucket_and_type() {
         let lines = [
@@ -314,12 +319,7 @@ mod tests {
             r#"{"stream":"o","type":"A","time":"2024-01-01T10:04:00Z"}"#,
             r#"{"stream":"o","type":"A"}"#,
         ];
-        let store = Store::from_bytes(
-            Path::new("t.jsonl"),
-            lines.join("\n").into_bytes(),
-            &ReadOptions::default(),
-        )
-        .unwrap();
+        let store = store_of(&lines);
         let h = histogram(&store, 0..5, 4);
         assert_eq!(h.untimed, 1);
         assert_eq!(
@@ -344,12 +344,7 @@ mod tests {
             r#"{"stream":"a","type":"Common","time":"2024-01-01T10:02:00Z"}"#,
             r#"{"stream":"a","type":"Rare","time":"2024-01-01T10:03:00Z"}"#,
         ];
-        let store = Store::from_bytes(
-            Path::new("t.jsonl"),
-            lines.join("\n").into_bytes(),
-            &ReadOptions::default(),
-        )
-        .unwrap();
+        let store = store_of(&lines);
         // Ranked differently in stream a (Rare first) and in the store (Common first), each
         // type keeps its colour.
         let stream_a = histogram(&store, [0, 3, 4].into_iter(), 2);
