@@ -406,3 +406,102 @@ fn events_where_says_when_nothing_matches_and_where_a_filter_is_wrong() {
         run.stderr
     );
 }
+
+/// `trace`: a transaction followed through every stream it touched, as a causation tree and
+/// as JSON, with every stream's state at the trace's last time or at `--at-time`.
+#[test]
+fn trace_follows_a_transaction_across_streams() {
+    let file = fixture("checkout.jsonl");
+    insta::assert_snapshot!(
+        "trace_table",
+        eventlens_ok(&["trace", &file, "--id", "o7-2"])
+    );
+    let json = eventlens_ok(&["trace", &file, "--id", "p8-2", "--json"]);
+    insta::assert_snapshot!("trace_json", json);
+    // The same store as a JSON array gives the same trace.
+    let dir = tempfile::tempdir().unwrap();
+    let array = dir.path().join("checkout.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let records: Vec<&str> = text.lines().collect();
+    std::fs::write(&array, format!("[\n{}\n]\n", records.join(",\n"))).unwrap();
+    let array = array.display().to_string();
+    assert_eq!(
+        eventlens_ok(&["trace", &array, "--id", "p8-2", "--json"]),
+        json
+    );
+    // Before the refund, the payment is failed, not refunded.
+    let earlier = eventlens_ok(&[
+        "trace",
+        &file,
+        "--id",
+        "o8-1",
+        "--json",
+        "--at-time",
+        "2024-05-02T09:01:05Z",
+    ]);
+    let earlier: serde_json::Value = serde_json::from_str(&earlier).unwrap();
+    assert_eq!(earlier["states"]["payment-8"]["status"], "failed");
+    assert_eq!(earlier["states"]["order-8"]["status"], "cancelled");
+    assert_eq!(earlier["events"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn trace_says_what_it_could_not_follow() {
+    let file = fixture("checkout.jsonl");
+    let none = eventlens(&["trace", &file, "--id", "o9-1"]);
+    assert_eq!(none.code, 1);
+    assert!(
+        none.stderr.contains("has no correlation id")
+            && none
+                .stderr
+                .contains("meta.correlationId, meta.correlation_id"),
+        "{}",
+        none.stderr
+    );
+    let unknown = eventlens(&["trace", &file, "--id", "no-such-id"]);
+    assert_eq!(unknown.code, 1);
+    assert!(unknown.stderr.contains("no event has the id no-such-id"));
+    // Causation ids in a cycle: reported once, each event listed once, and the run ends.
+    let cycle = eventlens(&["trace", &file, "--id", "l2"]);
+    assert_eq!(cycle.code, 0, "{}", cycle.stderr);
+    assert!(
+        cycle
+            .stderr
+            .contains("causation ids go round in a cycle: l1 → l2"),
+        "{}",
+        cycle.stderr
+    );
+    assert_eq!(cycle.stdout.matches("Pinged").count(), 1);
+    assert_eq!(cycle.stdout.matches("Ponged").count(), 1);
+    // Fields named by pointer: here the order a payment is for, as its correlation.
+    let by_order = eventlens_ok(&[
+        "trace",
+        &file,
+        "--id",
+        "p8-1",
+        "--correlation-field",
+        "/data/order",
+        "--json",
+    ]);
+    let by_order: serde_json::Value = serde_json::from_str(&by_order).unwrap();
+    assert_eq!(by_order["correlation"], "order-8");
+    let ids: Vec<&str> = by_order["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["p8-1"],
+        "only payment-8's first event names its order"
+    );
+    let bad = eventlens(&["trace", &file, "--id", "p8-1", "--causation-field", "data"]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .contains("--causation-field data: not a JSON Pointer"),
+        "{}",
+        bad.stderr
+    );
+}

@@ -59,6 +59,9 @@ pub enum Command {
     When(WhenArgs),
     /// How many streams' states fall in each group, at every step of time.
     Count(CountArgs),
+    /// One business transaction across streams: every event sharing an event's correlation id,
+    /// how they caused each other, and the state of every stream they touch.
+    Trace(TraceArgs),
     /// Integrity findings: unreadable records, seq gaps, duplicates, time going backwards…
     Check(CheckArgs),
     /// Write a seeded sample store of order histories (JSON Lines).
@@ -312,6 +315,34 @@ pub struct BlameArgs {
     /// Fold with this JavaScript projection (KurrentDB syntax) instead of merge patches.
     #[arg(long, value_name = "FILE.js")]
     pub projection: Option<PathBuf>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
+    /// - for standard input, or a postgres:// URL.
+    #[arg(value_name = "SOURCE")]
+    pub file: PathBuf,
+    /// The id of an event of the transaction.
+    #[arg(long, value_name = "EVENT_ID")]
+    pub id: String,
+    /// The streams' states after their last event at or before this RFC 3339 time (default:
+    /// the time of the trace's last event).
+    #[arg(long, value_name = "RFC3339")]
+    pub at_time: Option<String>,
+    /// Print `{"correlation", "events", "states"}` as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// JSON Pointer to the correlation id in each record (default: meta's `correlationId`,
+    /// `correlation_id`, `$correlationId` or `correlationid`).
+    #[arg(long, value_name = "POINTER")]
+    pub correlation_field: Option<String>,
+    /// JSON Pointer to the causation id in each record (default: meta's `causationId`,
+    /// `causation_id`, `$causationId` or `causationid`).
+    #[arg(long, value_name = "POINTER")]
+    pub causation_field: Option<String>,
     #[command(flatten)]
     pub read: ReadArgs,
 }

@@ -11,6 +11,7 @@ mod read_side;
 mod state;
 mod streams;
 mod table;
+mod trace;
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -71,6 +72,7 @@ pub fn run(command: &Command) -> anyhow::Result<ExitCode> {
         Command::State(args) => state::run_state(args, &mut out)?,
         Command::Diff(args) => state::run_diff(args, &mut out)?,
         Command::Blame(args) => blame::run(args, &mut out)?,
+        Command::Trace(args) => trace::run(args, &mut out)?,
         Command::Table(args) => read_side::run_table(args, &mut out)?,
         Command::When(args) => read_side::run_when(args, &mut out)?,
         Command::Count(args) => read_side::run_count(args, &mut out)?,

@@ -3,6 +3,7 @@
 
 mod filter;
 pub mod read_model;
+pub mod trace;
 
 pub use filter::{Doc, Filter, FilterError};
 
