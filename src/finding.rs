@@ -47,6 +47,12 @@ pub enum Code {
     TruncatedTail,
     /// A projection failed on an event.
     ProjectionError,
+    /// A causation id that names no event of the store.
+    CausationUnknown,
+    /// An event caused by an event that comes after it in the store.
+    CausationLater,
+    /// An event whose cause has another correlation id.
+    CorrelationMismatch,
 }
 
 impl Code {
@@ -62,6 +68,9 @@ impl Code {
             Self::DuplicateId => "duplicate_id",
             Self::TruncatedTail => "truncated_tail",
             Self::ProjectionError => "projection_error",
+            Self::CausationUnknown => "causation_unknown",
+            Self::CausationLater => "causation_later",
+            Self::CorrelationMismatch => "correlation_mismatch",
         }
     }
 }

@@ -505,3 +505,15 @@ fn trace_says_what_it_could_not_follow() {
         bad.stderr
     );
 }
+
+/// The cross-stream findings: a cause that names no event, one that comes later, one with
+/// another correlation; each on the record built to have it.
+#[test]
+fn check_finds_causes_that_do_not_hold() {
+    let run = eventlens(&["check", &fixture("causation.jsonl"), "--json"]);
+    assert_eq!(run.code, 1, "causation_later is an error");
+    insta::assert_snapshot!("check_causation_json", run.stdout);
+    // A store without causation ids has none of them.
+    let sample = eventlens(&["check", &common::sample_store(), "--json"]);
+    assert!(!sample.stdout.contains("causation"), "{}", sample.stdout);
+}

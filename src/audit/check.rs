@@ -77,6 +77,16 @@ pub fn check(store: &Store) -> Report {
         check_stream(store, stream, &mut StreamCheck::default(), &mut findings);
     }
     check_ids(store, &mut findings);
+    if has_causes(store, 0..store.events().len() as u32) {
+        let ids = id_index(store);
+        let first_with = |id: &str| first_with_id(store, &ids, id);
+        check_causes(
+            store,
+            0..store.events().len() as u32,
+            first_with,
+            &mut findings,
+        );
+    }
     check_payloads(store, 0..store.events().len() as u32, &mut findings);
     findings.extend(check_times(store));
     sort(&mut findings);
@@ -345,6 +355,10 @@ impl Checker {
                 }
             }
         }
+        if has_causes(store, new.clone()) {
+            let first_with = |id: &str| first_with_id(store, &self.ids, id);
+            check_causes(store, new.clone(), first_with, &mut findings);
+        }
         check_payloads(store, new, &mut findings);
         self.events = store.events().len();
         sort(&mut findings);
@@ -432,6 +446,89 @@ fn check_ids(store: &Store, findings: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// Whether any of `events` may carry a causation id: only then are metadata parsed and ids
+/// indexed for the causation checks (a store without them pays one text search).
+fn has_causes(store: &Store, events: std::ops::Range<u32>) -> bool {
+    let finder = memchr::memmem::Finder::new(b"ausation");
+    events.into_par_iter().any(|i| {
+        store
+            .event(i)
+            .meta_json()
+            .is_some_and(|m| finder.find(m.as_bytes()).is_some())
+    })
+}
+
+/// Each event id, as a 64-bit hash, with the first event that has it.
+fn id_index(store: &Store) -> rustc_hash::FxHashMap<u64, u32> {
+    let build = rustc_hash::FxBuildHasher;
+    let mut ids = rustc_hash::FxHashMap::default();
+    for index in 0..store.events().len() as u32 {
+        if let Some(id) = store.event(index).id() {
+            ids.entry(std::hash::BuildHasher::hash_one(&build, id))
+                .or_insert(index);
+        }
+    }
+    ids
+}
+
+/// The first event with `id`, by its hash in `ids` (checked against the text).
+fn first_with_id(store: &Store, ids: &rustc_hash::FxHashMap<u64, u32>, id: &str) -> Option<u32> {
+    let hash = std::hash::BuildHasher::hash_one(&rustc_hash::FxBuildHasher, id);
+    ids.get(&hash)
+        .copied()
+        .filter(|&i| store.event(i).id() == Some(id))
+}
+
+/// Across streams: each of `events` with a causation id against the event it names, which must
+/// exist, come earlier in the store, and share its correlation id (DESIGN.md's
+/// `causation_unknown`, `causation_later`, `correlation_mismatch`). A followed store reports a
+/// cause not seen yet as unknown; read again once the cause is there, it is `causation_later`.
+fn check_causes(
+    store: &Store,
+    events: std::ops::Range<u32>,
+    first_with: impl Fn(&str) -> Option<u32> + Sync,
+    findings: &mut Vec<Finding>,
+) {
+    let fields = crate::query::trace::LinkFields::default();
+    let found: Vec<Finding> = events
+        .into_par_iter()
+        .filter_map(|index| {
+            let cause_id = fields.causation(store, index)?;
+            let event = store.event(index);
+            let Some(cause) = first_with(&cause_id) else {
+                let message = format!("causation id {cause_id} names no event of the store");
+                return Some(finding(&event, Severity::Warning, Code::CausationUnknown, message));
+            };
+            let other = store.event(cause);
+            if cause > index {
+                let message = format!(
+                    "caused by {cause_id} ({} seq {}), which comes later, at {}",
+                    other.stream(),
+                    other.event.seq,
+                    other.place()
+                );
+                let f = finding(&event, Severity::Error, Code::CausationLater, message);
+                return Some(f.naming(cause));
+            }
+            let (mine, theirs) = (fields.correlation(store, index), fields.correlation(store, cause));
+            match (mine, theirs) {
+                (Some(mine), Some(theirs)) if mine != theirs => {
+                    let message = format!(
+                        "correlation id {mine}, but its cause {cause_id} ({} seq {}, {}) has {theirs}",
+                        other.stream(),
+                        other.event.seq,
+                        other.place()
+                    );
+                    let f = finding(&event, Severity::Warning, Code::CorrelationMismatch, message);
+                    Some(f.naming(cause))
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    findings.extend(found);
 }
 
 /// Payloads were checked for syntax while indexing; a full parse finds the one thing more: an
@@ -636,5 +733,32 @@ mod tests {
         assert_eq!(named(&check(&store).findings), expected);
         // A followed store's checker names the same events.
         assert_eq!(named(&Checker::default().check_new(&store)), expected);
+    }
+
+    #[test]
+    fn causes_are_checked_across_streams_whole_and_growing() {
+        let lines = [
+            r#"{"stream":"o","seq":1,"type":"T","id":"a","meta":{"correlationId":"x"}}"#,
+            r#"{"stream":"p","seq":1,"type":"T","id":"b","meta":{"correlationId":"x","causationId":"a"}}"#,
+            r#"{"stream":"p","seq":2,"type":"T","id":"c","meta":{"correlationId":"x","causationId":"zz"}}"#,
+            r#"{"stream":"o","seq":2,"type":"T","id":"d","meta":{"correlationId":"x","causationId":"f"}}"#,
+            r#"{"stream":"q","seq":1,"type":"T","id":"e","meta":{"correlationId":"y","causationId":"b"}}"#,
+            r#"{"stream":"q","seq":2,"type":"T","id":"f","meta":{"correlationId":"y","causation_id":"e"}}"#,
+        ];
+        let store = store(lines.join("\n") + "\n");
+        let mut whole = check(&store).findings;
+        whole.retain(|f| f.severity != Severity::Info); // no times: said once, as info
+        let found: Vec<(Code, Option<u64>, Option<u32>)> =
+            whole.iter().map(|f| (f.code, f.line, f.related)).collect();
+        assert_eq!(
+            found,
+            [
+                (Code::CausationUnknown, Some(3), None),
+                (Code::CausationLater, Some(4), Some(5)),
+                (Code::CorrelationMismatch, Some(5), Some(1)),
+            ]
+        );
+        // Read at once by a follower, the same.
+        assert_eq!(Checker::default().check_new(&store), whole);
     }
 }
