@@ -837,13 +837,14 @@ fn an_answer_for_another_point_is_dimmed_and_says_what_is_coming() {
             Tab,
             Vec<Command>,
         )| {
-            let (mut audit, mut schema, mut charts) = Default::default();
+            let (mut audit, mut schema, mut charts, mut trace) = Default::default();
             let mut cx = TabContext {
                 view,
                 answer: Some(answer),
                 audit: &mut audit,
                 schema: &mut schema,
                 charts: &mut charts,
+                trace: &mut trace,
                 complete: true,
                 cmds,
             };
@@ -1647,4 +1648,50 @@ fn the_samples_scripts_and_emoji_have_glyphs() {
     harness.get_by_label("Search payloads").type_text("📦");
     settle(&mut harness);
     harness.get_by_label("No event of order-1000 matches: payloads containing \"📦\".");
+}
+
+/// The Trace tab: the cursor's transaction as a causation tree across streams, each row a link,
+/// and every involved stream's state at the cursor's time.
+#[test]
+fn the_trace_tab_follows_a_transaction_and_its_links() {
+    let mut harness = app_on(&common::fixture("checkout.jsonl"), Some("order-7"), Some(2));
+    harness.get_by_label("Trace").click();
+    settle(&mut harness);
+    harness.get_by_label("Correlation tx-1: 6 events in 3 streams");
+    harness.get_by_label("▶ order-7 seq 2");
+    // At the cursor's time (09:00:03) the payment is authorized and no shipment exists yet.
+    harness.get_by_label("\"authorized\"");
+    assert!(harness.query_by_label("\"dispatched\"").is_none());
+    harness.get_by_label("shipment-7 seq 2").click();
+    settle(&mut harness);
+    assert_eq!(place(&harness), ("shipment-7".to_owned(), 2));
+    harness.get_by_label("▶ shipment-7 seq 2");
+    harness.get_by_label("\"dispatched\"");
+    // The failed payment's transaction, through to the refund.
+    harness.state_mut().push(Command::GoTo {
+        stream: "order-8".into(),
+        seq: 1,
+    });
+    settle(&mut harness);
+    harness.get_by_label("Correlation tx-2: 4 events in 2 streams");
+    harness.get_by_label("payment-8 seq 2").click();
+    settle(&mut harness);
+    assert_eq!(place(&harness), ("payment-8".to_owned(), 2));
+    harness.get_by_label("\"refunded\"");
+    // An event without a correlation id says where it looked, and takes another field.
+    harness.state_mut().push(Command::GoTo {
+        stream: "order-9".into(),
+        seq: 1,
+    });
+    settle(&mut harness);
+    harness.get_by_label_contains(
+        "This event has no correlation id: eventlens looked for meta.correlationId",
+    );
+    harness.get_by_label("Correlation field").focus();
+    harness
+        .get_by_label("Correlation field")
+        .type_text("/meta/user");
+    harness.key_press(egui::Key::Enter);
+    settle(&mut harness);
+    harness.get_by_label("Correlation ops: 1 event in 1 stream");
 }

@@ -29,6 +29,7 @@ pub enum Tab {
     Charts,
     Audit,
     Schema,
+    Trace,
 }
 
 /// What the timeline's axis counts.

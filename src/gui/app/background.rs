@@ -14,6 +14,7 @@ use crate::gui::panels::event_list::EventList;
 use crate::gui::panels::streams::StreamsPanel;
 use crate::gui::panels::tabs::charts::Charts;
 use crate::gui::panels::tabs::schema::SchemaPanel;
+use crate::gui::panels::tabs::trace::TracePanel;
 use crate::gui::panels::timeline::Timeline;
 use crate::gui::read_model::SharedFolds;
 use crate::gui::settings::Tab;
@@ -276,6 +277,7 @@ impl App {
                 audit: Audit::default(),
                 schema: SchemaPanel::default(),
                 charts: Charts::default(),
+                trace: TracePanel::default(),
                 folds,
                 read_model: None,
                 read_model_shown: false,
@@ -358,6 +360,11 @@ impl App {
         match self.settings.tab {
             Tab::Charts => ready.charts.count_store(&ready.view.store, repaint),
             Tab::Schema if ready.complete => ready.schema.build(&ready.view.store, repaint),
+            Tab::Trace => {
+                let view = &ready.view;
+                let here = view.stream().events[view.cursor];
+                ready.trace.follow(&view.store, here, repaint);
+            }
             _ => {}
         }
     }

@@ -267,6 +267,7 @@ impl App {
                     audit: &mut ready.audit,
                     schema: &mut ready.schema,
                     charts: &mut ready.charts,
+                    trace: &mut ready.trace,
                     complete: ready.complete,
                     cmds,
                 };

@@ -27,6 +27,7 @@ use super::panels::start::StartScreen;
 use super::panels::streams::StreamsPanel;
 use super::panels::tabs::charts::Charts;
 use super::panels::tabs::schema::SchemaPanel;
+use super::panels::tabs::trace::TracePanel;
 use super::panels::timeline::Timeline;
 use super::projection::Projections;
 use super::read_model::{ReadModel, SharedFolds};
@@ -69,6 +70,7 @@ pub struct Ready {
     pub audit: Audit,
     pub schema: SchemaPanel,
     pub charts: Charts,
+    pub trace: TracePanel,
     /// The store-wide fold, shared by the inspector and the Read model view.
     pub folds: SharedFolds,
     /// The Read model view, once shown for this store; `read_model_shown` says whether it is
@@ -243,6 +245,7 @@ impl App {
                     && !ready.audit.is_running()
                     && !self.exports.is_saving()
                     && !self.find.is_searching()
+                    && !ready.trace.is_finding()
                     && ready.inspector.is_current()
                     && !ready.view.playback.playing
                     && ready

@@ -9,6 +9,7 @@ pub mod diff;
 pub mod event;
 pub mod schema;
 pub mod state;
+pub mod trace;
 
 use egui::{Color32, Ui};
 
@@ -19,6 +20,7 @@ use crate::gui::settings::Tab;
 use crate::gui::view::View;
 use charts::Charts;
 use schema::SchemaPanel;
+use trace::TracePanel;
 
 const ADDED: Color32 = Color32::from_rgb(90, 190, 100);
 const REMOVED: Color32 = Color32::from_rgb(230, 90, 80);
@@ -32,6 +34,7 @@ pub struct TabContext<'a> {
     pub audit: &'a mut Audit,
     pub schema: &'a mut SchemaPanel,
     pub charts: &'a mut Charts,
+    pub trace: &'a mut TracePanel,
     /// Whether the whole store is indexed (not a preview of its beginning).
     pub complete: bool,
     pub cmds: &'a mut Vec<Command>,
@@ -57,7 +60,7 @@ pub struct TabSpec {
 }
 
 /// Every tab, in the order of the tab bar.
-pub const TABS: [TabSpec; 7] = [
+pub const TABS: [TabSpec; 8] = [
     TabSpec {
         tab: Tab::Event,
         title: "Event",
@@ -81,6 +84,12 @@ pub const TABS: [TabSpec; 7] = [
         title: "Compare",
         scope: Scope::Cursor,
         ui: compare::ui,
+    },
+    TabSpec {
+        tab: Tab::Trace,
+        title: "Trace",
+        scope: Scope::Store,
+        ui: trace::ui,
     },
     TabSpec {
         tab: Tab::Charts,
