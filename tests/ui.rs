@@ -1659,6 +1659,8 @@ fn the_trace_tab_follows_a_transaction_and_its_links() {
     settle(&mut harness);
     harness.get_by_label("Correlation tx-1: 6 events in 3 streams");
     harness.get_by_label("▶ order-7 seq 2");
+    // Every event of order-7 is in the transaction: all three marked on the timeline.
+    assert_eq!(harness.state().view().unwrap().trace_marks, [0, 1, 2]);
     // At the cursor's time (09:00:03) the payment is authorized and no shipment exists yet.
     harness.get_by_label("\"authorized\"");
     assert!(harness.query_by_label("\"dispatched\"").is_none());
@@ -1674,6 +1676,7 @@ fn the_trace_tab_follows_a_transaction_and_its_links() {
     });
     settle(&mut harness);
     harness.get_by_label("Correlation tx-2: 4 events in 2 streams");
+    assert_eq!(harness.state().view().unwrap().trace_marks, [0, 1]);
     harness.get_by_label("payment-8 seq 2").click();
     settle(&mut harness);
     assert_eq!(place(&harness), ("payment-8".to_owned(), 2));

@@ -68,6 +68,8 @@ pub struct View {
     pub failures: Arc<BTreeMap<usize, String>>,
     /// Events of the selected stream after which a Read model watchpoint starts holding.
     pub watch_marks: Arc<Vec<usize>>,
+    /// Events of the selected stream in the Trace tab's transaction.
+    pub trace_marks: Vec<usize>,
     /// Whether any event of the store has a time (else the time axis, the time column and
     /// points in time have nothing to go on, and say so).
     pub has_times: bool,
@@ -93,6 +95,7 @@ impl View {
             playback: Playback::default(),
             failures: Arc::default(),
             watch_marks: Arc::default(),
+            trace_marks: Vec::new(),
             keys: List::default(),
         };
         view.select_stream(0);

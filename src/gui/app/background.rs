@@ -357,6 +357,9 @@ impl App {
             return;
         };
         let repaint = crate::gui::job::repaint_of(&self.ctx);
+        if self.settings.tab != Tab::Trace {
+            ready.view.trace_marks.clear();
+        }
         match self.settings.tab {
             Tab::Charts => ready.charts.count_store(&ready.view.store, repaint),
             Tab::Schema if ready.complete => ready.schema.build(&ready.view.store, repaint),
@@ -364,6 +367,7 @@ impl App {
                 let view = &ready.view;
                 let here = view.stream().events[view.cursor];
                 ready.trace.follow(&view.store, here, repaint);
+                ready.view.trace_marks = ready.trace.marks(&ready.view.store, ready.view.stream);
             }
             _ => {}
         }

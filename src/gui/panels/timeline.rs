@@ -240,13 +240,13 @@ fn event_positions(view: &View, axis: Axis) -> Vec<f32> {
 /// Events the projection failed on, in the strip and the event list.
 pub const PROJECTION_FAILED: Color32 = Color32::from_rgb(230, 80, 200);
 
-/// Long for a reason: one painter drawing the strip's layers in order (density, failures, watchpoints, cursor, pin, findings), then the click.
+/// Long for a reason: one painter drawing the strip's layers in order (density, failures, trace, watchpoints, cursor, pin, findings), then the click.
 fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], density: &[f32], cmds: &mut Vec<Command>) {
     let width = ui.available_width();
     let (rect, response) =
         ui.allocate_exact_size(vec2(width, STRIP_HEIGHT), Sense::click_and_drag());
     let response =
-        response.on_hover_text("Events along the stream; click to jump. Height and shade: how densely events came (per bucket on the time axis; per second, log scale, on the sequence axis). Red and amber triangles at the top: findings (errors, warnings); the blue flag: the pinned point; magenta ticks at the bottom: events the projection failed on; orange diamonds: a Read model watchpoint starts holding.");
+        response.on_hover_text("Events along the stream; click to jump. Height and shade: how densely events came (per bucket on the time axis; per second, log scale, on the sequence axis). Red and amber triangles at the top: findings (errors, warnings); the blue flag: the pinned point; magenta ticks at the bottom: events the projection failed on; orange diamonds: a Read model watchpoint starts holding; green dots: events of the Trace tab's transaction.");
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
     let x_of = |p: f32| rect.left() + p * rect.width();
@@ -271,6 +271,15 @@ fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], density: &[f32], cmds: 
                 Pos2::new(x, rect.bottom()),
             ],
             Stroke::new(2.0, PROJECTION_FAILED),
+        );
+    }
+    for &k in view.trace_marks.iter().filter(|&&k| k < positions.len()) {
+        let at = Pos2::new(x_of(positions[k]), rect.bottom() - 12.0);
+        painter.circle(
+            at,
+            3.5,
+            TRACE,
+            Stroke::new(1.0, ui.visuals().extreme_bg_color),
         );
     }
     for &k in view.watch_marks.iter().filter(|&&k| k < positions.len()) {
@@ -349,6 +358,9 @@ pub fn paint_flag(painter: &egui::Painter, pole: Pos2, size: f32) {
         Stroke::new(1.5, PIN),
     );
 }
+
+/// Events of the Trace tab's transaction.
+const TRACE: Color32 = Color32::from_rgb(90, 205, 160);
 
 /// Where a Read model watchpoint starts holding (its colour there).
 const WATCH: Color32 = Color32::from_rgb(235, 170, 60);

@@ -70,6 +70,21 @@ impl TracePanel {
         .ok();
     }
 
+    /// The events of the store's stream `stream` in the trace shown (indices in the stream),
+    /// for the timeline.
+    pub fn marks(&self, store: &Store, stream: u32) -> Vec<usize> {
+        let Some((trace, _)) = self.shown.as_ref().and_then(|t| t.trace.as_ref()) else {
+            return Vec::new();
+        };
+        let events = &store.streams()[stream as usize].events;
+        trace
+            .events
+            .iter()
+            .filter(|&&i| store.events()[i as usize].stream == stream)
+            .filter_map(|&i| events.binary_search(&i).ok())
+            .collect()
+    }
+
     /// Whether a trace is being found.
     pub fn is_finding(&self) -> bool {
         self.finding.is_some()
