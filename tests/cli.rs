@@ -496,6 +496,14 @@ fn trace_says_what_it_could_not_follow() {
         ["p8-1"],
         "only payment-8's first event names its order"
     );
+    // `bench trace` measures the window's index and traces from it.
+    let bench = eventlens_ok(&["bench", "trace", &file, "--samples", "5", "--json"]);
+    let bench: serde_json::Value = serde_json::from_str(&bench).unwrap();
+    assert_eq!(
+        (bench["events"].as_u64(), bench["samples"].as_u64()),
+        (Some(13), Some(5))
+    );
+    assert!(bench["p99_ms"].as_f64().is_some() && bench["index_ms"].as_f64().is_some());
     let bad = eventlens(&["trace", &file, "--id", "p8-1", "--causation-field", "data"]);
     assert_eq!(bad.code, 2);
     assert!(

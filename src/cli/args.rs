@@ -77,6 +77,28 @@ pub enum BenchCommand {
     /// Open a store, then ask for the state at random points of one stream; report open time,
     /// indexing speed, latency percentiles and peak memory.
     Scrub(ScrubArgs),
+    /// Open a store, index its correlation ids (as the window's Trace tab does), then trace
+    /// random events; report the index's time and the traces' latency percentiles.
+    Trace(BenchTraceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchTraceArgs {
+    /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
+    /// - for standard input, or a postgres:// URL.
+    #[arg(value_name = "SOURCE")]
+    pub file: PathBuf,
+    /// How many random events to trace.
+    #[arg(long, default_value_t = 200)]
+    pub samples: usize,
+    /// Seeds the choice of events.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print `{"open_ms","index_ms","scan_ms","events","samples","p50_ms","p99_ms","max_ms"}`.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 #[derive(Debug, Args)]

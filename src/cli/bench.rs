@@ -1,5 +1,6 @@
 //! `eventlens bench scrub`: how long a store takes to open, and how fast any point of one
-//! stream comes back afterwards. A measurement to compare side by side with baselines (see
+//! stream comes back afterwards. `eventlens bench trace`: how long the window's index of
+//! correlation ids takes, and how fast a trace comes back from it. A measurement to compare side by side with baselines (see
 //! `scripts/bench.sh`), never a pass/fail test.
 
 use std::io::Write;
@@ -8,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::args::ScrubArgs;
+use super::args::{BenchTraceArgs, ScrubArgs};
 use super::{Failure, find_stream};
+use crate::query::trace::{LinkFields, TraceIndex, trace};
 use crate::replay::{MergePatch, Replay};
 use crate::sample::Rng;
 use crate::store::Store;
@@ -67,6 +69,82 @@ pub fn run_scrub(args: &ScrubArgs, out: &mut dyn Write) -> anyhow::Result<ExitCo
         writeln!(out)?;
     } else {
         write_text(&store, &args.stream, &result, out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The result of `bench trace`; field order is its JSON order.
+#[derive(Debug, Serialize)]
+struct Traces {
+    open_ms: f64,
+    /// Building the index of correlation ids, once.
+    index_ms: f64,
+    /// One trace without the index (as `eventlens trace` does): a search of the store.
+    scan_ms: f64,
+    events: usize,
+    samples: usize,
+    /// One trace from the index: its events, causation tree and nothing else.
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+}
+
+pub fn run_trace(args: &BenchTraceArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    if args.samples == 0 {
+        return Err(Failure::usage("--samples must be at least 1").into());
+    }
+    let started = Instant::now();
+    let store = super::open(&args.file, &args.read, super::Narrow::All)?;
+    let open = started.elapsed();
+    let len = store.events().len() as u64;
+    if len == 0 {
+        return Err(Failure::usage(format!("{}: no events to trace", store.name())).into());
+    }
+    let fields = LinkFields::default();
+    let started = Instant::now();
+    let index = TraceIndex::build(&store, &fields);
+    let built = started.elapsed();
+    let mut rng = Rng(args.seed);
+    let started = Instant::now();
+    std::hint::black_box(trace(&store, (rng.next() % len) as u32, &fields));
+    let scan = started.elapsed();
+    let mut latencies: Vec<Duration> = (0..args.samples)
+        .map(|_| {
+            let event = (rng.next() % len) as u32;
+            let started = Instant::now();
+            std::hint::black_box(index.trace(&store, event).map(|t| t.tree(&store)));
+            started.elapsed()
+        })
+        .collect();
+    latencies.sort_unstable();
+    let ms = |d: Duration| round3(d.as_secs_f64() * 1000.0);
+    let result = Traces {
+        open_ms: ms(open),
+        index_ms: ms(built),
+        scan_ms: ms(scan),
+        events: store.events().len(),
+        samples: latencies.len(),
+        p50_ms: ms(percentile(&latencies, 50)),
+        p99_ms: ms(percentile(&latencies, 99)),
+        max_ms: ms(latencies.last().copied().unwrap_or_default()),
+    };
+    if args.json {
+        serde_json::to_writer(&mut *out, &result)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "opened {}: {} events in {:.0} ms; correlation ids indexed in {:.0} ms",
+            store.name(),
+            result.events,
+            result.open_ms,
+            result.index_ms
+        )?;
+        writeln!(
+            out,
+            "one trace without the index: {:.0} ms; {} traces from it: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            result.scan_ms, result.samples, result.p50_ms, result.p99_ms, result.max_ms
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

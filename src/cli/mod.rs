@@ -79,6 +79,7 @@ pub fn run(command: &Command) -> anyhow::Result<ExitCode> {
         Command::Check(args) => check::run(args, &mut out)?,
         Command::Generate(args) => generate::run(args, &mut out)?,
         Command::Bench(args::BenchCommand::Scrub(args)) => bench::run_scrub(args, &mut out)?,
+        Command::Bench(args::BenchCommand::Trace(args)) => bench::run_trace(args, &mut out)?,
     };
     out.flush()?;
     if BROKEN.load(Ordering::Relaxed) {

@@ -1,7 +1,8 @@
 //! The Trace tab: the business transaction of the event at the cursor — every event sharing its
 //! correlation id, as a causation tree across streams (each a link), and the joint state of
 //! every stream involved at the cursor's time, side by side. Found on a thread
-//! ([`crate::query::trace`]); drawing only shows it.
+//! ([`crate::query::trace`]), from an index of correlation ids built once per store, so that
+//! moving the cursor costs one correlation's events; drawing only shows it.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use super::TabContext;
 use crate::gui::command::Command;
 use crate::gui::job::{Job, Repaint};
 use crate::gui::panels::json_tree::{CHANGED, TreeOptions, json_tree_ui};
-use crate::query::trace::{LinkFields, Trace, Tree, trace};
+use crate::query::trace::{LinkFields, Trace, TraceIndex, Tree};
 use crate::replay::{MergePatch, Point, Replay};
 use crate::store::Store;
 
@@ -43,8 +44,10 @@ pub struct Traced {
 pub struct TracePanel {
     /// (store, event, fields) the trace shown or being found is for.
     traced_for: Option<(u64, u32, LinkFields)>,
-    finding: Option<Job<Traced>>,
+    finding: Option<Job<(Arc<TraceIndex>, Traced)>>,
     shown: Option<Arc<Traced>>,
+    /// The store's correlation index, once built, with the store (by address) it is for.
+    index: Option<(u64, Arc<TraceIndex>)>,
     /// The correlation field typed (a JSON Pointer), applied with Enter.
     pub field: String,
     fields: LinkFields,
@@ -54,18 +57,28 @@ impl TracePanel {
     /// Starts finding the trace of the store's event `event` unless it is found or being found,
     /// and takes in what was found.
     pub fn follow(&mut self, store: &Arc<Store>, event: u32, repaint: Repaint) {
-        if let Some(found) = self.finding.as_mut().and_then(Job::latest) {
+        let store_key = super::schema::store_key(store);
+        if let Some((index, found)) = self.finding.as_mut().and_then(Job::latest) {
+            self.index = Some((store_key, index));
             self.shown = Some(Arc::new(found));
             self.finding = None;
         }
-        let key = (super::schema::store_key(store), event, self.fields.clone());
+        let key = (store_key, event, self.fields.clone());
         if self.traced_for.as_ref() == Some(&key) {
             return;
         }
         self.traced_for = Some(key);
+        // The index is built once per store and fields (on the first trace), then reused.
+        let index = self
+            .index
+            .as_ref()
+            .filter(|(key, index)| *key == store_key && *index.fields() == self.fields)
+            .map(|(_, index)| index.clone());
         let (store, fields) = (store.clone(), self.fields.clone());
         self.finding = Job::spawn("trace", u64::from(event), repaint, move |worker| {
-            worker.send(find(&store, event, &fields));
+            let index = index.unwrap_or_else(|| Arc::new(TraceIndex::build(&store, &fields)));
+            let found = find(&store, event, &index);
+            worker.send((index, found));
         })
         .ok();
     }
@@ -159,8 +172,8 @@ impl TracePanel {
 
 /// The trace of `event`: its correlation's events and tree, and every involved stream's state
 /// at the event's time (its position, in a store without times).
-fn find(store: &Store, event: u32, fields: &LinkFields) -> Traced {
-    let Some(found) = trace(store, event, fields) else {
+fn find(store: &Store, event: u32, index: &TraceIndex) -> Traced {
+    let Some(found) = index.trace(store, event) else {
         return Traced {
             event,
             trace: None,
