@@ -366,7 +366,8 @@ impl App {
             Tab::Trace => {
                 let view = &ready.view;
                 let here = view.stream().events[view.cursor];
-                ready.trace.follow(&view.store, here, repaint);
+                let fold = (self.projections.fold(), ready.folds.clone());
+                ready.trace.follow(&view.store, here, fold, repaint);
                 ready.view.trace_marks = ready.trace.marks(&ready.view.store, ready.view.stream);
             }
             _ => {}

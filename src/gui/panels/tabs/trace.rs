@@ -12,10 +12,12 @@ use serde_json::Value;
 
 use super::TabContext;
 use crate::gui::command::Command;
+use crate::gui::inspect::Fold;
 use crate::gui::job::{Job, Repaint};
 use crate::gui::panels::json_tree::{CHANGED, TreeOptions, json_tree_ui};
+use crate::gui::read_model::SharedFolds;
 use crate::query::trace::{LinkFields, Trace, TraceIndex, Tree};
-use crate::replay::{MergePatch, Point, Replay};
+use crate::replay::{Point, Replay};
 use crate::store::Store;
 
 pub fn ui(ui: &mut Ui, cx: &mut TabContext<'_>) {
@@ -42,8 +44,8 @@ pub struct Traced {
 /// The tab's state: the trace shown, the one being found, and the field option.
 #[derive(Default)]
 pub struct TracePanel {
-    /// (store, event, fields) the trace shown or being found is for.
-    traced_for: Option<(u64, u32, LinkFields)>,
+    /// (store, event, fields, fold) the trace shown or being found is for.
+    traced_for: Option<(u64, u32, LinkFields, u64)>,
     finding: Option<Job<(Arc<TraceIndex>, Traced)>>,
     shown: Option<Arc<Traced>>,
     /// The store's correlation index, once built, with the store (by address) it is for.
@@ -56,14 +58,21 @@ pub struct TracePanel {
 impl TracePanel {
     /// Starts finding the trace of the store's event `event` unless it is found or being found,
     /// and takes in what was found.
-    pub fn follow(&mut self, store: &Arc<Store>, event: u32, repaint: Repaint) {
+    /// The states are folded with `fold`, from the checkpoints the window keeps in `folds`.
+    pub fn follow(
+        &mut self,
+        store: &Arc<Store>,
+        event: u32,
+        (fold, folds): (Fold, SharedFolds),
+        repaint: Repaint,
+    ) {
         let store_key = super::schema::store_key(store);
         if let Some((index, found)) = self.finding.as_mut().and_then(Job::latest) {
             self.index = Some((store_key, index));
             self.shown = Some(Arc::new(found));
             self.finding = None;
         }
-        let key = (store_key, event, self.fields.clone());
+        let key = (store_key, event, self.fields.clone(), fold.id);
         if self.traced_for.as_ref() == Some(&key) {
             return;
         }
@@ -77,7 +86,7 @@ impl TracePanel {
         let (store, fields) = (store.clone(), self.fields.clone());
         self.finding = Job::spawn("trace", u64::from(event), repaint, move |worker| {
             let index = index.unwrap_or_else(|| Arc::new(TraceIndex::build(&store, &fields)));
-            let found = find(&store, event, &index);
+            let found = find(&store, event, &index, &fold, &folds);
             worker.send((index, found));
         })
         .ok();
@@ -171,8 +180,8 @@ impl TracePanel {
 }
 
 /// The trace of `event`: its correlation's events and tree, and every involved stream's state
-/// at the event's time (its position, in a store without times).
-fn find(store: &Store, event: u32, index: &TraceIndex) -> Traced {
+/// at the event's time (its position, in a store without times), folded as the window folds.
+fn find(store: &Store, event: u32, index: &TraceIndex, fold: &Fold, folds: &SharedFolds) -> Traced {
     let Some(found) = index.trace(store, event) else {
         return Traced {
             event,
@@ -195,10 +204,13 @@ fn find(store: &Store, event: u32, index: &TraceIndex) -> Traced {
     let states = streams
         .into_iter()
         .map(|s| {
+            // From the checkpoints the inspector and the Read model keep: a hot stream is not
+            // folded from its start on every move of the cursor.
             let stream = &store.streams()[s as usize];
-            let state = Replay::new(store, stream, &MergePatch)
-                .state_at(at)
-                .unwrap_or(Value::Null);
+            let checkpoints = folds.take(fold, s);
+            let mut replay = Replay::resume(store, stream, &*fold.reducer, checkpoints);
+            let state = replay.state_at(at).unwrap_or(Value::Null);
+            folds.keep(fold, s, replay.into_checkpoints());
             (s, state)
         })
         .collect();
