@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::Failure;
 use super::args::TraceArgs;
 use super::table::{Table, or_dash};
-use crate::query::trace::{LinkFields, Trace, Tree, find_id, trace};
+use crate::query::trace::{LinkFields, Trace, Tree, find_id, moment_of, trace};
 use crate::replay::{MergePatch, Point, Replay};
 use crate::store::Store;
 
@@ -63,7 +63,7 @@ pub fn run(args: &TraceArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             Point::Time(super::parse_time("--at-time", text)?),
             text.clone(),
         ),
-        None => moment_of(&store, &trace),
+        None => default_moment(&store, &trace),
     };
     let states = states(&store, &trace, at);
     let tree = trace.tree(&store);
@@ -180,30 +180,20 @@ fn write_tree<'s>(
 
 /// The default moment: the time of the trace's last event; in a store without times, its
 /// position. With its words for people.
-fn moment_of(store: &Store, trace: &Trace) -> (Point, String) {
-    let last = store.event(*trace.events.last().unwrap_or(&0));
-    match (last.event.instant(), last.time()) {
-        (Some(instant), Some(time)) => (
-            Point::Time(instant),
-            format!("{time}, the last event's time"),
-        ),
-        _ => (
-            Point::Position(last.position()),
-            format!("position {}, the last event's", last.position()),
-        ),
-    }
+fn default_moment(store: &Store, trace: &Trace) -> (Point, String) {
+    let index = *trace.events.last().unwrap_or(&0);
+    let at = moment_of(store, index);
+    let words = match (at, store.event(index).time()) {
+        (Point::Time(_), Some(time)) => format!("{time}, the last event's time"),
+        _ => format!("position {}, the last event's", store.position(index)),
+    };
+    (at, words)
 }
 
 /// Every stream the trace touches, folded with merge patches to `at`.
 fn states<'s>(store: &'s Store, trace: &Trace, at: Point) -> BTreeMap<&'s str, Value> {
-    let mut streams: Vec<u32> = trace
-        .events
-        .iter()
-        .map(|&i| store.events()[i as usize].stream)
-        .collect();
-    streams.sort_unstable();
-    streams.dedup();
-    streams
+    trace
+        .streams(store)
         .into_iter()
         .map(|s| {
             let stream = &store.streams()[s as usize];

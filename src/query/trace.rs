@@ -191,7 +191,31 @@ pub struct Tree {
     pub cycles: Vec<Vec<usize>>,
 }
 
+/// The moment of the store's event `index` for the states beside a trace: its time, or its
+/// position in a store without times.
+pub fn moment_of(store: &Store, index: u32) -> crate::replay::Point {
+    use crate::replay::Point;
+    let event = store.event(index);
+    event
+        .event
+        .instant()
+        .map_or(Point::Position(event.position()), Point::Time)
+}
+
 impl Trace {
+    /// The streams the trace touches (indices into the store's streams), in the order it
+    /// first touches them.
+    pub fn streams(&self, store: &Store) -> Vec<u32> {
+        let mut streams: Vec<u32> = Vec::new();
+        for &i in &self.events {
+            let stream = store.events()[i as usize].stream;
+            if !streams.contains(&stream) {
+                streams.push(stream);
+            }
+        }
+        streams
+    }
+
     /// The causation tree. An event whose cause is not in the trace (another correlation, an
     /// unknown id, none) is a root; so is the first event of a causation cycle, which is
     /// reported, never followed round.
@@ -214,43 +238,36 @@ impl Trace {
                     .filter(|&p| p != k)
             })
             .collect();
-        // Events not reached from a root sit on (or hang from) a cycle: walk up from each
-        // until an event repeats, and cut the cycle at its first event.
+        // Walk up from each event to a root or to an event walked before; an event met again
+        // on the same walk closes a cycle, which is cut at its first event.
         let mut cycles = Vec::new();
-        let mut reached = vec![false; n];
-        let mark = |parent: &[Option<usize>], reached: &mut Vec<bool>| {
-            let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
-            for (k, p) in parent.iter().enumerate() {
-                if let Some(p) = p {
-                    children[*p].push(k);
-                }
-            }
-            let mut stack: Vec<usize> = (0..n).filter(|&k| parent[k].is_none()).collect();
-            while let Some(k) = stack.pop() {
-                if !std::mem::replace(&mut reached[k], true) {
-                    stack.extend(&children[k]);
-                }
-            }
-            children
-        };
-        mark(&parent, &mut reached);
-        while let Some(start) = (0..n).find(|&k| !reached[k]) {
-            let mut path = vec![start];
-            let mut at = start;
-            while let Some(p) = parent[at] {
-                if let Some(from) = path.iter().position(|&k| k == p) {
-                    let mut cycle = path.split_off(from);
+        let (mut done, mut walking) = (vec![false; n], vec![false; n]);
+        for start in 0..n {
+            let mut path: Vec<usize> = Vec::new();
+            let mut at = Some(start);
+            while let Some(k) = at.filter(|&k| !done[k]) {
+                if walking[k] {
+                    let from = path.iter().position(|&p| p == k).unwrap_or(0);
+                    let mut cycle = path[from..].to_vec();
                     cycle.sort_unstable();
                     parent[cycle[0]] = None;
                     cycles.push(cycle);
                     break;
                 }
-                path.push(p);
-                at = p;
+                walking[k] = true;
+                path.push(k);
+                at = parent[k];
             }
-            mark(&parent, &mut reached);
+            for k in path {
+                (done[k], walking[k]) = (true, false);
+            }
         }
-        let children = mark(&parent, &mut reached);
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (k, p) in parent.iter().enumerate() {
+            if let Some(p) = p {
+                children[*p].push(k);
+            }
+        }
         let mut rows = Vec::with_capacity(n);
         let mut stack: Vec<(usize, usize)> = (0..n)
             .rev()

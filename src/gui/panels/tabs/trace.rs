@@ -16,8 +16,8 @@ use crate::gui::inspect::Fold;
 use crate::gui::job::{Job, Repaint};
 use crate::gui::panels::json_tree::{CHANGED, TreeOptions, json_tree_ui};
 use crate::gui::read_model::SharedFolds;
-use crate::query::trace::{LinkFields, Trace, TraceIndex, Tree};
-use crate::replay::{Point, Replay};
+use crate::query::trace::{LinkFields, Trace, TraceIndex, Tree, moment_of};
+use crate::replay::Replay;
 use crate::store::Store;
 
 pub fn ui(ui: &mut Ui, cx: &mut TabContext<'_>) {
@@ -189,19 +189,9 @@ fn find(store: &Store, event: u32, index: &TraceIndex, fold: &Fold, folds: &Shar
             states: Vec::new(),
         };
     };
-    let at = store
-        .event(event)
-        .event
-        .instant()
-        .map_or(Point::Position(store.position(event)), Point::Time);
-    let mut streams: Vec<u32> = Vec::new();
-    for &i in &found.events {
-        let s = store.events()[i as usize].stream;
-        if !streams.contains(&s) {
-            streams.push(s);
-        }
-    }
-    let states = streams
+    let at = moment_of(store, event);
+    let states = found
+        .streams(store)
         .into_iter()
         .map(|s| {
             // From the checkpoints the inspector and the Read model keep: a hot stream is not
