@@ -2,6 +2,13 @@
 //! benchmarks: placements, items added and removed, quantity and address changes, discounts,
 //! payments, shipments, cancellations and refunds. Prices have cents, order numbers lie above
 //! 2^53, names are unicode. The same seed always writes the same bytes.
+//!
+//! An order's checkout is a business transaction across three streams, tied together as event
+//! stores record it: every event's meta has a `correlationId` (the transaction's, or the
+//! command's own for a lone event) and, where another event caused it, a `causationId` naming
+//! that event's id. A payment authorized (`payment-N`) marks the order paid; a dispatch
+//! (`shipment-N`) marks it shipped; a return leads to a refund on the order and the payment;
+//! a payment that fails after its authorization cancels the order and releases the money.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -42,6 +49,9 @@ impl Default for SampleSpec {
 pub struct SampleSummary {
     pub events: u64,
     pub orders: u64,
+    /// Payment and shipment streams, beside the orders.
+    pub payments: u64,
+    pub shipments: u64,
 }
 
 const PRODUCTS: [(&str, &str, u64); 12] = [
@@ -131,6 +141,7 @@ impl Rng {
         &items[self.below(items.len() as u64) as usize]
     }
 
+    /// A random (version 4, RFC 9562 variant) UUID.
     fn uuid(&mut self) -> String {
         let (a, b) = (self.next(), self.next());
         format!(
@@ -138,9 +149,14 @@ impl Rng {
             a >> 32,
             (a >> 16) & 0xFFFF,
             a & 0xFFF,
-            (b >> 48) | 0x8000,
+            ((b >> 48) & 0x3FFF) | 0x8000,
             b & 0xFFFF_FFFF_FFFF
         )
+    }
+
+    /// A correlation id: 64 bits, so that millions of transactions never share one.
+    fn correlation(&mut self) -> String {
+        format!("corr-{:016x}", self.next())
     }
 }
 
@@ -165,6 +181,17 @@ struct Order {
     endless: bool,
     /// Time of the order's last event.
     last_time_ms: i64,
+    /// The checkout transaction, once the order has one.
+    checkout: Option<Checkout>,
+}
+
+/// An order's checkout: its correlation id, the id of the transaction's latest event on the
+/// order (what the next step is caused by) and how far its payment and shipment streams are.
+struct Checkout {
+    correlation: String,
+    last_order_event: String,
+    payment_seq: u64,
+    shipment_seq: u64,
 }
 
 impl Order {
@@ -191,12 +218,20 @@ fn money(cents: u64) -> Value {
     )
 }
 
-/// Writes `spec.events` events as JSON Lines to `out`.
+/// Seeds the generator of payment and shipment events (mixed into the store's seed), apart
+/// from the orders' own: adding or changing them never changes an order's history.
+const LINKS_SEED: u64 = 0x5EED_11A4_C0DE_2024;
+
+/// Writes `spec.events` events as JSON Lines to `out`: the orders' events and, beside them, the
+/// payment and shipment events of their checkouts.
 pub fn write_orders(spec: &SampleSpec, out: &mut dyn Write) -> io::Result<SampleSummary> {
     let mut generator = Generator {
         rng: Rng(spec.seed),
+        links: Rng(spec.seed ^ LINKS_SEED),
         time_ms: START_MS,
         orders: 0,
+        payments: 0,
+        shipments: 0,
         open: Vec::new(),
         ids: Vec::new(),
         lean: spec.lean,
@@ -204,12 +239,20 @@ pub fn write_orders(spec: &SampleSpec, out: &mut dyn Write) -> io::Result<Sample
     #[allow(clippy::cast_sign_loss)] // clamped to 0–1 first
     let hot_per_mille = (spec.hot_share.clamp(0.0, 1.0) * 1000.0).round() as u64;
     let mut hot = (hot_per_mille > 0).then(|| generator.new_order(true));
+    // Where the defects go: each on the first order event that fits from that many order
+    // events on (counting the orders' events alone, so that they hit the same order events
+    // whatever the other streams hold).
     let mut anomalies = if spec.anomalies {
         [spec.events / 5, spec.events / 2, spec.events * 4 / 5]
     } else {
         [u64::MAX; 3]
     };
-    for n in 0..spec.events {
+    let mut written = 0;
+    let mut order_events = 0;
+    // Effects of the last order event on other streams, written before the next one.
+    let mut effects: Vec<Event> = Vec::new();
+    let mut last_time_ms = START_MS;
+    while written < spec.events {
         generator.time_ms += 1 + generator.rng.below(90_000).cast_signed();
         let use_hot = hot.is_some() && generator.rng.below(1000) < hot_per_mille;
         let mut order = match (use_hot, hot.take()) {
@@ -220,20 +263,46 @@ pub fn write_orders(spec: &SampleSpec, out: &mut dyn Write) -> io::Result<Sample
             }
         };
         let (kind, data) = generator.next_event(&mut order);
-        if n == anomalies[1] && order.seq > 1 {
+        if order_events >= anomalies[1] && order.seq > 1 {
             order.seq += 1; // an event lost between two writes
+            anomalies[1] = u64::MAX;
         }
+        let mut event = generator.order_event(&mut order, kind, data);
+        let step = generator.step(&mut order, &mut event);
+        let lone = step.causes.is_empty() && step.effects.is_empty();
         let mut time_ms = generator.time_ms;
-        if n >= anomalies[2] && order.seq > 1 && time_ms - order.last_time_ms < 3_000_000 {
+        if lone
+            && order_events >= anomalies[2]
+            && order.seq > 2
+            && time_ms - order.last_time_ms < 3_000_000
+        {
             time_ms = order.last_time_ms - 180_000; // a terminal whose clock is three minutes slow
             anomalies[2] = u64::MAX;
         }
-        let mut line = generator.event_line(&mut order, kind, &data, time_ms);
-        if n == anomalies[0] {
-            line = generator.with_reused_id(&line);
+        if lone && order_events >= anomalies[0] {
+            generator.reuse_id(&mut event); // a retried write
+            anomalies[0] = u64::MAX;
         }
-        out.write_all(line.as_bytes())?;
-        out.write_all(b"\n")?;
+        order.last_time_ms = time_ms;
+        // The other streams' events fall between the last event and this one, in order.
+        let between: Vec<Event> = effects.drain(..).chain(step.causes).collect();
+        let span = (generator.time_ms - last_time_ms).max(0);
+        let count = between.len() as i64 + 1;
+        for (at, other) in (1..).zip(between) {
+            if written == spec.events {
+                break;
+            }
+            write_line(out, &other, last_time_ms + span * at / count)?;
+            written += 1;
+        }
+        if written == spec.events {
+            break;
+        }
+        write_line(out, &event, time_ms)?;
+        written += 1;
+        order_events += 1;
+        last_time_ms = generator.time_ms;
+        effects = step.effects;
         if order.endless {
             hot = Some(order);
         } else if order.phase != Phase::Closed {
@@ -241,17 +310,77 @@ pub fn write_orders(spec: &SampleSpec, out: &mut dyn Write) -> io::Result<Sample
         }
     }
     Ok(SampleSummary {
-        events: spec.events,
+        events: written,
         orders: generator.orders,
+        payments: generator.payments,
+        shipments: generator.shipments,
     })
+}
+
+/// One event, ready to be written but for its time.
+struct Event {
+    stream: String,
+    seq: u64,
+    kind: &'static str,
+    id: String,
+    data: Value,
+    /// `None` for lean events.
+    meta: Option<Meta>,
+}
+
+struct Meta {
+    source: &'static str,
+    correlation: String,
+    causation: Option<String>,
+}
+
+fn write_line(out: &mut dyn Write, event: &Event, time_ms: i64) -> io::Result<()> {
+    let mut line = json!({
+        "stream": event.stream,
+        "seq": event.seq,
+        "type": event.kind,
+        "time": crate::store::time::from_epoch_millis(time_ms).unwrap_or_default(),
+        "id": event.id,
+        "data": event.data,
+    });
+    if let Some(meta) = &event.meta {
+        let mut members = Map::new();
+        members.insert("source".into(), json!(meta.source));
+        members.insert("correlationId".into(), json!(meta.correlation));
+        if let Some(cause) = &meta.causation {
+            members.insert("causationId".into(), json!(cause));
+        }
+        line["meta"] = Value::Object(members);
+    }
+    serde_json::to_writer(&mut *out, &line)?;
+    out.write_all(b"\n")
+}
+
+/// What an order's event brings about on the payment and shipment streams: the events that
+/// caused it, written before it, and those it causes, written after it.
+#[derive(Default)]
+struct Step {
+    causes: Vec<Event>,
+    effects: Vec<Event>,
+}
+
+/// The streams beside the orders.
+#[derive(Clone, Copy)]
+enum Beside {
+    Payment,
+    Shipment,
 }
 
 struct Generator {
     rng: Rng,
+    /// Draws the payment and shipment events and the transactions' ids.
+    links: Rng,
     time_ms: i64,
     orders: u64,
+    payments: u64,
+    shipments: u64,
     open: Vec<Order>,
-    /// Recent event ids, for the reused-id anomaly.
+    /// Recent order event ids, for the reused-id anomaly.
     ids: Vec<String>,
     lean: bool,
 }
@@ -270,6 +399,7 @@ impl Generator {
             shopping_left,
             endless,
             last_time_ms: 0,
+            checkout: None,
         }
     }
 
@@ -422,9 +552,10 @@ impl Generator {
         json!({"shipping_address": self.address()})
     }
 
-    fn event_line(&mut self, order: &mut Order, kind: &str, data: &Value, time_ms: i64) -> String {
+    /// The order's next event: its id, and (unless lean) where it came from and the
+    /// command's own correlation id.
+    fn order_event(&mut self, order: &mut Order, kind: &'static str, data: Value) -> Event {
         order.seq += 1;
-        order.last_time_ms = time_ms;
         let id = if self.lean {
             format!("{:016x}", self.rng.next())
         } else {
@@ -434,32 +565,184 @@ impl Generator {
         if self.ids.len() > 64 {
             self.ids.remove(0);
         }
-        let mut event = json!({
-            "stream": order.stream(),
-            "seq": order.seq,
-            "type": kind,
-            "time": crate::store::time::from_epoch_millis(time_ms).unwrap_or_default(),
-            "id": id,
-            "data": data,
+        let meta = (!self.lean).then(|| Meta {
+            source: *self.rng.pick(&SOURCES),
+            correlation: self.rng.correlation(),
+            causation: None,
         });
-        if !self.lean {
-            let mut meta = Map::new();
-            meta.insert("source".into(), json!(self.rng.pick(&SOURCES)));
-            meta.insert(
-                "correlation_id".into(),
-                json!(format!("corr-{:08x}", self.rng.next() >> 32)),
-            );
-            event["meta"] = Value::Object(meta);
+        Event {
+            stream: order.stream(),
+            seq: order.seq,
+            kind,
+            id,
+            data,
+            meta,
         }
-        event.to_string()
+    }
+
+    /// Ties the order's `event` into its checkout: the payment and shipment events that
+    /// caused it and those it causes, and its own correlation and causation ids.
+    fn step(&mut self, order: &mut Order, event: &mut Event) -> Step {
+        let mut step = Step::default();
+        let cause = match event.kind {
+            "PaymentReceived" => {
+                let payment = &event.data["payment"];
+                let data = json!({"order": event.stream, "status": "authorized", "method": payment["method"], "amount": payment["amount"], "reference": payment["reference"]});
+                let mut checkout = self.checkout(&event.id);
+                let authorized = self.beside(
+                    order,
+                    &mut checkout,
+                    Beside::Payment,
+                    "PaymentAuthorized",
+                    data,
+                    None,
+                );
+                let cause = authorized.id.clone();
+                step.causes.push(authorized);
+                order.checkout = Some(checkout);
+                cause
+            }
+            "OrderCancelled" if event.data["cancellation"]["reason"] == "payment declined" => {
+                let amount = money(order.total_cents());
+                let mut checkout = self.checkout(&event.id);
+                let authorized = self.beside(
+                    order,
+                    &mut checkout,
+                    Beside::Payment,
+                    "PaymentAuthorized",
+                    json!({"order": event.stream, "status": "authorized", "amount": amount}),
+                    None,
+                );
+                let failed = self.beside(
+                    order,
+                    &mut checkout,
+                    Beside::Payment,
+                    "PaymentFailed",
+                    json!({"status": "failed", "reason": "capture declined by the issuer"}),
+                    Some(&authorized.id),
+                );
+                let refunded = self.beside(
+                    order,
+                    &mut checkout,
+                    Beside::Payment,
+                    "PaymentRefunded",
+                    json!({"status": "refunded", "refunded": amount, "reason": "authorization released"}),
+                    Some(&event.id),
+                );
+                let cause = failed.id.clone();
+                step.causes.extend([authorized, failed]);
+                step.effects.push(refunded);
+                order.checkout = Some(checkout);
+                cause
+            }
+            "OrderShipped" | "RefundIssued" => {
+                let Some(mut checkout) = order.checkout.take() else {
+                    return step;
+                };
+                let before = checkout.last_order_event.clone();
+                let caused = if event.kind == "OrderShipped" {
+                    let shipment = &event.data["shipment"];
+                    let data = json!({"order": event.stream, "status": "dispatched", "carrier": shipment["carrier"], "tracking": shipment["tracking"]});
+                    self.beside(
+                        order,
+                        &mut checkout,
+                        Beside::Shipment,
+                        "ShipmentDispatched",
+                        data,
+                        Some(&before),
+                    )
+                } else {
+                    let refund = &event.data["refund"];
+                    let returned = self.beside(
+                        order,
+                        &mut checkout,
+                        Beside::Shipment,
+                        "ShipmentReturned",
+                        json!({"status": "returned", "reason": refund["reason"]}),
+                        Some(&before),
+                    );
+                    let data = json!({"status": "refunded", "refunded": refund["amount"], "reason": "order refunded"});
+                    let refunded = self.beside(
+                        order,
+                        &mut checkout,
+                        Beside::Payment,
+                        "PaymentRefunded",
+                        data,
+                        Some(&event.id),
+                    );
+                    step.effects.push(refunded);
+                    returned
+                };
+                let cause = caused.id.clone();
+                step.causes.push(caused);
+                checkout.last_order_event.clone_from(&event.id);
+                order.checkout = Some(checkout);
+                cause
+            }
+            _ => return step,
+        };
+        if let (Some(meta), Some(checkout)) = (&mut event.meta, &order.checkout) {
+            meta.correlation.clone_from(&checkout.correlation);
+            meta.causation = Some(cause);
+        }
+        step
+    }
+
+    /// A new checkout transaction, whose latest order event is `order_event`.
+    fn checkout(&mut self, order_event: &str) -> Checkout {
+        Checkout {
+            correlation: self.links.correlation(),
+            last_order_event: order_event.to_owned(),
+            payment_seq: 0,
+            shipment_seq: 0,
+        }
+    }
+
+    /// The next event of the order's payment or shipment stream, in its checkout.
+    fn beside(
+        &mut self,
+        order: &Order,
+        checkout: &mut Checkout,
+        on: Beside,
+        kind: &'static str,
+        data: Value,
+        cause: Option<&str>,
+    ) -> Event {
+        let (prefix, seq, source) = match on {
+            Beside::Payment => ("payment", &mut checkout.payment_seq, "payments"),
+            Beside::Shipment => ("shipment", &mut checkout.shipment_seq, "warehouse"),
+        };
+        if *seq == 0 {
+            match on {
+                Beside::Payment => self.payments += 1,
+                Beside::Shipment => self.shipments += 1,
+            }
+        }
+        *seq += 1;
+        let id = if self.lean {
+            format!("{:016x}", self.links.next())
+        } else {
+            self.links.uuid()
+        };
+        Event {
+            stream: format!("{prefix}-{}", order.number),
+            seq: *seq,
+            kind,
+            id,
+            data,
+            meta: (!self.lean).then(|| Meta {
+                source,
+                correlation: checkout.correlation.clone(),
+                causation: cause.map(str::to_owned),
+            }),
+        }
     }
 
     /// The same event written again by a retry: a new seq would be wrong, so the retry keeps
     /// its line but reuses an earlier event's id.
-    fn with_reused_id(&self, line: &str) -> String {
-        match (self.ids.first(), self.ids.last()) {
-            (Some(old), Some(new)) if old != new => line.replace(new.as_str(), old),
-            _ => line.to_owned(),
+    fn reuse_id(&self, event: &mut Event) {
+        if let Some(old) = self.ids.first().filter(|old| **old != event.id) {
+            event.id.clone_from(old);
         }
     }
 }
@@ -496,6 +779,95 @@ mod tests {
             .filter(|l| l.contains(r#""stream":"order-1000""#))
             .count();
         assert!((900..=1100).contains(&hot), "{hot} hot events");
+    }
+
+    /// Every event's links, by id: (store position, stream, type, correlation, causation).
+    fn links(text: &str) -> Vec<(String, String, String, String, Option<String>)> {
+        text.lines()
+            .map(|line| {
+                let event: Value = serde_json::from_str(line).unwrap();
+                let text = |v: &Value| v.as_str().unwrap().to_owned();
+                (
+                    text(&event["id"]),
+                    text(&event["stream"]),
+                    text(&event["type"]),
+                    text(&event["meta"]["correlationId"]),
+                    event["meta"]["causationId"].as_str().map(str::to_owned),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn checkouts_cross_streams_with_causes_that_hold() {
+        let text = generate(&SampleSpec {
+            events: 6000,
+            ..SampleSpec::default()
+        });
+        let events = links(&text);
+        let by_id: std::collections::HashMap<&str, usize> = events
+            .iter()
+            .enumerate()
+            .map(|(at, e)| (e.0.as_str(), at))
+            .collect();
+        assert_eq!(
+            by_id.len(),
+            events.len(),
+            "ids are unique without anomalies"
+        );
+        let mut chains = std::collections::BTreeSet::new();
+        for (at, (_, stream, kind, correlation, cause)) in events.iter().enumerate() {
+            let Some(cause) = cause else { continue };
+            let &before = by_id.get(cause.as_str()).expect("a cause in the store");
+            assert!(before < at, "{stream} {kind}: its cause comes first");
+            assert_eq!(&events[before].3, correlation, "one transaction");
+            let prefix = |s: &str| s.split('-').next().unwrap().to_owned();
+            chains.insert(format!(
+                "{} {} -> {} {}",
+                prefix(&events[before].1),
+                events[before].2,
+                prefix(stream),
+                kind
+            ));
+        }
+        let expected = [
+            "order OrderCancelled -> payment PaymentRefunded",
+            "order OrderShipped -> shipment ShipmentReturned",
+            "order PaymentReceived -> shipment ShipmentDispatched",
+            "order RefundIssued -> payment PaymentRefunded",
+            "payment PaymentAuthorized -> order PaymentReceived",
+            "payment PaymentAuthorized -> payment PaymentFailed",
+            "payment PaymentFailed -> order OrderCancelled",
+            "shipment ShipmentDispatched -> order OrderShipped",
+            "shipment ShipmentReturned -> order RefundIssued",
+        ];
+        assert_eq!(chains.iter().collect::<Vec<_>>(), expected);
+        // Payment 1042 belongs to order 1042.
+        let payment = text
+            .lines()
+            .find(|l| l.contains(r#""stream":"payment-"#))
+            .unwrap();
+        let payment: Value = serde_json::from_str(payment).unwrap();
+        let order = payment["data"]["order"].as_str().unwrap();
+        assert_eq!(
+            payment["stream"]
+                .as_str()
+                .unwrap()
+                .replace("payment", "order"),
+            order
+        );
+    }
+
+    #[test]
+    fn lean_events_have_no_meta() {
+        let text = generate(&SampleSpec {
+            events: 2000,
+            lean: true,
+            ..SampleSpec::default()
+        });
+        assert!(!text.contains(r#""meta""#));
+        assert!(text.contains(r#""stream":"payment-"#));
+        assert_eq!(text.lines().count(), 2000);
     }
 
     #[test]

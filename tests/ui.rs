@@ -441,7 +441,7 @@ fn schema_and_charts_tabs() {
     let mut harness = app_on(&common::sample_store(), Some("order-1042"), Some(16));
     harness.get_by_label("Schema").click();
     wait_for(&mut harness, "the inventory", |h| {
-        h.query_by_label_contains("DiscountApplied · 336 events · 1 shape")
+        h.query_by_label_contains("DiscountApplied · 307 events · 1 shape")
             .is_some()
     });
     // Plot a member: State tab, click it, "Plot in Charts".
@@ -1424,15 +1424,15 @@ fn a_finding_links_to_the_record_it_names() {
     harness.get_by_label("Event").click();
     settle(&mut harness);
     harness.get_by_label("duplicate_id");
-    harness.get_by_label_contains("was already used at line 1138");
+    harness.get_by_label_contains("was already used at line 1229");
     harness
-        .get_by_label("Go to line 1138 (order-1045 seq 26)")
+        .get_by_label("Go to line 1229 (order-1045 seq 26)")
         .click();
     settle(&mut harness);
     assert_eq!(place(&harness), ("order-1045".to_owned(), 26));
     // The first use of the id is not the finding, and links back to it.
     harness.get_by_label("Named by");
-    harness.get_by_label("at line 1201 (order-1068 seq 3)");
+    harness.get_by_label("at line 1297 (order-1068 seq 3)");
     // The Audit tab's row goes back to the finding's event.
     harness.get_by_label("Audit").click();
     settle(&mut harness);

@@ -40,8 +40,8 @@ pub fn run(args: &GenerateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
         None => write_orders(&spec, out)?,
     };
     eprintln!(
-        "wrote {} events of {} orders (seed {})",
-        summary.events, summary.orders, args.seed
+        "wrote {} events of {} orders, {} payments and {} shipments (seed {})",
+        summary.events, summary.orders, summary.payments, summary.shipments, args.seed
     );
     Ok(ExitCode::SUCCESS)
 }

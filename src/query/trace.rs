@@ -34,7 +34,10 @@ impl LinkFields {
     pub fn describe_correlation(&self) -> String {
         match &self.correlation {
             Some(pointer) => format!("the record's {pointer}"),
-            None => format!("meta.{}", CORRELATION_MEMBERS.join(", meta.")),
+            None => format!(
+                "meta.{} (or the same in meta.headers)",
+                CORRELATION_MEMBERS.join(", meta.")
+            ),
         }
     }
 
@@ -54,7 +57,8 @@ impl LinkFields {
     }
 }
 
-/// The id at `pointer` in the record, or in the first of `members` of its meta.
+/// The id at `pointer` in the record, or in the first of `members` of its meta, or of its
+/// meta's `headers` (where Kafka's records keep them).
 fn link(store: &Store, index: u32, pointer: Option<&str>, members: &[&str]) -> Option<String> {
     if let Some(pointer) = pointer {
         let record: Value = serde_json::from_str(store.record(index)?).ok()?;
@@ -64,7 +68,13 @@ fn link(store: &Store, index: u32, pointer: Option<&str>, members: &[&str]) -> O
     let Value::Object(mut meta) = serde_json::from_str(meta).ok()? else {
         return None;
     };
-    id_text(members.iter().find_map(|m| meta.remove(*m))?)
+    if let Some(id) = members.iter().find_map(|m| meta.remove(*m)) {
+        return id_text(id);
+    }
+    let Value::Object(mut headers) = meta.remove("headers")? else {
+        return None;
+    };
+    id_text(members.iter().find_map(|m| headers.remove(*m))?)
 }
 
 /// An id as text: a string as it is, a number as written; nothing for null, objects, arrays.
@@ -296,6 +306,28 @@ mod tests {
 
     fn event(stream: &str, id: &str, meta: &str) -> String {
         format!(r#"{{"stream":"{stream}","type":"T","id":"{id}","data":{{}},"meta":{meta}}}"#)
+    }
+
+    #[test]
+    fn kafka_headers_hold_the_ids_too() {
+        let kcat = |offset: u32, id: &str, headers: &str| {
+            format!(
+                r#"{{"topic":"orders","partition":0,"offset":{offset},"ts":1709280000000,"headers":{headers},"key":"order-1","payload":"{{\"type\":\"T\",\"id\":\"{id}\",\"data\":{{}}}}"}}"#
+            )
+        };
+        let lines = [
+            kcat(0, "a", r#"["correlationId","c1"]"#),
+            kcat(1, "b", r#"["correlationId","c1","causationId","a"]"#),
+            kcat(2, "x", r#"["correlationId","c2"]"#),
+        ];
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let store = store(&lines);
+        let fields = LinkFields::default();
+        let trace = trace(&store, 1, &fields).unwrap();
+        assert_eq!(trace.correlation, "c1");
+        assert_eq!(trace.events, [0, 1]);
+        assert_eq!(trace.caused_by, [None, Some("a".into())]);
+        assert!(fields.describe_correlation().contains("meta.headers"));
     }
 
     #[test]

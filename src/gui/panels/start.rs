@@ -30,7 +30,7 @@ impl StartScreen {
                 if ui.button(RichText::new("Open… (Ctrl+O)").size(16.0)).clicked() {
                     cmds.push(Command::OpenDialog);
                 }
-                if ui.button(RichText::new("Open sample").size(16.0)).on_hover_text("The bundled order store: 6 000 events, 300 orders").clicked() {
+                if ui.button(RichText::new("Open sample").size(16.0)).on_hover_text("The bundled order store: 6 000 events, 276 orders with their payments and shipments").clicked() {
                     cmds.push(Command::OpenSample);
                 }
             });
