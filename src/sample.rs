@@ -287,7 +287,7 @@ pub fn write_orders(spec: &SampleSpec, out: &mut dyn Write) -> io::Result<Sample
         // The other streams' events fall between the last event and this one, in order.
         let between: Vec<Event> = effects.drain(..).chain(step.causes).collect();
         let span = (generator.time_ms - last_time_ms).max(0);
-        let count = between.len() as i64 + 1;
+        let count = i64::try_from(between.len() + 1).unwrap_or(i64::MAX);
         for (at, other) in (1..).zip(between) {
             if written == spec.events {
                 break;
@@ -566,7 +566,7 @@ impl Generator {
             self.ids.remove(0);
         }
         let meta = (!self.lean).then(|| Meta {
-            source: *self.rng.pick(&SOURCES),
+            source: self.rng.pick::<&str>(&SOURCES),
             correlation: self.rng.correlation(),
             causation: None,
         });
@@ -585,98 +585,14 @@ impl Generator {
     fn step(&mut self, order: &mut Order, event: &mut Event) -> Step {
         let mut step = Step::default();
         let cause = match event.kind {
-            "PaymentReceived" => {
-                let payment = &event.data["payment"];
-                let data = json!({"order": event.stream, "status": "authorized", "method": payment["method"], "amount": payment["amount"], "reference": payment["reference"]});
-                let mut checkout = self.checkout(&event.id);
-                let authorized = self.beside(
-                    order,
-                    &mut checkout,
-                    Beside::Payment,
-                    "PaymentAuthorized",
-                    data,
-                    None,
-                );
-                let cause = authorized.id.clone();
-                step.causes.push(authorized);
-                order.checkout = Some(checkout);
-                cause
-            }
+            "PaymentReceived" => self.payment_received(order, event, &mut step),
             "OrderCancelled" if event.data["cancellation"]["reason"] == "payment declined" => {
-                let amount = money(order.total_cents());
-                let mut checkout = self.checkout(&event.id);
-                let authorized = self.beside(
-                    order,
-                    &mut checkout,
-                    Beside::Payment,
-                    "PaymentAuthorized",
-                    json!({"order": event.stream, "status": "authorized", "amount": amount}),
-                    None,
-                );
-                let failed = self.beside(
-                    order,
-                    &mut checkout,
-                    Beside::Payment,
-                    "PaymentFailed",
-                    json!({"status": "failed", "reason": "capture declined by the issuer"}),
-                    Some(&authorized.id),
-                );
-                let refunded = self.beside(
-                    order,
-                    &mut checkout,
-                    Beside::Payment,
-                    "PaymentRefunded",
-                    json!({"status": "refunded", "refunded": amount, "reason": "authorization released"}),
-                    Some(&event.id),
-                );
-                let cause = failed.id.clone();
-                step.causes.extend([authorized, failed]);
-                step.effects.push(refunded);
-                order.checkout = Some(checkout);
-                cause
+                self.payment_declined(order, event, &mut step)
             }
             "OrderShipped" | "RefundIssued" => {
-                let Some(mut checkout) = order.checkout.take() else {
+                let Some(cause) = self.after_payment(order, event, &mut step) else {
                     return step;
                 };
-                let before = checkout.last_order_event.clone();
-                let caused = if event.kind == "OrderShipped" {
-                    let shipment = &event.data["shipment"];
-                    let data = json!({"order": event.stream, "status": "dispatched", "carrier": shipment["carrier"], "tracking": shipment["tracking"]});
-                    self.beside(
-                        order,
-                        &mut checkout,
-                        Beside::Shipment,
-                        "ShipmentDispatched",
-                        data,
-                        Some(&before),
-                    )
-                } else {
-                    let refund = &event.data["refund"];
-                    let returned = self.beside(
-                        order,
-                        &mut checkout,
-                        Beside::Shipment,
-                        "ShipmentReturned",
-                        json!({"status": "returned", "reason": refund["reason"]}),
-                        Some(&before),
-                    );
-                    let data = json!({"status": "refunded", "refunded": refund["amount"], "reason": "order refunded"});
-                    let refunded = self.beside(
-                        order,
-                        &mut checkout,
-                        Beside::Payment,
-                        "PaymentRefunded",
-                        data,
-                        Some(&event.id),
-                    );
-                    step.effects.push(refunded);
-                    returned
-                };
-                let cause = caused.id.clone();
-                step.causes.push(caused);
-                checkout.last_order_event.clone_from(&event.id);
-                order.checkout = Some(checkout);
                 cause
             }
             _ => return step,
@@ -686,6 +602,113 @@ impl Generator {
             meta.causation = Some(cause);
         }
         step
+    }
+
+    /// A payment opens a checkout: the payment stream's authorization causes the order's
+    /// `PaymentReceived`. Returns the id of that cause.
+    fn payment_received(&mut self, order: &mut Order, event: &Event, step: &mut Step) -> String {
+        let payment = &event.data["payment"];
+        let data = json!({"order": event.stream, "status": "authorized", "method": payment["method"], "amount": payment["amount"], "reference": payment["reference"]});
+        let mut checkout = self.checkout(&event.id);
+        let authorized = self.beside(
+            order,
+            &mut checkout,
+            Beside::Payment,
+            "PaymentAuthorized",
+            data,
+            None,
+        );
+        let cause = authorized.id.clone();
+        step.causes.push(authorized);
+        order.checkout = Some(checkout);
+        cause
+    }
+
+    /// A declined payment: authorized, then failed (which cancels the order), then the
+    /// authorization released because of the cancellation.
+    fn payment_declined(&mut self, order: &mut Order, event: &Event, step: &mut Step) -> String {
+        let amount = money(order.total_cents());
+        let mut checkout = self.checkout(&event.id);
+        let authorized = self.beside(
+            order,
+            &mut checkout,
+            Beside::Payment,
+            "PaymentAuthorized",
+            json!({"order": event.stream, "status": "authorized", "amount": amount}),
+            None,
+        );
+        let failed = self.beside(
+            order,
+            &mut checkout,
+            Beside::Payment,
+            "PaymentFailed",
+            json!({"status": "failed", "reason": "capture declined by the issuer"}),
+            Some(&authorized.id),
+        );
+        let refunded = self.beside(
+            order,
+            &mut checkout,
+            Beside::Payment,
+            "PaymentRefunded",
+            json!({"status": "refunded", "refunded": amount, "reason": "authorization released"}),
+            Some(&event.id),
+        );
+        let cause = failed.id.clone();
+        step.causes.extend([authorized, failed]);
+        step.effects.push(refunded);
+        order.checkout = Some(checkout);
+        cause
+    }
+
+    /// Shipping or refunding a paid order: the shipment stream's dispatch (or return)
+    /// causes it, and a refund releases the payment after it. `None` when the order has
+    /// no checkout to continue.
+    fn after_payment(
+        &mut self,
+        order: &mut Order,
+        event: &Event,
+        step: &mut Step,
+    ) -> Option<String> {
+        let mut checkout = order.checkout.take()?;
+        let before = checkout.last_order_event.clone();
+        let caused = if event.kind == "OrderShipped" {
+            let shipment = &event.data["shipment"];
+            let data = json!({"order": event.stream, "status": "dispatched", "carrier": shipment["carrier"], "tracking": shipment["tracking"]});
+            self.beside(
+                order,
+                &mut checkout,
+                Beside::Shipment,
+                "ShipmentDispatched",
+                data,
+                Some(&before),
+            )
+        } else {
+            let refund = &event.data["refund"];
+            let returned = self.beside(
+                order,
+                &mut checkout,
+                Beside::Shipment,
+                "ShipmentReturned",
+                json!({"status": "returned", "reason": refund["reason"]}),
+                Some(&before),
+            );
+            let data = json!({"status": "refunded", "refunded": refund["amount"], "reason": "order refunded"});
+            let refunded = self.beside(
+                order,
+                &mut checkout,
+                Beside::Payment,
+                "PaymentRefunded",
+                data,
+                Some(&event.id),
+            );
+            step.effects.push(refunded);
+            returned
+        };
+        let cause = caused.id.clone();
+        step.causes.push(caused);
+        checkout.last_order_event.clone_from(&event.id);
+        order.checkout = Some(checkout);
+        Some(cause)
     }
 
     /// A new checkout transaction, whose latest order event is `order_event`.
