@@ -445,6 +445,147 @@ fn trace_follows_a_transaction_across_streams() {
     assert_eq!(earlier["events"].as_array().unwrap().len(), 4);
 }
 
+/// The sample's transactions, followed by `trace` (golden JSON): a refund through the order,
+/// its payment and its shipment, and a failed payment that cancels its order.
+#[test]
+fn trace_follows_the_sample_transactions() {
+    let sample = common::sample_store();
+    let refund = eventlens_ok(&["trace", &sample, "--id", SAMPLE_REFUND, "--json"]);
+    insta::assert_snapshot!("trace_sample_refund_json", refund);
+    let failed = eventlens_ok(&["trace", &sample, "--id", SAMPLE_PAYMENT_FAILED]);
+    insta::assert_snapshot!("trace_sample_payment_failed_table", failed);
+}
+
+/// The refund of order-1011 (7 events in its order, payment and shipment streams).
+const SAMPLE_REFUND: &str = "7bdcf667-2acc-4809-9fe9-7e9cf8412be5";
+/// payment-1058's failed capture, which cancels order-1058 and releases the authorization.
+const SAMPLE_PAYMENT_FAILED: &str = "5a11c5d7-99ed-4bd7-9fa2-aafa20e8fd30";
+
+/// The sample written in each of the six formats, each keeping the ids where that format's
+/// writers do (`CloudEvents` extension attributes, `KurrentDB`'s `$correlationId`, Kafka
+/// headers), traces to the same events, causes and states; the `KurrentDB` one is golden.
+#[test]
+fn the_sample_traces_the_same_in_all_six_formats() {
+    let text = std::fs::read_to_string(common::sample_store()).unwrap();
+    let records = json_lines(&text);
+    let dir = tempfile::tempdir().unwrap();
+    let trace = |file: &str, id: &str| {
+        let out = eventlens_ok(&["trace", file, "--id", id, "--json"]);
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    let native = common::sample_store();
+    let expected: Vec<_> = [SAMPLE_REFUND, SAMPLE_PAYMENT_FAILED]
+        .iter()
+        .map(|id| trace(&native, id))
+        .collect();
+    for (name, first) in [
+        ("json", 1),
+        ("cloudevents", 1),
+        ("kurrent", 0),
+        ("message-db", 0),
+        ("kcat", 1),
+    ] {
+        let file = common::write(dir.path(), name, &sample_as(name, &records));
+        for (id, expected) in [SAMPLE_REFUND, SAMPLE_PAYMENT_FAILED].iter().zip(&expected) {
+            let mut got = trace(&file, id);
+            if name == "kurrent" && *id == SAMPLE_REFUND {
+                insta::assert_snapshot!(
+                    "trace_sample_refund_kurrent_json",
+                    serde_json::to_string_pretty(&got).unwrap()
+                );
+            }
+            for event in got["events"].as_array_mut().unwrap() {
+                let seq = event["seq"].as_u64().unwrap();
+                event["seq"] = (seq + 1 - first).into();
+                if name == "message-db" {
+                    // Message DB's times have no zone (UTC); they are shown as stored.
+                    event["time"] = format!("{}Z", event["time"].as_str().unwrap()).into();
+                }
+            }
+            assert_eq!(got["correlation"], expected["correlation"], "{name}");
+            assert_eq!(got["events"], expected["events"], "{name}: {id}");
+            assert_eq!(got["states"], expected["states"], "{name}: {id}");
+        }
+    }
+}
+
+/// The native sample's `records` written in `format`, the way that format's own writers
+/// keep an event's correlation and causation ids.
+fn sample_as(format: &str, records: &[serde_json::Value]) -> Vec<u8> {
+    use serde_json::{json, Value};
+    let ids = |r: &Value, correlation: &str, causation: &str| {
+        let mut meta = serde_json::Map::new();
+        for (name, value) in r["meta"].as_object().unwrap() {
+            let name = match name.as_str() {
+                "correlationId" => correlation,
+                "causationId" => causation,
+                other => other,
+            };
+            meta.insert(name.to_owned(), value.clone());
+        }
+        meta
+    };
+    let lines: Vec<String> = records
+        .iter()
+        .enumerate()
+        .map(|(at, r)| {
+            let seq = r["seq"].as_u64().unwrap();
+            let record = match format {
+                "json" => r.clone(),
+                "cloudevents" => {
+                    let mut event = json!({
+                        "specversion": "1.0", "id": r["id"], "source": "/shop",
+                        "subject": r["stream"], "type": r["type"], "time": r["time"],
+                        "sequence": seq.to_string(), "datacontenttype": "application/json",
+                        "data": r["data"],
+                    });
+                    let extensions = ids(r, "correlationid", "causationid");
+                    event.as_object_mut().unwrap().extend(extensions);
+                    event
+                }
+                "kurrent" => json!({
+                    "eventId": r["id"], "eventType": r["type"], "eventNumber": seq - 1,
+                    "data": r["data"], "metaData": ids(r, "$correlationId", "$causationId"),
+                    "streamId": r["stream"], "isJson": true, "updated": r["time"],
+                }),
+                "message-db" => json!({
+                    "id": r["id"], "stream_name": r["stream"], "type": r["type"],
+                    "position": seq - 1, "global_position": at + 1, "data": r["data"],
+                    "metadata": ids(r, "correlationId", "causationId"),
+                    "time": r["time"].as_str().unwrap().trim_end_matches('Z'),
+                }),
+                "kcat" => {
+                    let headers: Vec<Value> = ids(r, "correlationId", "causationId")
+                        .into_iter()
+                        .flat_map(|(name, value)| [Value::String(name), value])
+                        .collect();
+                    let time = r["time"].as_str().unwrap();
+                    let ts = chrono::DateTime::parse_from_rfc3339(time).unwrap();
+                    let ts = ts.timestamp_millis();
+                    let payload = json!({"type": r["type"], "id": r["id"], "data": r["data"]});
+                    json!({
+                        "topic": "orders", "partition": 0, "offset": at, "tstype": "create",
+                        "ts": ts, "headers": headers, "key": r["stream"],
+                        "payload": payload.to_string(),
+                    })
+                }
+                other => panic!("no such format: {other}"),
+            };
+            record.to_string()
+        })
+        .collect();
+    match format {
+        "json" => format!("[\n{}\n]\n", lines.join(",\n")),
+        "kurrent" => format!(
+            "{{\"title\": \"Event stream '$all'\", \"entries\": [\n{}\n]}}\n",
+            lines.join(",\n")
+        ),
+        _ => lines.join("\n") + "\n",
+    }
+    .into_bytes()
+}
+
+
 #[test]
 fn trace_says_what_it_could_not_follow() {
     let file = fixture("checkout.jsonl");
