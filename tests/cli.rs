@@ -512,7 +512,7 @@ fn the_sample_traces_the_same_in_all_six_formats() {
 /// The native sample's `records` written in `format`, the way that format's own writers
 /// keep an event's correlation and causation ids.
 fn sample_as(format: &str, records: &[serde_json::Value]) -> Vec<u8> {
-    use serde_json::{json, Value};
+    use serde_json::{Value, json};
     let ids = |r: &Value, correlation: &str, causation: &str| {
         let mut meta = serde_json::Map::new();
         for (name, value) in r["meta"].as_object().unwrap() {
@@ -584,7 +584,6 @@ fn sample_as(format: &str, records: &[serde_json::Value]) -> Vec<u8> {
     }
     .into_bytes()
 }
-
 
 #[test]
 fn trace_says_what_it_could_not_follow() {

@@ -345,6 +345,82 @@ fn a_message_db_store_reads_as_its_dump_does() {
         .expect_code(0);
 }
 
+/// A transaction of the sample written by message-db's `write_message` with the sample's ids
+/// in its metadata: `trace` on the database follows the same events and causes to the same
+/// states as on the sample file, and as on the database's dump.
+#[test]
+fn trace_follows_a_transaction_through_a_message_db_store() {
+    let (Some(admin), Some(tools)) = (server(), tools()) else {
+        return;
+    };
+    let url = message_db(&admin, &tools, "eventlens_mdb_trace");
+    let mut client = writer(&url);
+    let sample = common::sample_store();
+    let refund = "7bdcf667-2acc-4809-9fe9-7e9cf8412be5";
+    let traced = |source: &str| -> Value {
+        serde_json::from_str(&eventlens(&["trace", source, "--id", refund, "--json"]).ok()).unwrap()
+    };
+    let expected = traced(&sample);
+    // The three streams the refund touched, up to its last event, in store order.
+    let last = expected["events"].as_array().unwrap().last().unwrap()["position"]
+        .as_u64()
+        .unwrap();
+    let streams = ["order-1011", "payment-1011", "shipment-1011"];
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let mut written = 0;
+    for record in json_lines(&text).iter().take(last as usize + 1) {
+        if !streams.contains(&record["stream"].as_str().unwrap()) {
+            continue;
+        }
+        client
+            .query_one(
+                "SELECT message_store.write_message($1, $2, $3, $4::text::jsonb, $5::text::jsonb)",
+                &[
+                    &record["id"].as_str().unwrap(),
+                    &record["stream"].as_str().unwrap(),
+                    &record["type"].as_str().unwrap(),
+                    &record["data"].to_string(),
+                    &record["meta"].to_string(),
+                ],
+            )
+            .unwrap();
+        written += 1;
+    }
+    assert!(written > 7, "the streams hold more than the transaction");
+    let from_db = traced(&url);
+    let chain = |trace: &Value| -> Vec<Value> {
+        trace["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let seq = e["seq"].as_u64().unwrap();
+                serde_json::json!([e["stream"], seq, e["type"], e["id"], e["caused_by"]])
+            })
+            .collect()
+    };
+    // message-db counts positions from 0.
+    let mut chain_in_sample = chain(&expected);
+    for event in &mut chain_in_sample {
+        event[1] = (event[1].as_u64().unwrap() - 1).into();
+    }
+    assert_eq!(chain(&from_db), chain_in_sample);
+    assert_eq!(from_db["correlation"], expected["correlation"]);
+    assert_eq!(from_db["states"], expected["states"]);
+    // The dump of the same rows traces as the database does.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dump(&mut client, dir.path());
+    let from_dump = traced(&file);
+    let without_positions = |trace: &Value| {
+        let mut trace = trace.clone();
+        for event in trace["events"].as_array_mut().unwrap() {
+            event.as_object_mut().unwrap().remove("position");
+        }
+        trace
+    };
+    assert_eq!(without_positions(&from_dump), without_positions(&from_db));
+}
+
 /// `table`, `when` and `count` on a database give what they give on its dump, and read only
 /// the category asked for.
 #[test]
