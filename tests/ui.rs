@@ -1664,11 +1664,17 @@ fn the_trace_tab_follows_a_transaction_and_its_links() {
     // At the cursor's time (09:00:03) the payment is authorized and no shipment exists yet.
     harness.get_by_label("\"authorized\"");
     assert!(harness.query_by_label("\"dispatched\"").is_none());
+    harness.get_by_label("no event yet at this time");
     harness.get_by_label("shipment-7 seq 2").click();
     settle(&mut harness);
     assert_eq!(place(&harness), ("shipment-7".to_owned(), 2));
     harness.get_by_label("▶ shipment-7 seq 2");
     harness.get_by_label("\"dispatched\"");
+    assert!(
+        harness
+            .query_by_label("no event yet at this time")
+            .is_none()
+    );
     // The failed payment's transaction, through to the refund.
     harness.state_mut().push(Command::GoTo {
         stream: "order-8".into(),
@@ -1697,4 +1703,34 @@ fn the_trace_tab_follows_a_transaction_and_its_links() {
     harness.key_press(egui::Key::Enter);
     settle(&mut harness);
     harness.get_by_label("Correlation ops: 1 event in 1 stream");
+}
+
+/// A new user's walk on the sample: order-1011's payment, then through the transaction to
+/// its refund, with the three streams' states at each moment.
+#[test]
+fn the_trace_tab_walks_a_sample_order_to_its_refund() {
+    let mut harness = app_on(&common::sample_store(), Some("order-1011"), Some(15));
+    harness.get_by_label("Trace").click();
+    settle(&mut harness);
+    harness.get_by_label("Correlation corr-98c3a0f2e6fcb2ef: 7 events in 3 streams");
+    harness.get_by_label("▶ order-1011 seq 15");
+    // Paid, authorized, nothing shipped yet.
+    harness.get_by_label("\"paid\"");
+    harness.get_by_label("\"authorized\"");
+    harness.get_by_label("no event yet at this time");
+    harness.get_by_label("order-1011 seq 17").click();
+    settle(&mut harness);
+    assert_eq!(place(&harness), ("order-1011".to_owned(), 17));
+    harness.get_by_label("▶ order-1011 seq 17");
+    // The refund: the order refunded, its shipment returned, the payment not yet released.
+    harness.get_by_label("\"returned\"");
+    assert!(
+        harness
+            .query_by_label("no event yet at this time")
+            .is_none()
+    );
+    harness.get_by_label("payment-1011 seq 2").click();
+    settle(&mut harness);
+    assert_eq!(place(&harness), ("payment-1011".to_owned(), 2));
+    assert_eq!(harness.query_all_by_label("\"refunded\"").count(), 2);
 }

@@ -38,7 +38,16 @@ pub struct Traced {
     pub trace: Option<(Trace, Tree)>,
     /// Each stream involved (index into the store's streams) with its state at the event's
     /// time, in the order the trace first touches them.
-    pub states: Vec<(u32, Value)>,
+    pub states: Vec<JointState>,
+}
+
+/// One stream's part of the joint state.
+pub struct JointState {
+    /// Index into the store's streams.
+    pub stream: u32,
+    /// How many of its events are folded in: 0 when it has none yet at that time.
+    pub events: usize,
+    pub state: Value,
 }
 
 /// The tab's state: the trace shown, the one being found, and the field option.
@@ -199,9 +208,14 @@ fn find(store: &Store, event: u32, index: &TraceIndex, fold: &Fold, folds: &Shar
             let stream = &store.streams()[s as usize];
             let checkpoints = folds.take(fold, s);
             let mut replay = Replay::resume(store, stream, &*fold.reducer, checkpoints);
+            let events = at.count(store, stream).unwrap_or(0);
             let state = replay.state_at(at).unwrap_or(Value::Null);
             folds.keep(fold, s, replay.into_checkpoints());
-            (s, state)
+            JointState {
+                stream: s,
+                events,
+                state,
+            }
         })
         .collect();
     let tree = found.tree(store);
@@ -253,7 +267,7 @@ fn tree_ui(
 fn joint_state_ui(
     ui: &mut Ui,
     store: &Store,
-    states: &[(u32, Value)],
+    states: &[JointState],
     cursor_stream: u32,
     highlight: Option<&BTreeSet<String>>,
 ) {
@@ -263,16 +277,20 @@ fn joint_state_ui(
         .id_salt("joint-state")
         .show(ui, |ui| {
             ui.horizontal_top(|ui| {
-                for (stream, state) in states {
-                    let id = &store.streams()[*stream as usize].id;
+                for joint in states {
+                    let id = &store.streams()[joint.stream as usize].id;
                     ui.vertical(|ui| {
                         ui.set_min_width(220.0);
                         ui.strong(id.as_ref());
-                        let mine = *stream == cursor_stream;
+                        if joint.events == 0 {
+                            ui.weak("no event yet at this time");
+                            return;
+                        }
+                        let mine = joint.stream == cursor_stream;
                         let salt = format!("joint-{id}");
                         json_tree_ui(
                             ui,
-                            state,
+                            &joint.state,
                             &TreeOptions {
                                 id_salt: &salt,
                                 highlight: highlight.filter(|_| mine).unwrap_or(&nothing),
