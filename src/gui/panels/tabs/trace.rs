@@ -47,6 +47,7 @@ pub struct JointState {
     pub stream: u32,
     /// How many of its events are folded in: 0 when it has none yet at that time.
     pub events: usize,
+    /// Its state after those events.
     pub state: Value,
 }
 
