@@ -609,7 +609,22 @@ impl Generator {
     fn payment_received(&mut self, order: &mut Order, event: &Event, step: &mut Step) -> String {
         let payment = &event.data["payment"];
         let data = json!({"order": event.stream, "status": "authorized", "method": payment["method"], "amount": payment["amount"], "reference": payment["reference"]});
-        let mut checkout = self.checkout(&event.id);
+        let (checkout, authorized) = self.authorize(order, &event.id, data);
+        let cause = authorized.id.clone();
+        step.causes.push(authorized);
+        order.checkout = Some(checkout);
+        cause
+    }
+
+    /// A new checkout for the order event `order_event`, opened by its payment's
+    /// `PaymentAuthorized` with `data`.
+    fn authorize(
+        &mut self,
+        order: &mut Order,
+        order_event: &str,
+        data: Value,
+    ) -> (Checkout, Event) {
+        let mut checkout = self.checkout(order_event);
         let authorized = self.beside(
             order,
             &mut checkout,
@@ -618,25 +633,15 @@ impl Generator {
             data,
             None,
         );
-        let cause = authorized.id.clone();
-        step.causes.push(authorized);
-        order.checkout = Some(checkout);
-        cause
+        (checkout, authorized)
     }
 
     /// A declined payment: authorized, then failed (which cancels the order), then the
     /// authorization released because of the cancellation.
     fn payment_declined(&mut self, order: &mut Order, event: &Event, step: &mut Step) -> String {
         let amount = money(order.total_cents());
-        let mut checkout = self.checkout(&event.id);
-        let authorized = self.beside(
-            order,
-            &mut checkout,
-            Beside::Payment,
-            "PaymentAuthorized",
-            json!({"order": event.stream, "status": "authorized", "amount": amount}),
-            None,
-        );
+        let data = json!({"order": event.stream, "status": "authorized", "amount": amount});
+        let (mut checkout, authorized) = self.authorize(order, &event.id, data);
         let failed = self.beside(
             order,
             &mut checkout,
