@@ -30,6 +30,10 @@ pub struct SampleSpec {
     /// Lean events, as high-volume logs write them: 16-digit ids and no `meta` (about 180
     /// bytes an event instead of 270).
     pub lean: bool,
+    /// At most this many streams (orders, payments and shipments together): orders are made
+    /// shorter or longer so that the store comes out close to it. `None`: orders are as long
+    /// as they come (about 8 events a stream).
+    pub streams: Option<u64>,
 }
 
 impl Default for SampleSpec {
@@ -40,6 +44,7 @@ impl Default for SampleSpec {
             hot_share: 0.0,
             anomalies: false,
             lean: false,
+            streams: None,
         }
     }
 }
@@ -235,9 +240,15 @@ pub fn write_orders(spec: &SampleSpec, out: &mut dyn Write) -> io::Result<Sample
         open: Vec::new(),
         ids: Vec::new(),
         lean: spec.lean,
+        budget: spec.streams.map(|most| Budget {
+            most,
+            taken: 0,
+            cold_events_left: 0.0,
+        }),
     };
     #[allow(clippy::cast_sign_loss)] // clamped to 0–1 first
     let hot_per_mille = (spec.hot_share.clamp(0.0, 1.0) * 1000.0).round() as u64;
+    let cold_share = 1.0 - hot_per_mille as f64 / 1000.0;
     let mut hot = (hot_per_mille > 0).then(|| generator.new_order(true));
     // Where the defects go: each on the first order event that fits from that many order
     // events on (counting the orders' events alone, so that they hit the same order events
@@ -253,13 +264,22 @@ pub fn write_orders(spec: &SampleSpec, out: &mut dyn Write) -> io::Result<Sample
     let mut effects: Vec<Event> = Vec::new();
     let mut last_time_ms = START_MS;
     while written < spec.events {
+        if let Some(budget) = &mut generator.budget {
+            budget.cold_events_left = (spec.events - written) as f64 * cold_share;
+        }
         generator.time_ms += 1 + generator.rng.below(90_000).cast_signed();
         let use_hot = hot.is_some() && generator.rng.below(1000) < hot_per_mille;
         let mut order = match (use_hot, hot.take()) {
             (true, Some(order)) => order,
             (_, kept) => {
                 hot = kept;
-                generator.pick_open_order()
+                let Some(order) = generator.pick_open_order() else {
+                    // Every stream the budget allows is made and every order closed: the
+                    // store ends here, short of the events asked for (only with a budget
+                    // of a few streams).
+                    break;
+                };
+                order
             }
         };
         let (kind, data) = generator.next_event(&mut order);
@@ -383,13 +403,47 @@ struct Generator {
     /// Recent order event ids, for the reused-id anomaly.
     ids: Vec<String>,
     lean: bool,
+    /// How many streams may still be made, with `--streams`.
+    budget: Option<Budget>,
+}
+
+/// The streams a store may have, and what it takes of them.
+struct Budget {
+    most: u64,
+    /// Streams made, and shipments promised to paid orders.
+    taken: u64,
+    /// About how many events are still to come on orders other than the hot one.
+    cold_events_left: f64,
+}
+
+impl Budget {
+    /// Whether `streams` more fit.
+    fn fits(&self, streams: u64) -> bool {
+        self.taken + streams <= self.most
+    }
+
+    /// How many shopping events a new order has, drawn around the mean that spends the
+    /// events still to come on the streams still to make. An order makes about 2.6 streams
+    /// (itself, most of the time a payment and a shipment) and 3 events besides its shopping.
+    fn shopping(&self, rng: &mut Rng) -> u64 {
+        let streams_left = self.most.saturating_sub(self.taken).max(1) as f64;
+        let mean = (self.cold_events_left / streams_left * 2.6 - 3.0).max(0.0);
+        #[allow(clippy::cast_sign_loss)] // not negative
+        rng.below((2.0 * mean).round() as u64 + 1)
+    }
 }
 
 impl Generator {
     fn new_order(&mut self, endless: bool) -> Order {
         let number = 1000 + self.orders;
         self.orders += 1;
-        let shopping_left = 3 + self.rng.below(30);
+        let shopping_left = match &mut self.budget {
+            Some(budget) => {
+                budget.taken += 1;
+                budget.shopping(&mut self.rng)
+            }
+            None => 3 + self.rng.below(30),
+        };
         Order {
             number,
             seq: 0,
@@ -404,13 +458,34 @@ impl Generator {
     }
 
     /// An open order (removed from the open set), or a new one while fewer than
-    /// `CONCURRENT_ORDERS` are open.
-    fn pick_open_order(&mut self) -> Order {
-        if self.open.len() < CONCURRENT_ORDERS && (self.open.is_empty() || self.rng.chance(30)) {
-            return self.new_order(false);
+    /// `CONCURRENT_ORDERS` are open and the budget of streams allows. `None` when there is
+    /// neither.
+    fn pick_open_order(&mut self) -> Option<Order> {
+        let may_open = self.budget.as_ref().is_none_or(|budget| budget.fits(1));
+        if may_open
+            && self.open.len() < CONCURRENT_ORDERS
+            && (self.open.is_empty() || self.rng.chance(30))
+        {
+            return Some(self.new_order(false));
+        }
+        if self.open.is_empty() {
+            return None;
         }
         let at = self.rng.below(self.open.len() as u64) as usize;
-        self.open.swap_remove(at)
+        Some(self.open.swap_remove(at))
+    }
+
+    /// Whether the order may check out: its payment and shipment streams fit in the budget.
+    /// Takes them from it if so.
+    fn may_check_out(&mut self) -> bool {
+        match &mut self.budget {
+            Some(budget) if budget.fits(2) => {
+                budget.taken += 2;
+                true
+            }
+            Some(_) => false,
+            None => true,
+        }
     }
 
     fn next_event(&mut self, order: &mut Order) -> (&'static str, Value) {
@@ -418,8 +493,12 @@ impl Generator {
             return ("OrderPlaced", self.placed(order));
         }
         match order.phase {
+            // Checking out takes its streams from the budget (the last condition).
             Phase::Shopping
-                if order.shopping_left > 0 || order.endless || order.items.is_empty() =>
+                if order.shopping_left > 0
+                    || order.endless
+                    || order.items.is_empty()
+                    || !self.may_check_out() =>
             {
                 order.shopping_left = order.shopping_left.saturating_sub(1);
                 self.shopping_event(order)
@@ -432,6 +511,11 @@ impl Generator {
                     "out of stock",
                     "duplicate order",
                 ]);
+                // Of the streams taken for the checkout, a declined payment makes only the
+                // payment's, and any other cancellation none.
+                if let Some(budget) = &mut self.budget {
+                    budget.taken -= if reason == "payment declined" { 1 } else { 2 };
+                }
                 (
                     "OrderCancelled",
                     json!({"status": "cancelled", "cancellation": {"reason": reason}}),
@@ -883,6 +967,54 @@ mod tests {
                 .unwrap()
                 .replace("payment", "order"),
             order
+        );
+    }
+
+    /// The streams of a generated store.
+    fn streams(text: &str) -> std::collections::HashSet<String> {
+        text.lines()
+            .map(|line| {
+                let event: Value = serde_json::from_str(line).unwrap();
+                event["stream"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_budget_of_streams_comes_out_close_to_it_and_never_above() {
+        for (events, hot_share, most) in
+            [(20_000, 0.0, 4000), (20_000, 0.5, 3000), (20_000, 0.0, 500)]
+        {
+            let text = generate(&SampleSpec {
+                events,
+                hot_share,
+                streams: Some(most),
+                ..SampleSpec::default()
+            });
+            assert_eq!(text.lines().count() as u64, events);
+            let made = streams(&text).len() as u64;
+            assert!(made <= most, "{made} streams of at most {most}");
+            assert!(made * 100 >= most * 95, "{made} streams, close to {most}");
+        }
+        // Without a budget, about 8 events a stream.
+        let natural = streams(&generate(&SampleSpec {
+            events: 20_000,
+            ..SampleSpec::default()
+        }));
+        assert!((2000..3000).contains(&natural.len()), "{}", natural.len());
+    }
+
+    #[test]
+    fn a_budget_of_one_stream_is_one_endless_order() {
+        let text = generate(&SampleSpec {
+            events: 200,
+            streams: Some(1),
+            ..SampleSpec::default()
+        });
+        assert_eq!(text.lines().count(), 200);
+        assert_eq!(
+            streams(&text).into_iter().collect::<Vec<_>>(),
+            ["order-1000"]
         );
     }
 

@@ -496,6 +496,10 @@ pub struct GenerateArgs {
     /// an event instead of 270; 2.8 M events make about 500 MB).
     #[arg(long)]
     pub lean: bool,
+    /// At most this many streams (orders, payments, shipments): orders are made shorter or
+    /// longer so that the store comes out close to it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub streams: Option<u64>,
     /// Write here instead of stdout. An existing file is not overwritten.
     #[arg(long, short)]
     pub out: Option<PathBuf>,

@@ -23,6 +23,7 @@ pub fn run(args: &GenerateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
         hot_share: args.hot_share,
         anomalies: args.anomalies,
         lean: args.lean,
+        streams: args.streams,
     };
     let summary = match &args.out {
         Some(path) => {
@@ -40,8 +41,13 @@ pub fn run(args: &GenerateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
         None => write_orders(&spec, out)?,
     };
     eprintln!(
-        "wrote {} events of {} orders, {} payments and {} shipments (seed {})",
-        summary.events, summary.orders, summary.payments, summary.shipments, args.seed
+        "wrote {} events in {} streams: {} orders, {} payments and {} shipments (seed {})",
+        summary.events,
+        summary.orders + summary.payments + summary.shipments,
+        summary.orders,
+        summary.payments,
+        summary.shipments,
+        args.seed
     );
     Ok(ExitCode::SUCCESS)
 }
