@@ -1,28 +1,38 @@
 #!/usr/bin/env bash
 # Side by side, in one run, on the same generated store with a warm page cache:
-#   wc -l (the floor for reading the file)   vs  eventlens opening and indexing it
+#   wc -l (the floor for reading the file)   vs  eventlens streams --json (open, index, list)
+#   DuckDB's GROUP BY stream over read_ndjson vs  eventlens streams --json
 #   jq folding the hot stream                vs  eventlens state of the hot stream
-# and eventlens bench scrub (latency of any point of the hot stream, peak memory).
+#   eventlens bench scrub (open time, latency of any point of the hot stream, peak memory)
+#   a projection on Node.js calling its handlers directly (scripts/projection-host.js)
+#                                            vs  eventlens state/check --projection, the same
+#                                                script: the hot stream, and every stream
 # Prints the numbers and their ratios. A measurement, not a test: CI does not run it.
 #
-#   scripts/bench.sh                      # ~520 MB, 2.8 M lean events, a third in order-1000
-#   EVENTS=500000 scripts/bench.sh        # smaller
-#   LEAN= scripts/bench.sh                # full events (ids as UUIDs, meta): ~730 MB
+#   scripts/bench.sh                                  # ~570 MB: 2 M events in 150 000 streams,
+#                                                     # half of them in order-1000
+#   EVENTS=10000000 STREAMS=750000 scripts/bench.sh   # the 10 M store (~2.8 GB)
+#   EVENTS=300000 STREAMS=20000 scripts/bench.sh      # smaller
+#   PROJECTIONS= scripts/bench.sh                     # without the projection folds (minutes)
+# Needs: jq, node, python3 -m pip install duckdb
 set -euo pipefail
 cd "$(dirname "$0")/.."
-events=${EVENTS:-2800000}
-hot_share=${HOT_SHARE:-0.33}
+events=${EVENTS:-2000000}
+hot_share=${HOT_SHARE:-0.5}
+streams=${STREAMS:-150000}
 stream=order-1000
 bin=${EVENTLENS:-target/release/eventlens}
-lean=${LEAN---lean}
-store=${STORE:-target/bench/orders-$events${lean:+-lean}.jsonl}
+projection=${PROJECTION:-assets/order-summary.js}
+projections=${PROJECTIONS-yes}
+store=${STORE:-target/bench/orders-$events-$streams.jsonl}
 
 if [ ! -x "$bin" ]; then
   cargo build --release --no-default-features
 fi
+python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install --quiet duckdb
 mkdir -p "$(dirname "$store")"
 if [ ! -f "$store" ]; then
-  "$bin" generate --events "$events" --hot-share "$hot_share" $lean --out "$store"
+  "$bin" generate --events "$events" --hot-share "$hot_share" --streams "$streams" --out "$store"
 fi
 cat "$store" > /dev/null # warm the page cache
 
@@ -31,18 +41,56 @@ cat "$store" > /dev/null # warm the page cache
 
 size_mb=$(echo "scale=1; $(stat -c %s "$store") / 1048576" | bc)
 wc_s=$(seconds wc -l "$store")
+streams_s=$(seconds "$bin" streams "$store" --json)
+# Peak memory of the listing, file-backed pages included (KiB).
+streams_kb=$( { /usr/bin/time -f %M "$bin" streams "$store" --json > /dev/null; } 2>&1 | tail -1)
+duck_s=$(python3 - "$store" <<'PY'
+import sys, time, duckdb
+con = duckdb.connect()
+start = time.perf_counter()
+con.execute(f"""SELECT stream, count(*), min(seq), max(seq), min(time), max(time)
+  FROM read_ndjson('{sys.argv[1]}', columns = {{stream: 'VARCHAR', seq: 'BIGINT', time: 'VARCHAR'}})
+  GROUP BY stream""").fetchall()
+print(f"{time.perf_counter() - start:.3f}")
+PY
+)
 scrub=$("$bin" bench scrub "$store" --stream "$stream" --samples 1000 --json)
-open_s=$(echo "$scrub" | jq '.open_ms / 1000')
 state_s=$(seconds "$bin" state "$store" --stream "$stream")
 jq_s=$(seconds jq -n "reduce (inputs | select(.stream == \"$stream\")) as \$e ({}; . * \$e.data)" "$store")
+ratio() { echo "scale=2; $1 / $2" | bc; }
 
-echo "store: $store ($size_mb MB, $events events, $stream holds $hot_share of them)"
+echo "store: $store ($size_mb MB, $events events in $streams streams, $stream holds $hot_share of them)"
 echo "$scrub" | jq -r '"bench scrub: open \(.open_ms) ms (\(.index_mb_per_s) MB/s), checkpoints \(.checkpoints_ms) ms, state p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, max \(.max_ms) ms, peak RSS \(.peak_rss_mb) MB"'
-printf '%-36s %10s\n' "command" "seconds"
-printf '%-36s %10s\n' "wc -l" "$wc_s"
-printf '%-36s %10s\n' "eventlens open + index" "$open_s"
-printf '%-36s %10s\n' "jq fold of $stream" "$jq_s"
-printf '%-36s %10s\n' "eventlens state of $stream" "$state_s"
-echo "ratio open / wc -l:       $(echo "scale=1; $open_s / $wc_s" | bc)  (target ≤ 15)"
-echo "ratio jq / eventlens:     $(echo "scale=1; $jq_s / $state_s" | bc)"
-echo "peak RSS / file size:     $(echo "$scrub" | jq ".peak_rss_mb / $size_mb * 100 | round / 100")  (target ≤ 1.5)"
+printf '%-44s %10s\n' "command" "seconds"
+printf '%-44s %10s\n' "wc -l" "$wc_s"
+printf '%-44s %10s\n' "eventlens streams --json" "$streams_s"
+printf '%-44s %10s\n' "DuckDB GROUP BY stream (columns given)" "$duck_s"
+printf '%-44s %10s\n' "jq fold of $stream" "$jq_s"
+printf '%-44s %10s\n' "eventlens state of $stream" "$state_s"
+echo "ratio streams / wc -l:          $(ratio "$streams_s" "$wc_s")  (target ≤ 8)"
+echo "ratio DuckDB / streams:         $(ratio "$duck_s" "$streams_s")  (target ≥ 2)"
+echo "ratio jq / eventlens state:     $(ratio "$jq_s" "$state_s")"
+echo "peak RSS / file size (streams): $(echo "scale=2; $streams_kb / 1024 / $size_mb" | bc)  (target ≤ 1.5)"
+echo "peak RSS / file size (scrub):   $(echo "$scrub" | jq ".peak_rss_mb / $size_mb * 100 | round / 100")  (target ≤ 1.5)"
+
+[ -n "$projections" ] || exit 0
+# The projection folds. eventlens's fold time is the run with the projection less the same run
+# without it (opening and indexing the store, the merge-patch fold), so that both sides count
+# the fold alone: the Node.js host reads and parses the file before its clock starts.
+node_hot=$(node scripts/projection-host.js "$store" "$projection" "$stream")
+node_all=$(node scripts/projection-host.js "$store" "$projection")
+hot_events=$(echo "$node_hot" | jq .events)
+all_events=$(echo "$node_all" | jq .events)
+with_s=$(seconds "$bin" state "$store" --stream "$stream" --projection "$projection")
+fold_hot_s=$(echo "$with_s - $state_s" | bc)
+check_s=$(seconds "$bin" check "$store")
+check_with_s=$(seconds "$bin" check "$store" --projection "$projection")
+fold_all_s=$(echo "$check_with_s - $check_s" | bc)
+per_s() { echo "$1 / $2" | bc; }
+printf '%-44s %10s %14s\n' "projection $projection" "seconds" "events/s"
+printf '%-44s %10s %14s\n' "node, $stream ($hot_events events)" "$(echo "$node_hot" | jq .fold_s)" "$(echo "$node_hot" | jq .events_per_s)"
+printf '%-44s %10s %14s\n' "eventlens state --projection, $stream" "$fold_hot_s" "$(per_s "$hot_events" "$fold_hot_s")"
+printf '%-44s %10s %14s\n' "node, every stream ($all_events events)" "$(echo "$node_all" | jq .fold_s)" "$(echo "$node_all" | jq .events_per_s)"
+printf '%-44s %10s %14s\n' "eventlens check --projection" "$fold_all_s" "$(per_s "$all_events" "$fold_all_s")"
+echo "ratio eventlens / V8, hot stream:    $(ratio "$(per_s "$hot_events" "$fold_hot_s")" "$(echo "$node_hot" | jq .events_per_s)")  (target ≥ 0.5)"
+echo "ratio eventlens / V8, every stream:  $(ratio "$(per_s "$all_events" "$fold_all_s")" "$(echo "$node_all" | jq .events_per_s)")  (target ≥ 1)"

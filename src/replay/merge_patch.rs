@@ -38,7 +38,9 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 /// refuses, and would half merge). A member named twice is merged twice, where the tree of the patch would keep the
 /// last (RFC 8259 says names should be unique).
 pub fn merge_patch_text(target: &mut Value, patch: &str) -> Result<(), serde_json::Error> {
-    let patch = patch.trim_ascii_start();
+    // JSON's own whitespace only: `trim_ascii_start` would also take a form feed, which
+    // serde_json refuses (found by fuzzing, docs/FUZZING.md).
+    let patch = patch.trim_start_matches([' ', '\t', '\n', '\r']);
     if patch.contains("\\u") {
         // serde_json checks escapes only where it reads a string's value: read the whole patch.
         merge_patch(target, &serde_json::from_str(patch)?);
@@ -88,6 +90,24 @@ impl<'de> Visitor<'de> for MergeInto<'_> {
 
 #[cfg(test)]
 mod tests {
+    /// fuzz/artifacts/merge_patch/crash-677c2ee3…: a patch after a form feed was read as if
+    /// the form feed were whitespace.
+    #[test]
+    fn what_serde_json_refuses_the_fast_path_refuses() {
+        for patch in ["\u{c}\r2", "\u{c}{\"a\":1}", "\u{b}null"] {
+            let mut target = serde_json::json!(2);
+            assert!(serde_json::from_str::<Value>(patch).is_err());
+            assert!(
+                super::merge_patch_text(&mut target, patch).is_err(),
+                "{patch:?}"
+            );
+            assert_eq!(target, serde_json::json!(2), "unchanged");
+        }
+        let mut target = serde_json::json!({});
+        super::merge_patch_text(&mut target, " \t\r\n{\"a\":1}").unwrap();
+        assert_eq!(target, serde_json::json!({"a": 1}));
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -7,14 +7,14 @@
 
 mod blocks;
 mod bytes;
-mod container;
+pub mod container;
 mod envelope;
 mod format;
 mod index;
 pub mod members;
 mod normalized;
 pub mod record;
-pub(crate) mod scan;
+pub mod scan;
 pub mod time;
 
 use rustc_hash::FxHashMap;

@@ -361,12 +361,24 @@ mod tests {
             Just(serde_json::Value::Null),
             any::<bool>().prop_map(serde_json::Value::from),
             any::<i64>().prop_map(serde_json::Value::from),
+            // Numbers beyond 64 bits and other spellings, read exactly (arbitrary_precision).
+            prop::sample::select(vec![
+                "18446744073709551616",
+                "-0",
+                "-0.0",
+                "1E2",
+                "1e+2",
+                "1.0",
+                "0.12345678901234567890123",
+                "1e400",
+            ])
+            .prop_map(|text| serde_json::from_str::<serde_json::Value>(text).unwrap()),
             "[a-z\"\\\\\u{e9}\u{1f600}\n]{0,6}".prop_map(serde_json::Value::from),
         ];
-        leaf.prop_recursive(4, 24, 4, |inner| {
+        leaf.prop_recursive(7, 32, 4, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
-                prop::collection::btree_map("[a-z\"]{0,3}", inner, 0..4)
+                prop::collection::btree_map("[a-z\"/~\u{e9}\u{1f600}]{0,3}", inner, 0..4)
                     .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
             ]
         })
