@@ -77,8 +77,8 @@ echo "peak RSS / file size (scrub):   $(echo "$scrub" | jq ".peak_rss_mb / $size
 # The projection folds. eventlens's fold time is the run with the projection less the same run
 # without it (opening and indexing the store, the merge-patch fold), so that both sides count
 # the fold alone: the Node.js host reads and parses the file before its clock starts.
-node_hot=$(node scripts/projection-host.js "$store" "$projection" "$stream")
-node_all=$(node scripts/projection-host.js "$store" "$projection")
+node_hot=$(node --max-old-space-size=16384 scripts/projection-host.js "$store" "$projection" "$stream")
+node_all=$(node --max-old-space-size=16384 scripts/projection-host.js "$store" "$projection")
 hot_events=$(echo "$node_hot" | jq .events)
 all_events=$(echo "$node_all" | jq .events)
 with_s=$(seconds "$bin" state "$store" --stream "$stream" --projection "$projection")

@@ -6,35 +6,10 @@
 //   node tests/node/kurrent-host.js STORE.jsonl PROJECTION.js
 "use strict";
 const fs = require("fs");
-const vm = require("vm");
+const { load } = require("./kurrent-api.js");
 
 const [storePath, scriptPath] = process.argv.slice(2);
-
-let selects = null;
-let handlers = null;
-const chain = {
-  foreachStream: () => chain,
-  partitionBy: () => chain,
-  when: (given) => {
-    handlers = given;
-    const output = { outputState: () => output, outputTo: () => output };
-    return output;
-  },
-};
-const categoryOf = (stream) => (stream.includes("-") ? stream.slice(0, stream.indexOf("-")) : null);
-const flat = (args) => (args.length === 1 && Array.isArray(args[0]) ? args[0] : args);
-const host = {
-  fromAll: () => ((selects = () => true), chain),
-  fromStream: (id) => ((selects = (s) => s === id), chain),
-  fromStreams: (...ids) => ((selects = (s) => flat(ids).includes(s)), chain),
-  fromCategory: (name) => ((selects = (s) => categoryOf(s) === name), chain),
-  fromCategories: (...names) => ((selects = (s) => flat(names).includes(categoryOf(s))), chain),
-  options: () => {},
-  log: () => {},
-  emit: () => {},
-  linkTo: () => {},
-};
-vm.runInNewContext(fs.readFileSync(scriptPath, "utf8"), host, { filename: scriptPath });
+const { selects, handlers } = load(scriptPath);
 
 const states = {};
 for (const line of fs.readFileSync(storePath, "utf8").split("\n")) {
