@@ -9,7 +9,7 @@
 "use strict";
 const fs = require("fs");
 const readline = require("readline");
-const { load } = require("../tests/node/kurrent-api.js");
+const { load, handlerFor, envelope } = require("../tests/node/kurrent-api.js");
 
 const [storePath, scriptPath, only] = process.argv.slice(2);
 const { selects, handlers } = load(scriptPath);
@@ -36,20 +36,12 @@ read().then((records) => {
     const stream = record.stream;
     let s = states.get(stream);
     if (s === undefined) s = handlers.$init ? handlers.$init() : {};
-    const handler = Object.prototype.hasOwnProperty.call(handlers, record.type) ? handlers[record.type] : handlers.$any;
+    const handler = handlerFor(handlers, record);
     if (handler) {
       // A handler that throws fails its event only, as in eventlens; the state goes on.
       let returned;
       try {
-        returned = handler(s, {
-          eventType: record.type,
-          streamId: stream,
-          sequenceNumber: record.seq,
-          created: record.time,
-          data: record.data,
-          body: record.data,
-          metadata: record.meta,
-        });
+        returned = handler(s, envelope(record));
       } catch {
         failed += 1;
       }

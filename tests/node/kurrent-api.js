@@ -2,7 +2,8 @@
 // projection script in a fresh V8 context and returns what it declared. Shared by the test host
 // (tests/node/kurrent-host.js) and the benchmark host (scripts/projection-host.js).
 //
-//   const { selects, handlers } = require("./kurrent-api.js").load(scriptPath);
+//   const { load, handlerFor, envelope } = require("./kurrent-api.js");
+//   const { selects, handlers } = load(scriptPath);
 "use strict";
 const fs = require("fs");
 const vm = require("vm");
@@ -39,4 +40,20 @@ function load(scriptPath) {
   return { selects, handlers };
 }
 
-module.exports = { load };
+// The handler to call for a record of an eventlens JSON Lines store (`$any` for a type without
+// its own), or undefined.
+const handlerFor = (handlers, record) =>
+  Object.prototype.hasOwnProperty.call(handlers, record.type) ? handlers[record.type] : handlers.$any;
+
+// The event `e` a handler gets for such a record, as KurrentDB gives it (but for `bodyRaw`).
+const envelope = (record) => ({
+  eventType: record.type,
+  streamId: record.stream,
+  sequenceNumber: record.seq,
+  created: record.time,
+  data: record.data,
+  body: record.data,
+  metadata: record.meta,
+});
+
+module.exports = { load, handlerFor, envelope };

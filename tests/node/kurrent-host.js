@@ -6,7 +6,7 @@
 //   node tests/node/kurrent-host.js STORE.jsonl PROJECTION.js
 "use strict";
 const fs = require("fs");
-const { load } = require("./kurrent-api.js");
+const { load, handlerFor, envelope } = require("./kurrent-api.js");
 
 const [storePath, scriptPath] = process.argv.slice(2);
 const { selects, handlers } = load(scriptPath);
@@ -20,18 +20,10 @@ for (const line of fs.readFileSync(storePath, "utf8").split("\n")) {
   if (!(stream in states)) {
     states[stream] = handlers.$init ? handlers.$init() : {};
   }
-  const handler = Object.prototype.hasOwnProperty.call(handlers, record.type) ? handlers[record.type] : handlers.$any;
+  const handler = handlerFor(handlers, record);
   if (!handler) continue;
-  const e = {
-    eventType: record.type,
-    streamId: stream,
-    sequenceNumber: record.seq,
-    created: record.time,
-    data: record.data,
-    body: record.data,
-    metadata: record.meta,
-    bodyRaw: JSON.stringify(record.data),
-  };
+  const e = envelope(record);
+  e.bodyRaw = JSON.stringify(record.data);
   // The state as KurrentDB keeps it between events: JSON.
   const s = JSON.parse(JSON.stringify(states[stream]));
   const returned = handler(s, e);
