@@ -115,9 +115,13 @@ pub struct ScrubArgs {
     /// Seeds the choice of points.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Fold with this JavaScript projection (KurrentDB syntax) instead of merge patches:
+    /// `checkpoints_ms` is then the projection folding the whole stream.
+    #[arg(long, value_name = "FILE.js")]
+    pub projection: Option<PathBuf>,
     #[arg(
         long,
-        help = r#"Print {"open_ms","index_mb_per_s","events","samples","p50_ms","p99_ms","max_ms","peak_rss_mb"}"#
+        help = r#"Print {"open_ms","index_mb_per_s","events","samples","p50_ms","p99_ms","max_ms","peak_rss_mb","checkpoints_ms","stream_events","file_mb"}"#
     )]
     pub json: bool,
     #[command(flatten)]

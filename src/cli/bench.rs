@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::args::{BenchTraceArgs, ScrubArgs};
 use super::{Failure, find_stream};
 use crate::query::trace::{LinkFields, TraceIndex, trace};
-use crate::replay::{MergePatch, Replay};
+use crate::replay::Replay;
 use crate::sample::Rng;
 use crate::store::Store;
 
@@ -43,8 +43,8 @@ pub fn run_scrub(args: &ScrubArgs, out: &mut dyn Write) -> anyhow::Result<ExitCo
     let open = started.elapsed();
     let file_mb = std::fs::metadata(&args.file).map_or(0.0, |m| m.len() as f64 / 1_048_576.0);
     let stream = find_stream(&store, &args.stream)?;
-    let reducer = MergePatch;
-    let mut replay = Replay::new(&store, stream, &reducer);
+    let reducer = super::reducer(args.projection.as_ref())?;
+    let mut replay = Replay::new(&store, stream, &*reducer);
     let started = Instant::now();
     replay.prepare();
     let checkpoints = started.elapsed();

@@ -17,6 +17,9 @@ pub use projection::{Limits, LoadError, Projection, Source};
 
 use crate::store::{EventRef, Store, Stream};
 
+/// What sees the state after each event of a run, by the event's index in the run.
+pub type Each<'a> = &'a mut dyn FnMut(usize, &Value);
+
 /// Turns events into state. Each stream folds on its own, from [`Reducer::initial`].
 pub trait Reducer: Send + Sync {
     /// The state before a stream's first event.
@@ -25,6 +28,46 @@ pub trait Reducer: Send + Sync {
     /// Applies one event. On `Err` the event counts as failed and `state` must be left as it
     /// was before the call, so that folding goes on from the state before the event.
     fn apply(&self, state: &mut Value, event: &EventRef<'_>) -> Result<(), String>;
+
+    /// Applies a run of one stream's events to `state`, in order: what folding does between
+    /// two checkpoints. Each failed event is passed to `failed` (its index in `run`) and
+    /// leaves the state as it was; `each`, when given, sees the state after every event of the
+    /// run, failed or not. The default applies the events one by one.
+    ///
+    /// A run starts from a state that is JSON (a checkpoint, or the state after a run that
+    /// ended on a checkpoint's boundary, or the initial state), and [`Replay`] never lets one
+    /// cross a boundary: a reducer may keep richer state between the events of a run (see
+    /// [`Reducer::live_within_runs`]) as long as it leaves JSON at the run's end.
+    fn fold(
+        &self,
+        state: &mut Value,
+        run: &[EventRef<'_>],
+        each: Option<Each<'_>>,
+        failed: &mut dyn FnMut(usize, String),
+    ) {
+        let mut each = each;
+        for (i, event) in run.iter().enumerate() {
+            if let Err(why) = self.apply(state, event) {
+                failed(i, why);
+            }
+            if let Some(each) = each.as_mut() {
+                each(i, state);
+            }
+        }
+    }
+
+    /// Whether the state between the events of a run is more than the JSON that `apply` gives
+    /// for each event alone (a projection's state lives in its engine between checkpoints), so
+    /// that going on from a state in the middle of a run must fold again from the run's start.
+    fn live_within_runs(&self) -> bool {
+        false
+    }
+
+    /// A reducer of its own for another thread that folds other streams at the same time;
+    /// `None` when this one folds on many threads at once as it is.
+    fn fork(&self) -> Option<Box<dyn Reducer>> {
+        None
+    }
 
     /// The streams it folds, when it reads only some (a projection's `fromStream(…)`, …);
     /// `None`: every stream.
@@ -148,17 +191,24 @@ impl<'s> Replay<'s> {
             nearest = 0;
             self.reducer.initial()
         };
-        for k in nearest * CHECKPOINT_EVERY..count {
-            self.apply(&mut state, k);
-        }
+        self.fold(&mut state, nearest * CHECKPOINT_EVERY, count, None);
         state
     }
 
     /// Applies the stream's events `from..to` to `state`, the state after `from` events,
     /// recording failures as folding does: how a fold that is already at `from` goes on.
     pub fn advance(&mut self, state: &mut Value, from: usize, to: usize) {
-        for k in from..to.min(self.stream.events.len()) {
-            self.apply(state, k);
+        let to = to.min(self.stream.events.len());
+        if self.reducer.live_within_runs() && from < to {
+            // Only the run's start is JSON that can be gone on from.
+            *state = self.state_after(to);
+            return;
+        }
+        let mut at = from;
+        while at < to {
+            let end = to.min((at / CHECKPOINT_EVERY + 1) * CHECKPOINT_EVERY);
+            self.fold(state, at, end, None);
+            at = end;
         }
     }
 
@@ -177,10 +227,18 @@ impl<'s> Replay<'s> {
     /// Folds the first `count` events from the start, calling `visit(k, event, state)` with
     /// the state after each one. Used by blame and audits that look at every step.
     pub fn walk(&mut self, count: usize, mut visit: impl FnMut(usize, EventRef<'s>, &Value)) {
+        let count = count.min(self.stream.events.len());
         let mut state = self.reducer.initial();
-        for k in 0..count.min(self.stream.events.len()) {
-            self.apply(&mut state, k);
-            visit(k, self.event(k), &state);
+        let (store, stream) = (self.store, self.stream);
+        let mut at = 0;
+        while at < count {
+            let end = count.min(at + CHECKPOINT_EVERY);
+            let mut each = |i: usize, state: &Value| {
+                let k = at + i;
+                visit(k, store.event(stream.events[k]), state);
+            };
+            self.fold(&mut state, at, end, Some(&mut each));
+            at = end;
         }
     }
 
@@ -194,31 +252,35 @@ impl<'s> Replay<'s> {
         while self.folded.states.len() <= wanted {
             let built = self.folded.states.len() - 1;
             let mut state = std::mem::take(&mut self.folded.tip);
-            for k in built * CHECKPOINT_EVERY..(built + 1) * CHECKPOINT_EVERY {
-                self.apply(&mut state, k);
-            }
+            let from = built * CHECKPOINT_EVERY;
+            self.fold(&mut state, from, from + CHECKPOINT_EVERY, None);
             self.folded.states.push(state.to_string().into_boxed_str());
             self.folded.tip = state;
         }
     }
 
-    fn apply(&mut self, state: &mut Value, k: usize) {
-        let event = self.event(k);
-        if let Err(why) = self.reducer.apply(state, &event) {
-            self.folded.failures.insert(k, why);
+    /// Applies events `from..to`, which lie between two checkpoints, as one run.
+    fn fold(&mut self, state: &mut Value, from: usize, to: usize, each: Option<Each<'_>>) {
+        if from >= to {
+            return;
         }
+        let run: Vec<EventRef<'s>> = (from..to).map(|k| self.event(k)).collect();
+        let failures = &mut self.folded.failures;
+        self.reducer.fold(state, &run, each, &mut |i, why| {
+            failures.insert(from + i, why);
+        });
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::store::ReadOptions;
     use serde_json::json;
     use std::path::Path;
 
     /// A JSON Lines store of `lines`.
-    pub(super) fn store(lines: &[String]) -> Store {
+    pub(crate) fn store(lines: &[String]) -> Store {
         Store::from_bytes(
             Path::new("t.jsonl"),
             lines.join("\n").into_bytes(),

@@ -23,6 +23,12 @@
 
   let source = null;
   let handlers = null;
+  // The state of the run being folded, and its stream.
+  let live = null;
+  let stream = null;
+  let streamCategory = null;
+  // Event types by the number `register` gave them, with their handler.
+  const types = [];
 
   const selected = (kind, ids) => {
     if (source !== null) throw new Error(`the projection chose its events twice (${source.kind} and ${kind})`);
@@ -71,6 +77,36 @@
 
   const own = (object, name) => Object.prototype.hasOwnProperty.call(object, name);
 
+  // The `e` a handler gets. As in KurrentDB's own prelude, `metadata` is read from
+  // `metadataRaw` the first time a handler asks for it (most never do), and is then the
+  // event's own member like the others.
+  const envelope = (eventType, sequenceNumber, eventId, created, data, bodyRaw, metadataRaw) => ({
+    __proto__: Envelope,
+    eventType,
+    streamId: stream,
+    category: streamCategory,
+    sequenceNumber,
+    eventId,
+    created,
+    isJson: true,
+    data,
+    body: data,
+    bodyRaw,
+    metadataRaw,
+  });
+  const settle = (e, metadata) => {
+    Object.defineProperty(e, "metadata", { value: metadata, writable: true, enumerable: true, configurable: true });
+    return metadata;
+  };
+  const Envelope = Object.defineProperty({}, "metadata", {
+    get() {
+      return settle(this, this.metadataRaw === null ? null : JSON.parse(this.metadataRaw));
+    },
+    set(metadata) {
+      settle(this, metadata);
+    },
+  });
+
   Object.defineProperty(globalThis, "__eventlens", {
     value: Object.freeze({
       // What the script declared: its source and the types it handles.
@@ -86,17 +122,44 @@
         const state = own(handlers, "$init") ? handlers.$init() : {};
         return written(state === undefined ? {} : state, "$init");
       },
-      // One event on a state, both as JSON text; the new state as JSON text.
-      apply(stateText, eventText, bodyRaw, metadataRaw) {
-        const e = JSON.parse(eventText);
-        const handler = own(handlers, e.eventType) ? handlers[e.eventType] : handlers.$any;
-        if (handler === undefined) return stateText;
-        e.body = e.data;
-        e.bodyRaw = bodyRaw;
-        e.metadataRaw = metadataRaw;
-        const s = JSON.parse(stateText);
-        const returned = handler(s, e);
-        return written(returned === undefined ? s : returned, e.eventType);
+      // A run of one stream's events starts from a state as JSON text. Between the events of
+      // a run the state stays here, as the handlers left it (Dates, Maps, undefined members
+      // and all); `state()` writes it as JSON where the run ends.
+      begin(stateText, streamId, category) {
+        live = JSON.parse(stateText);
+        stream = streamId;
+        streamCategory = category;
+      },
+      // One event of the run. Returns why when its payload cannot be read; throws what its
+      // handler throws.
+      // An event type's number for `step`, which finds its handler by it.
+      register(eventType) {
+        const handler = own(handlers, eventType) ? handlers[eventType] : handlers.$any;
+        types.push({ eventType, handler });
+        return types.length - 1;
+      },
+      step(type, sequenceNumber, eventId, created, bodyRaw, metadataRaw) {
+        const { eventType, handler } = types[type];
+        if (handler === undefined) return undefined;
+        let data;
+        try {
+          data = bodyRaw === null ? null : JSON.parse(bodyRaw);
+        } catch (error) {
+          return `its payload cannot be read: ${error.message}`;
+        }
+        const e = envelope(eventType, sequenceNumber, eventId, created, data, bodyRaw, metadataRaw);
+        const returned = handler(live, e);
+        if (returned !== undefined) {
+          const kind = typeof returned;
+          if (kind === "function" || kind === "symbol") {
+            throw new TypeError(`the state left by ${eventType} cannot be written as JSON (it is ${kind})`);
+          }
+          live = returned;
+        }
+        return undefined;
+      },
+      state() {
+        return written(live, "the handlers");
       },
     }),
   });

@@ -10,8 +10,10 @@
 //! no module loader, no `std`/`os` modules, no `performance`, and `Date` and `Math.random`
 //! are replaced by ones that cannot read the clock (see `prelude.js`).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -19,7 +21,7 @@ use rquickjs::context::{EvalOptions, intrinsic};
 use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Function, Object, Runtime, Value};
 use serde::Deserialize;
 
-use super::Reducer;
+use super::{Each, Reducer};
 use crate::store::EventRef;
 
 /// What a handler call may use before it counts as failed.
@@ -131,11 +133,26 @@ const HOOK: &str = "__eventlens";
 const THREW_NULL: &str = "it threw null";
 
 struct Engine {
-    runtime: Runtime,
+    /// Owns the heap the context lives in.
+    _runtime: Runtime,
     context: Context,
-    /// Nanoseconds after `epoch` when the running call must stop; `u64::MAX`: no call runs.
-    deadline: Arc<AtomicU64>,
-    epoch: Instant,
+    /// The running call, for the interrupt handler that stops it.
+    watch: Arc<Watch>,
+    /// Calls made so far.
+    calls: AtomicU64,
+    /// The number the prelude's `register` gave each event type, by name.
+    types: RefCell<HashMap<String, u32>>,
+}
+
+/// What the interrupt handler needs to stop a call that runs past its time.
+#[derive(Default)]
+struct Watch {
+    /// The number of the running call; 0: none runs.
+    call: AtomicU64,
+    /// Its limit: nanoseconds of CPU time.
+    limit: AtomicU64,
+    /// Whether the handler stopped it.
+    stopped: AtomicBool,
 }
 
 #[derive(Deserialize)]
@@ -265,61 +282,292 @@ impl Reducer for Projection {
     }
 
     fn apply(&self, state: &mut serde_json::Value, event: &EventRef<'_>) -> Result<(), String> {
-        if !self.source.selects(event.stream()) || !self.handles(event.type_name()) {
-            return Ok(());
+        let mut failure = None;
+        self.fold(state, std::slice::from_ref(event), None, &mut |_, why| {
+            failure = Some(why);
+        });
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// The state stays in the engine, as the handlers leave it, from the run's first event to
+    /// its last, and crosses to Rust as JSON text only at the run's end: at a checkpoint, or
+    /// where a state was asked for. A run starts from a checkpoint (or the initial state) in a
+    /// fold from the start and in one restarted from a checkpoint alike, so both give the same
+    /// state. KurrentDB does the same: a projection's state lives in its engine, and is
+    /// written as JSON when the projection writes a checkpoint.
+    ///
+    /// When `each` wants the state after every event, it is written as JSON after every event;
+    /// an event after which it cannot be (a cycle, a `BigInt`) fails. Without `each`, only the
+    /// run's end is written, and only if that fails is the run folded again event by event to
+    /// find the events to blame.
+    fn fold(
+        &self,
+        state: &mut serde_json::Value,
+        run: &[EventRef<'_>],
+        each: Option<Each<'_>>,
+        failed: &mut dyn FnMut(usize, String),
+    ) {
+        let Some(first) = run.first() else {
+            return;
+        };
+        if !self.source.selects(first.stream()) {
+            if let Some(each) = each {
+                (0..run.len()).for_each(|i| each(i, state));
+            }
+            return;
         }
-        let envelope = envelope(event)?;
-        let state_text = state.to_string();
+        let start = state.to_string();
         let engine = self.engine.lock().unwrap_or_else(PoisonError::into_inner);
-        let next: String = engine
-            .run(self.limits, |ctx| {
-                hook(ctx, "apply")?.call((
-                    state_text.as_str(),
-                    envelope.as_str(),
-                    event.data_json(),
-                    event.meta_json(),
-                ))
+        let folded = engine.context.with(|ctx| {
+            let run = Run {
+                projection: self,
+                engine: &engine,
+                hooks: Hooks::of(&ctx)?,
+                ctx: &ctx,
+                start: &start,
+                events: run,
+                types: RefCell::default(),
+            };
+            Ok::<_, rquickjs::Error>(match each {
+                Some(each) => run.fold(Some(each)),
+                None => match run.fold(None) {
+                    Folded { text: Err(_), .. } => run.fold(Some(&mut |_, _| {})),
+                    folded => folded,
+                },
             })
-            .map_err(|failure| {
-                let at = where_in(failure.line, failure.column);
-                let at = if at.is_empty() {
-                    at
-                } else {
-                    format!(" (at {}{at})", self.name)
-                };
-                let handler = if self.handles.iter().any(|t| t == event.type_name()) {
-                    event.type_name()
-                } else {
-                    "$any"
-                };
-                format!("the handler {handler} failed: {}{at}", failure.message)
-            })?;
-        *state = serde_json::from_str(&next)
-            .map_err(|e| format!("the state it left cannot be read: {e}"))?;
-        Ok(())
+        });
+        let (text, failures) = match folded {
+            Ok(Folded { text, failures }) => (text, failures),
+            Err(error) => (
+                Err(format!("eventlens could not run the projection: {error}")),
+                Vec::new(),
+            ),
+        };
+        for (i, why) in failures {
+            failed(i, why);
+        }
+        match text.and_then(|text| {
+            serde_json::from_str(&text)
+                .map_err(|e| format!("the state it left cannot be read: {e}"))
+        }) {
+            Ok(end) => *state = end,
+            // Only a script that does not fold the same events the same way twice gets here:
+            // the run is left out, and its last event says why.
+            Err(why) => failed(run.len() - 1, why),
+        }
+    }
+
+    fn live_within_runs(&self) -> bool {
+        true
+    }
+
+    fn fork(&self) -> Option<Box<dyn Reducer>> {
+        Projection::fork(self)
+            .ok()
+            .map(|fork| Box::new(fork) as Box<dyn Reducer>)
     }
 }
 
-/// `e` as the handlers see it, but for `body`, `bodyRaw` and `metadataRaw`, which the
-/// prelude adds.
-fn envelope(event: &EventRef<'_>) -> Result<String, String> {
-    let raw = |text: Option<&str>| -> Result<Box<serde_json::value::RawValue>, String> {
-        serde_json::value::RawValue::from_string(text.unwrap_or("null").to_owned())
-            .map_err(|e| format!("its payload cannot be read: {e}"))
-    };
-    let stream = event.stream();
-    let envelope = serde_json::json!({
-        "eventType": event.type_name(),
-        "streamId": stream,
-        "category": stream.split_once('-').map(|(category, _)| category),
-        "sequenceNumber": event.event.seq,
-        "eventId": event.id(),
-        "created": event.time(),
-        "isJson": true,
-        "data": raw(event.data_json())?,
-        "metadata": raw(event.meta_json())?,
-    });
-    Ok(envelope.to_string())
+/// The prelude's functions that fold a run.
+struct Hooks<'js> {
+    begin: Function<'js>,
+    register: Function<'js>,
+    step: Function<'js>,
+    state: Function<'js>,
+}
+
+impl<'js> Hooks<'js> {
+    fn of(ctx: &Ctx<'js>) -> rquickjs::Result<Self> {
+        Ok(Self {
+            begin: hook(ctx, "begin")?,
+            register: hook(ctx, "register")?,
+            step: hook(ctx, "step")?,
+            state: hook(ctx, "state")?,
+        })
+    }
+}
+
+/// One run of a stream's events being folded in the engine.
+struct Run<'a, 'js, 'e> {
+    projection: &'a Projection,
+    engine: &'a Engine,
+    hooks: Hooks<'js>,
+    ctx: &'a Ctx<'js>,
+    /// The state the run starts from, as JSON text.
+    start: &'a str,
+    events: &'a [EventRef<'e>],
+    /// The prelude's number for each of the store's event types seen so far, by type id.
+    types: RefCell<Vec<Option<u32>>>,
+}
+
+/// What folding a run gave: the state at its end as JSON text (or why it cannot be written),
+/// and the events that failed, by index in the run.
+struct Folded {
+    text: Result<String, String>,
+    failures: Vec<(usize, String)>,
+}
+
+impl Run<'_, '_, '_> {
+    /// Folds the run. With `each`, the state is written as JSON after every event and shown
+    /// to `each`; an event after which it cannot be written fails.
+    fn fold(&self, mut each: Option<Each<'_>>) -> Folded {
+        let mut failures = Vec::new();
+        if let Err(why) = self.begin() {
+            return Folded {
+                text: Err(why),
+                failures,
+            };
+        }
+        let mut before = each
+            .as_ref()
+            .map(|_| serde_json::from_str(self.start).unwrap_or(serde_json::Value::Null));
+        for (i, event) in self.events.iter().enumerate() {
+            let mut outcome = self.step(event);
+            if let (Ok(()), Some(each), Some(before)) = (&outcome, each.as_mut(), before.as_mut()) {
+                match self.written().and_then(|text| {
+                    serde_json::from_str(&text)
+                        .map_err(|e| format!("the state it left cannot be read: {e}"))
+                }) {
+                    Ok(after) => {
+                        each(i, &after);
+                        *before = after;
+                        continue;
+                    }
+                    Err(why) => outcome = Err(why),
+                }
+            }
+            if let Err(why) = outcome {
+                failures.push((i, why));
+                // The failed event's half-done change is undone by folding the run again
+                // without it: the handlers are deterministic (no clock, no randomness).
+                if let Err(why) = self.redo(i, &failures) {
+                    return Folded {
+                        text: Err(why),
+                        failures,
+                    };
+                }
+            }
+            if let (Some(each), Some(before)) = (each.as_mut(), before.as_ref()) {
+                each(i, before);
+            }
+        }
+        Folded {
+            text: self.written(),
+            failures,
+        }
+    }
+
+    fn begin(&self) -> Result<(), String> {
+        let stream = self.events[0].stream();
+        let category = stream.split_once('-').map(|(category, _)| category);
+        self.engine
+            .call(self.ctx, self.projection.limits, || {
+                self.hooks
+                    .begin
+                    .call::<_, ()>((self.start, stream, nullable(self.ctx, category)?))
+            })
+            .map_err(|failure| format!("the state cannot be read: {}", failure.message))
+    }
+
+    /// The live state again as it was before event `upto`, from the run's start and the
+    /// events before it that did not fail.
+    fn redo(&self, upto: usize, failures: &[(usize, String)]) -> Result<(), String> {
+        self.begin()?;
+        for (i, event) in self.events[..upto].iter().enumerate() {
+            if !failures.iter().any(|&(failed, _)| failed == i) {
+                // It did not fail the first time; should it now, it stays left out.
+                let _ = self.step(event);
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies one event to the live state.
+    fn step(&self, event: &EventRef<'_>) -> Result<(), String> {
+        let projection = self.projection;
+        if !projection.handles(event.type_name()) {
+            return Ok(());
+        }
+        let ctx = self.ctx;
+        let failed = |failure: Failure| {
+            let at = where_in(failure.line, failure.column);
+            let at = if at.is_empty() {
+                at
+            } else {
+                format!(" (at {}{at})", projection.name)
+            };
+            let handler = if projection.handles.iter().any(|t| t == event.type_name()) {
+                event.type_name()
+            } else {
+                "$any"
+            };
+            format!("the handler {handler} failed: {}{at}", failure.message)
+        };
+        let type_number = self.type_number(event).map_err(failed)?;
+        let refused: Option<String> = self
+            .engine
+            .call(ctx, projection.limits, || {
+                self.hooks.step.call((
+                    type_number,
+                    // As JSON.parse would read it: the nearest double.
+                    event.event.seq as f64,
+                    nullable(ctx, event.id())?,
+                    nullable(ctx, event.time())?,
+                    nullable(ctx, event.data_json())?,
+                    nullable(ctx, event.meta_json())?,
+                ))
+            })
+            .map_err(failed)?;
+        refused.map_or(Ok(()), Err)
+    }
+
+    /// The prelude's number for the event's type, registered the first time the engine sees
+    /// the type: a number crosses into the engine faster than a name, and finds the handler
+    /// without a lookup by name.
+    fn type_number(&self, event: &EventRef<'_>) -> Result<u32, Failure> {
+        let id = event.event.type_id as usize;
+        if let Some(&Some(number)) = self.types.borrow().get(id) {
+            return Ok(number);
+        }
+        let mut known = self.engine.types.borrow_mut();
+        let number = if let Some(&number) = known.get(event.type_name()) {
+            number
+        } else {
+            let number = self.engine.call(self.ctx, self.projection.limits, || {
+                self.hooks.register.call::<_, u32>((event.type_name(),))
+            })?;
+            known.insert(event.type_name().to_owned(), number);
+            number
+        };
+        let mut types = self.types.borrow_mut();
+        if types.len() <= id {
+            types.resize(id + 1, None);
+        }
+        types[id] = Some(number);
+        Ok(number)
+    }
+
+    /// The live state as JSON text.
+    fn written(&self) -> Result<String, String> {
+        self.engine
+            .call(self.ctx, self.projection.limits, || {
+                self.hooks.state.call::<_, String>(())
+            })
+            .map_err(|failure| {
+                format!(
+                    "the state it left cannot be written as JSON: {}",
+                    failure.message
+                )
+            })
+    }
+}
+
+/// `text` as a JavaScript string, or `null`.
+fn nullable<'js>(ctx: &Ctx<'js>, text: Option<&str>) -> rquickjs::Result<Value<'js>> {
+    match text {
+        Some(text) => Ok(rquickjs::String::from_str(ctx.clone(), text)?.into_value()),
+        None => Ok(Value::new_null(ctx.clone())),
+    }
 }
 
 /// Why a run failed, with where in the script when the engine says.
@@ -335,13 +583,29 @@ impl Engine {
             Runtime::new().map_err(|e| format!("the JavaScript engine cannot start: {e}"))?;
         runtime.set_memory_limit(limits.memory);
         runtime.set_max_stack_size(512 << 10);
-        let deadline = Arc::new(AtomicU64::new(u64::MAX));
+        let watch = Arc::new(Watch::default());
+        let watched = Arc::clone(&watch);
         let epoch = Instant::now();
-        let watched = Arc::clone(&deadline);
+        let (mut seen, mut started) = (0, 0);
         // QuickJS calls this every few thousand operations on the thread running the script,
-        // so the clock it reads is that thread's own CPU time.
+        // so the clock it reads is that thread's own CPU time. A call's clock starts the first
+        // time the handler sees it: most calls end before that, and read no clock at all (the
+        // thread's CPU time is a system call, which would cost as much as a short handler).
         runtime.set_interrupt_handler(Some(Box::new(move || {
-            cpu_nanos(epoch) > watched.load(Ordering::Relaxed)
+            let call = watched.call.load(Ordering::Relaxed);
+            if call == 0 {
+                return false;
+            }
+            let now = cpu_nanos(epoch);
+            if call != seen {
+                (seen, started) = (call, now);
+                return false;
+            }
+            let over = now.saturating_sub(started) > watched.limit.load(Ordering::Relaxed);
+            if over {
+                watched.stopped.store(true, Ordering::Relaxed);
+            }
+            over
         })));
         // Only the language: no Performance (a clock), no Promise (nothing runs later).
         let context = Context::custom::<(
@@ -357,10 +621,11 @@ impl Engine {
         )>(&runtime)
         .map_err(|e| format!("the JavaScript engine cannot start: {e}"))?;
         Ok(Self {
-            runtime,
+            _runtime: runtime,
             context,
-            deadline,
-            epoch,
+            watch,
+            calls: AtomicU64::new(0),
+            types: RefCell::default(),
         })
     }
 
@@ -370,24 +635,31 @@ impl Engine {
         limits: Limits,
         work: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<T>,
     ) -> Result<T, Failure> {
-        let started = cpu_nanos(self.epoch);
+        self.context
+            .with(|ctx| self.call(&ctx, limits, || work(&ctx)))
+    }
+
+    /// One call into the engine within the limits, with the engine already in hand.
+    fn call<T>(
+        &self,
+        ctx: &Ctx<'_>,
+        limits: Limits,
+        work: impl FnOnce() -> rquickjs::Result<T>,
+    ) -> Result<T, Failure> {
         let limit = u64::try_from(limits.time.as_nanos()).unwrap_or(u64::MAX);
-        self.deadline
-            .store(started.saturating_add(limit), Ordering::Relaxed);
-        let outcome = self
-            .context
-            .with(|ctx| work(&ctx).catch(&ctx).map_err(|caught| describe(&caught)));
+        self.watch.limit.store(limit, Ordering::Relaxed);
+        let call = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
+        self.watch.call.store(call, Ordering::Relaxed);
+        let outcome = work().catch(ctx).map_err(|caught| describe(&caught));
         // `import()` queues a job even without a module loader; what it would run must not
         // outlive the call (and jobs left behind would be freed with the runtime still in use).
-        while self.runtime.is_job_pending() {
-            if self.runtime.execute_pending_job().is_err()
-                && cpu_nanos(self.epoch) > started.saturating_add(limit)
-            {
+        while ctx.execute_pending_job() {
+            if self.watch.stopped.load(Ordering::Relaxed) {
                 break;
             }
         }
-        let timed_out = cpu_nanos(self.epoch) > started.saturating_add(limit);
-        self.deadline.store(u64::MAX, Ordering::Relaxed);
+        self.watch.call.store(0, Ordering::Relaxed);
+        let timed_out = self.watch.stopped.swap(false, Ordering::Relaxed);
         outcome.map_err(|mut failure| {
             // QuickJS throws "out of memory", or null when even that error cannot be made
             // (a script that throws null itself is told the same, with "or threw null").
@@ -412,7 +684,7 @@ impl Engine {
                 failure.column = None;
             }
             // What a failed call allocated is garbage now; collect it before the next call.
-            self.runtime.run_gc();
+            ctx.run_gc();
             failure
         })
     }
@@ -790,6 +1062,120 @@ mod tests {
                 .message
                 .contains("\"A\" is not a function")
         );
+    }
+
+    /// 300 events of one stream, `{"i": 0}` to `{"i": 299}`.
+    fn counted() -> Store {
+        let lines: Vec<String> = (0..300)
+            .map(|i| {
+                format!(
+                    r#"{{"stream":"s-1","seq":{},"type":"T","data":{{"i":{i}}}}}"#,
+                    i + 1
+                )
+            })
+            .collect();
+        crate::replay::tests::store(&lines)
+    }
+
+    #[test]
+    fn state_lives_in_the_engine_between_checkpoints() {
+        // `seen` is a Map while a run goes on, and `{}` once written as JSON at a checkpoint;
+        // `gone` is undefined, so never written. Every 50th event from the 7th throws after
+        // changing the state.
+        let projection = load(
+            "fromAll().when({
+               $init: () => ({ n: 0 }),
+               T: (s, e) => {
+                 s.n += 1;
+                 if (!(s.seen instanceof Map)) s.seen = new Map();
+                 s.seen.set(e.data.i % 3, true);
+                 s.kinds = s.seen.size;
+                 s.gone = undefined;
+                 if (e.data.i % 50 === 7) { s.n += 1000; throw new Error('no ' + e.data.i); }
+               },
+             })",
+        )
+        .unwrap();
+        let store = counted();
+        let stream = store.stream("s-1").unwrap();
+        let mut walked = Replay::new(&store, stream, &projection);
+        let mut states = vec![walked.state_after(0)];
+        walked.walk(300, |_, _, state| states.push(state.clone()));
+        let failed: Vec<usize> = walked.failures().keys().copied().collect();
+        assert_eq!(failed, [7, 57, 107, 157, 207, 257]);
+        assert_eq!(
+            walked.failures()[&57],
+            "the handler T failed: Error: no 57 (at p.js:9:82)"
+        );
+        // Within a run the Map remembers; a run that starts at a checkpoint starts it anew.
+        assert_eq!(states[100], json!({"n": 98, "seen": {}, "kinds": 3}));
+        assert_eq!(states[130], json!({"n": 127, "seen": {}, "kinds": 2}));
+        assert_eq!(states[300], json!({"n": 294, "seen": {}, "kinds": 3}));
+        // From the start, from a checkpoint, forwards and backwards: the same states and
+        // failures as the walk.
+        let mut jumped = Replay::new(&store, stream, &projection);
+        for count in [300, 0, 1, 129, 128, 7, 8, 255, 256, 257, 258, 100, 299] {
+            assert_eq!(jumped.state_after(count), states[count], "after {count}");
+        }
+        assert_eq!(jumped.failures(), walked.failures());
+        // Going on from a state in the middle of a run starts again from the run's start.
+        let mut stepped = Replay::new(&store, stream, &projection);
+        let mut state = stepped.state_after(0);
+        let mut at = 0;
+        for to in [3, 9, 60, 61, 140, 299, 300] {
+            stepped.advance(&mut state, at, to);
+            assert_eq!(state, states[to], "advanced to {to}");
+            at = to;
+        }
+    }
+
+    #[test]
+    fn a_state_that_cannot_be_written_fails_the_event_that_left_it() {
+        let projection = load(
+            "fromAll().when({
+               T: (s, e) => {
+                 s.last = e.data.i;
+                 if (e.data.i === 140) s.self = s;
+                 if (e.data.i === 141) return () => 1;
+                 if (e.data.i === 142) s.big = 10n;
+               },
+             })",
+        )
+        .unwrap();
+        let store = counted();
+        let stream = store.stream("s-1").unwrap();
+        let expected = [
+            (
+                140,
+                "the state it left cannot be written as JSON: TypeError: circular reference",
+            ),
+            (
+                141,
+                "the handler T failed: TypeError: the state left by T cannot be written as JSON (it is function)",
+            ),
+            (
+                142,
+                "the state it left cannot be written as JSON: TypeError: BigInt are forbidden in JSON.stringify",
+            ),
+        ];
+        let check = |replay: &Replay<'_>| {
+            let failures: Vec<(usize, &str)> = replay
+                .failures()
+                .iter()
+                .map(|(&k, why)| (k, why.as_str()))
+                .collect();
+            assert_eq!(failures, expected);
+        };
+        let mut replay = Replay::new(&store, stream, &projection);
+        assert_eq!(replay.state_after(150), json!({"last": 149}));
+        assert_eq!(replay.state_after(143), json!({"last": 139}));
+        check(&replay);
+        let mut walked = Replay::new(&store, stream, &projection);
+        let mut states = Vec::new();
+        walked.walk(150, |_, _, state| states.push(state.clone()));
+        check(&walked);
+        assert_eq!(states[140], json!({"last": 139}));
+        assert_eq!(states[149], json!({"last": 149}));
     }
 
     #[test]

@@ -489,7 +489,7 @@ impl Store {
         }
         let record = self.record_text(event.record)?;
         // Spans are only ever made from `&str`s borrowed out of this text.
-        std::str::from_utf8(record.get(start..start + len)?).ok()
+        simdutf8::basic::from_utf8(record.get(start..start + len)?).ok()
     }
 }
 
