@@ -52,6 +52,7 @@ fn main() {
         std::thread::sleep(Duration::from_millis(1));
     }
     let loaded = opened.elapsed();
+    let loaded_rss = eventlens::cli::peak_rss_mb();
 
     let view = &harness.state().ready().expect("opened").view;
     let hot = view.store.stream_index(HOT).expect("the hot stream");
@@ -91,7 +92,23 @@ fn main() {
             .unwrap_or_default(),
         frames_to_catch_up.last().copied().unwrap_or_default()
     );
+    let file_mb = std::fs::metadata(&path).map_or(0.0, |m| m.len() as f64 / 1_048_576.0);
+    let rss = |rss: Option<f64>| {
+        rss.map_or_else(
+            || "unknown".to_owned(),
+            |mb| format!("{mb:.0} MB = {:.2}× the file", mb / file_mb),
+        )
+    };
+    println!(
+        "peak RSS: {} once opened, {} after the sweep and the jumps",
+        rss(loaded_rss),
+        rss(eventlens::cli::peak_rss_mb())
+    );
     read_model(&mut harness, events);
+    println!(
+        "peak RSS after the Read model view: {}",
+        rss(eventlens::cli::peak_rss_mb())
+    );
 }
 
 /// The Read model view on the same store, with a column: how long its first table takes,

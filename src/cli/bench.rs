@@ -177,8 +177,9 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
     sorted[rank - 1]
 }
 
-/// The process's peak resident memory, from `/proc/self/status` (`VmHWM`).
-fn peak_rss_mb() -> Option<f64> {
+/// The process's peak resident memory in MB, from `/proc/self/status` (`VmHWM`); `None` where
+/// the system does not say (not Linux).
+pub fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;

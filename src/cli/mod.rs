@@ -20,6 +20,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use args::{Cli, Command, ReadArgs};
+pub use bench::peak_rss_mb;
 
 use crate::query::Filter;
 use crate::replay::{Limits, MergePatch, Point, PointError, Projection, Reducer, Replay};

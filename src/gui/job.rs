@@ -197,7 +197,7 @@ pub struct Asked<A, R> {
     latest: Option<Arc<R>>,
 }
 
-impl<A: Clone + PartialEq + Send + 'static, R: Answers<A> + Send + 'static> Asked<A, R> {
+impl<A: Clone + PartialEq + Send + 'static, R: Answers<A> + Send + Sync + 'static> Asked<A, R> {
     /// Starts `serve` on a thread named `eventlens-{name}`; it answers what comes on the
     /// receiver until the window is gone.
     pub fn start(
@@ -224,10 +224,19 @@ impl<A: Clone + PartialEq + Send + 'static, R: Answers<A> + Send + 'static> Aske
         }
     }
 
-    /// Takes in the newest answer that has come.
+    /// Takes in the newest answer that has come. The answers it replaces are freed off the
+    /// window's thread: one can hold a row for each of hundreds of thousands of streams (the
+    /// Read model's table), and freeing them takes longer than a frame.
     pub fn poll(&mut self) {
-        if let Some(answer) = self.job.as_mut().and_then(Job::latest) {
-            self.latest = Some(Arc::new(answer));
+        let Some(job) = self.job.as_mut() else {
+            return;
+        };
+        let mut replaced = Vec::new();
+        while let Polled::Sent(answer) = job.poll() {
+            replaced.extend(self.latest.replace(Arc::new(answer)));
+        }
+        if !replaced.is_empty() {
+            rayon::spawn(move || drop(replaced));
         }
     }
 
