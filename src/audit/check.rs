@@ -77,10 +77,10 @@ pub fn check(store: &Store) -> Report {
     for stream in store.streams() {
         check_stream(store, stream, &mut StreamCheck::default(), &mut findings);
     }
-    check_ids(store, &mut findings);
+    let ids = id_keys(store);
+    check_ids(store, &ids, &mut findings);
     if has_causes(store, 0..store.events().len() as u32) {
-        let ids = id_index(store);
-        let first_with = |id: &str| first_with_id(store, &ids, id);
+        let first_with = |id: &str| first_in_keys(store, &ids, id);
         check_causes(
             store,
             0..store.events().len() as u32,
@@ -434,21 +434,42 @@ fn check_times(store: &Store) -> Option<Finding> {
     ))
 }
 
-/// Event ids are unique across the whole store. Each id is reduced to 32 bits of hash packed
-/// with its event's index (8 bytes an event, where a map of the ids would take five times
-/// that); sorting brings equal hashes together, and those are compared as text.
-fn check_ids(store: &Store, findings: &mut Vec<Finding>) {
-    use std::hash::BuildHasher as _;
-    let build = rustc_hash::FxBuildHasher;
+/// Each event id reduced to 32 bits of hash packed with its event's index, sorted: 8 bytes an
+/// event, where a map of the ids would take five to eight times that. Equal hashes come
+/// together, each group in store order, and are told apart by their text.
+fn id_keys(store: &Store) -> Vec<u64> {
     let mut keys: Vec<u64> = (0..store.events().len() as u32)
         .into_par_iter()
-        .filter_map(|index| {
-            let hash = build.hash_one(store.event(index).id()?) >> 32;
-            Some(hash << 32 | u64::from(index))
-        })
+        .filter_map(|index| Some(id_hash(store.event(index).id()?) << 32 | u64::from(index)))
         .collect();
     keys.par_sort_unstable();
-    let index_of = |key: u64| (key & 0xFFFF_FFFF) as u32;
+    keys
+}
+
+/// The upper 32 bits of an id's hash.
+fn id_hash(id: &str) -> u64 {
+    std::hash::BuildHasher::hash_one(&rustc_hash::FxBuildHasher, id) >> 32
+}
+
+/// The event of a key of [`id_keys`].
+fn index_of(key: u64) -> u32 {
+    (key & 0xFFFF_FFFF) as u32
+}
+
+/// The first event with `id`, from the sorted keys of [`id_keys`].
+fn first_in_keys(store: &Store, keys: &[u64], id: &str) -> Option<u32> {
+    let hash = id_hash(id);
+    let from = keys.partition_point(|&key| key >> 32 < hash);
+    keys[from..]
+        .iter()
+        .take_while(|&&key| key >> 32 == hash)
+        .map(|&key| index_of(key))
+        .find(|&index| store.event(index).id() == Some(id))
+}
+
+/// Event ids are unique across the whole store: within a group of equal hashes in `keys`
+/// ([`id_keys`]), each event against the ones before it, compared as text.
+fn check_ids(store: &Store, keys: &[u64], findings: &mut Vec<Finding>) {
     for group in keys
         .chunk_by(|a, b| a >> 32 == b >> 32)
         .filter(|g| g.len() > 1)
@@ -486,19 +507,6 @@ fn has_causes(store: &Store, events: std::ops::Range<u32>) -> bool {
             .meta_json()
             .is_some_and(|m| finder.find(m.as_bytes()).is_some())
     })
-}
-
-/// Each event id, as a 64-bit hash, with the first event that has it.
-fn id_index(store: &Store) -> rustc_hash::FxHashMap<u64, u32> {
-    let build = rustc_hash::FxBuildHasher;
-    let mut ids = rustc_hash::FxHashMap::default();
-    for index in 0..store.events().len() as u32 {
-        if let Some(id) = store.event(index).id() {
-            ids.entry(std::hash::BuildHasher::hash_one(&build, id))
-                .or_insert(index);
-        }
-    }
-    ids
 }
 
 /// The first event with `id`, by its hash in `ids` (checked against the text).
@@ -784,5 +792,43 @@ mod tests {
         );
         // Read at once by a follower, the same.
         assert_eq!(Checker::default().check_new(&store), whole);
+    }
+
+    #[test]
+    fn ids_that_share_a_hash_are_told_apart_by_their_text() {
+        // Two ids whose 32-bit hashes are equal (found by trying, about 80 000 of them).
+        let mut seen = HashMap::new();
+        let (one, two) = (0u32..)
+            .map(|n| format!("id-{n}"))
+            .find_map(|id| {
+                seen.insert(id_hash(&id), id.clone())
+                    .map(|earlier| (earlier, id))
+            })
+            .unwrap();
+        let lines = [
+            format!(
+                r#"{{"stream":"o","seq":1,"type":"T","id":"{one}","meta":{{"correlationId":"x"}}}}"#
+            ),
+            format!(
+                r#"{{"stream":"p","seq":1,"type":"T","id":"{two}","meta":{{"correlationId":"y"}}}}"#
+            ),
+            format!(
+                r#"{{"stream":"q","seq":1,"type":"T","id":"c","meta":{{"correlationId":"y","causationId":"{two}"}}}}"#
+            ),
+            format!(
+                r#"{{"stream":"q","seq":2,"type":"T","id":"{two}","meta":{{"correlationId":"y"}}}}"#
+            ),
+        ];
+        let store = store(lines.join("\n") + "\n");
+        let keys = id_keys(&store);
+        assert_eq!(first_in_keys(&store, &keys, &one), Some(0));
+        assert_eq!(first_in_keys(&store, &keys, &two), Some(1));
+        assert_eq!(first_in_keys(&store, &keys, "absent"), None);
+        // The cause is the second event (its correlation id agrees), not the first, whose
+        // hash is the same; the fourth repeats the second's id, not the first's.
+        assert_eq!(
+            report(&(lines.join("\n") + "\n")),
+            [(4, Code::DuplicateId, Some(2))]
+        );
     }
 }
