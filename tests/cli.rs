@@ -322,6 +322,33 @@ fn bench_scrub_reports_the_contract_keys() {
     assert_eq!(bad.code, 1);
 }
 
+#[test]
+fn bench_scrub_times_a_projection_s_fold() {
+    let sample = common::sample_store();
+    let projection = format!("{}/assets/order-summary.js", env!("CARGO_MANIFEST_DIR"));
+    let args = [
+        "bench",
+        "scrub",
+        &sample,
+        "--stream",
+        "order-1000",
+        "--samples",
+        "5",
+    ];
+    let out = eventlens_ok(&[&args[..], &["--projection", &projection, "--json"]].concat());
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["stream_events"].as_u64(), Some(7));
+    assert!(report["checkpoints_ms"].as_f64().is_some(), "{out}");
+    // A script that does not load is a usage error, as for `state --projection`.
+    let broken = eventlens(&[&args[..], &["--projection", "no-such-script.js"]].concat());
+    assert_eq!(broken.code, 2);
+    assert!(
+        broken.stderr.contains("no-such-script.js"),
+        "{}",
+        broken.stderr
+    );
+}
+
 fn json_lines(text: &str) -> Vec<serde_json::Value> {
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap())
