@@ -396,8 +396,17 @@ struct Run<'a, 'js, 'e> {
     /// The state the run starts from, as JSON text.
     start: &'a str,
     events: &'a [EventRef<'e>],
-    /// The prelude's number for each of the store's event types seen so far, by type id.
-    types: RefCell<Vec<Option<u32>>>,
+    /// What each of the store's event types seen so far (by type id) runs.
+    types: RefCell<Vec<Option<TypeRuns>>>,
+}
+
+/// What an event type runs in a projection.
+#[derive(Debug, Clone, Copy)]
+enum TypeRuns {
+    /// A handler, found by the prelude's number for the type.
+    Handler(u32),
+    /// Nothing: the type has no handler and there is no `$any`.
+    Nothing,
 }
 
 /// What folding a run gave: the state at its end as JSON text (or why it cannot be written),
@@ -485,9 +494,6 @@ impl Run<'_, '_, '_> {
     /// Applies one event to the live state.
     fn step(&self, event: &EventRef<'_>) -> Result<(), String> {
         let projection = self.projection;
-        if !projection.handles(event.type_name()) {
-            return Ok(());
-        }
         let ctx = self.ctx;
         let failed = |failure: Failure| {
             let at = where_in(failure.line, failure.column);
@@ -503,7 +509,9 @@ impl Run<'_, '_, '_> {
             };
             format!("the handler {handler} failed: {}{at}", failure.message)
         };
-        let type_number = self.type_number(event).map_err(failed)?;
+        let Some(type_number) = self.type_number(event).map_err(failed)? else {
+            return Ok(());
+        };
         let refused: Option<String> = self
             .engine
             .call(ctx, projection.limits, || {
@@ -523,28 +531,42 @@ impl Run<'_, '_, '_> {
 
     /// The prelude's number for the event's type, registered the first time the engine sees
     /// the type: a number crosses into the engine faster than a name, and finds the handler
-    /// without a lookup by name.
-    fn type_number(&self, event: &EventRef<'_>) -> Result<u32, Failure> {
+    /// without a lookup by name. `None`: no handler runs for the type. Either is looked up
+    /// once a run per type.
+    fn type_number(&self, event: &EventRef<'_>) -> Result<Option<u32>, Failure> {
         let id = event.event.type_id as usize;
-        if let Some(&Some(number)) = self.types.borrow().get(id) {
-            return Ok(number);
+        let seen = self.types.borrow().get(id).copied().flatten();
+        let runs = if let Some(runs) = seen {
+            runs
+        } else {
+            let runs = self.register(event.type_name())?;
+            let mut types = self.types.borrow_mut();
+            if types.len() <= id {
+                types.resize(id + 1, None);
+            }
+            types[id] = Some(runs);
+            runs
+        };
+        Ok(match runs {
+            TypeRuns::Handler(number) => Some(number),
+            TypeRuns::Nothing => None,
+        })
+    }
+
+    /// What `event_type` runs, registered with the prelude the first time the engine meets it.
+    fn register(&self, event_type: &str) -> Result<TypeRuns, Failure> {
+        if !self.projection.handles(event_type) {
+            return Ok(TypeRuns::Nothing);
         }
         let mut known = self.engine.types.borrow_mut();
-        let number = if let Some(&number) = known.get(event.type_name()) {
-            number
-        } else {
-            let number = self.engine.call(self.ctx, self.projection.limits, || {
-                self.hooks.register.call::<_, u32>((event.type_name(),))
-            })?;
-            known.insert(event.type_name().to_owned(), number);
-            number
-        };
-        let mut types = self.types.borrow_mut();
-        if types.len() <= id {
-            types.resize(id + 1, None);
+        if let Some(&number) = known.get(event_type) {
+            return Ok(TypeRuns::Handler(number));
         }
-        types[id] = Some(number);
-        Ok(number)
+        let number = self.engine.call(self.ctx, self.projection.limits, || {
+            self.hooks.register.call::<_, u32>((event_type,))
+        })?;
+        known.insert(event_type.to_owned(), number);
+        Ok(TypeRuns::Handler(number))
     }
 
     /// The live state as JSON text.
