@@ -37,6 +37,7 @@ fn open_window(args: &Cli) -> anyhow::Result<ExitCode> {
         projection: args.projection.clone(),
         read: args.read.options(),
         database: args.read.database(),
+        kafka: args.read.kafka().map_err(Failure::usage)?,
     };
     eventlens::gui::run(launch)?;
     Ok(ExitCode::SUCCESS)

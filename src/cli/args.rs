@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::source::kafka::{KafkaOptions, Start};
 use crate::source::postgres::{Columns, DbOptions, Preset};
-use crate::store::{FieldPointers, Format, ReadOptions};
+use crate::store::{FieldPointers, Format, ReadOptions, parse_instant};
 
 /// eventlens: explore event-sourced histories.
 #[derive(Debug, Parser)]
@@ -20,7 +21,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// The store to open in the window: a file (JSON Lines or JSON, plain, .gz or .zst; an
-    /// eventsourcing database), - for standard input, or a postgres:// URL.
+    /// eventsourcing database), - for standard input, or a postgres:// or kafka:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: Option<PathBuf>,
     /// Select this stream when the window opens.
@@ -85,7 +86,7 @@ pub enum BenchCommand {
 #[derive(Debug, Args)]
 pub struct BenchTraceArgs {
     /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
-    /// - for standard input, or a postgres:// URL.
+    /// - for standard input, or a postgres:// or kafka:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     /// How many random events to trace.
@@ -104,7 +105,7 @@ pub struct BenchTraceArgs {
 #[derive(Debug, Args)]
 pub struct ScrubArgs {
     /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
-    /// - for standard input, or a postgres:// URL.
+    /// - for standard input, or a postgres:// or kafka:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     #[arg(long)]
@@ -191,6 +192,22 @@ pub struct ReadArgs {
     /// The column holding the global position (from a sequence), by which rows are read.
     #[arg(long, value_name = "COLUMN", help_heading = "PostgreSQL")]
     pub position_column: Option<String>,
+    /// With --stream KEY, read every partition, not only the one Kafka's default partitioner
+    /// gives the key.
+    #[arg(long, help_heading = "Kafka")]
+    pub all_partitions: bool,
+    /// Start each partition at its first message at or after this RFC 3339 time (the broker's
+    /// offset lookup by timestamp).
+    #[arg(
+        long,
+        value_name = "TIME",
+        help_heading = "Kafka",
+        conflicts_with = "from_offset"
+    )]
+    pub from_time: Option<String>,
+    /// Start each partition at this offset (or at its earliest kept message, if later).
+    #[arg(long, value_name = "OFFSET", help_heading = "Kafka")]
+    pub from_offset: Option<i64>,
 }
 
 impl ReadArgs {
@@ -209,6 +226,27 @@ impl ReadArgs {
                 position: None,
             },
         }
+    }
+
+    /// How to read a Kafka topic; `Err` says what is wrong with `--from-time`.
+    pub fn kafka(&self) -> Result<KafkaOptions, String> {
+        let start = match (&self.from_time, self.from_offset) {
+            (Some(text), _) => {
+                let nanos = parse_instant(text).ok_or_else(|| {
+                    format!("--from-time {text:?} is not an RFC 3339 time (2024-03-01T10:15:00Z)")
+                })?;
+                Start::Time {
+                    millis: nanos.div_euclid(1_000_000),
+                    shown: text.clone(),
+                }
+            }
+            (None, Some(offset)) => Start::Offset(offset),
+            (None, None) => Start::Beginning,
+        };
+        Ok(KafkaOptions {
+            all_partitions: self.all_partitions,
+            start,
+        })
     }
 
     /// How to find the events in a PostgreSQL store.
@@ -234,7 +272,7 @@ impl ReadArgs {
 #[derive(Debug, Args)]
 pub struct StreamsArgs {
     /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
-    /// - for standard input, or a postgres:// URL.
+    /// - for standard input, or a postgres:// or kafka:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     /// Print a JSON array sorted by stream id.
@@ -247,7 +285,7 @@ pub struct StreamsArgs {
 #[derive(Debug, Args)]
 pub struct EventsArgs {
     /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
-    /// - for standard input, or a postgres:// URL.
+    /// - for standard input, or a postgres:// or kafka:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     /// Only this stream's events.
@@ -279,7 +317,7 @@ pub struct EventsArgs {
 #[derive(Debug, Args)]
 pub struct StateArgs {
     /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
-    /// - for standard input, or a postgres:// URL.
+    /// - for standard input, or a postgres:// or kafka:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     #[arg(long)]
@@ -300,7 +338,7 @@ pub struct StateArgs {
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
-    /// - for standard input, or a postgres:// URL.
+    /// - for standard input, or a postgres:// or kafka:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     #[arg(long)]
@@ -324,7 +362,7 @@ pub struct DiffArgs {
 #[derive(Debug, Args)]
 pub struct BlameArgs {
     /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
-    /// - for standard input, or a postgres:// URL.
+    /// - for standard input, or a postgres:// or kafka:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     #[arg(long)]
@@ -348,7 +386,7 @@ pub struct BlameArgs {
 #[derive(Debug, Args)]
 pub struct TraceArgs {
     /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
-    /// - for standard input, or a postgres:// URL.
+    /// - for standard input, or a postgres:// or kafka:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     /// The id of an event of the transaction.
@@ -376,7 +414,7 @@ pub struct TraceArgs {
 #[derive(Debug, Args)]
 pub struct TableArgs {
     /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
-    /// - for standard input, or a postgres:// URL.
+    /// - for standard input, or a postgres:// or kafka:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     /// Only streams of this category (the stream id up to its first -).
@@ -411,7 +449,7 @@ pub struct TableArgs {
 #[derive(Debug, Args)]
 pub struct WhenArgs {
     /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
-    /// - for standard input, or a postgres:// URL.
+    /// - for standard input, or a postgres:// or kafka:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     /// The watchpoint: a jq filter on a stream's state, evaluated after each of its events.
@@ -433,7 +471,7 @@ pub struct WhenArgs {
 #[derive(Debug, Args)]
 pub struct CountArgs {
     /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
-    /// - for standard input, or a postgres:// URL.
+    /// - for standard input, or a postgres:// or kafka:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     /// What to group by: a jq filter on each stream's state (its first output; null when it
@@ -465,7 +503,7 @@ pub struct CountArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The store: a file (JSON Lines or JSON, plain, .gz or .zst; an eventsourcing database),
-    /// - for standard input, or a postgres:// URL.
+    /// - for standard input, or a postgres:// or kafka:// URL.
     #[arg(value_name = "SOURCE")]
     pub file: PathBuf,
     /// Print {"events","streams","findings"} as JSON.

@@ -90,9 +90,10 @@ pub fn run(command: &Command) -> anyhow::Result<ExitCode> {
 }
 
 /// The source a SOURCE argument names: `-` is standard input, a `postgres://` URL a
-/// database (read as `read` says, only what `narrow` names).
+/// database, a `kafka://` URL a topic (read as `read` says, only what `narrow` names).
 fn source_of(file: &Path, read: &ReadArgs, narrow: Narrow) -> Result<Source, Failure> {
-    Source::from_arg(file.as_os_str(), &read.database())
+    let kafka = read.kafka().map_err(Failure::usage)?;
+    Source::from_arg(file.as_os_str(), &read.database(), &kafka)
         .map(|source| source.narrowed(narrow))
         .map_err(Failure::usage)
 }

@@ -36,6 +36,8 @@ pub struct Launch {
     pub read: ReadOptions,
     /// How a PostgreSQL store is mapped (`--preset`, `--table`, `--*-column`).
     pub database: crate::source::postgres::DbOptions,
+    /// How a Kafka topic is read (`--all-partitions`, `--from-time`, `--from-offset`).
+    pub kafka: crate::source::kafka::KafkaOptions,
 }
 
 /// Opens the window and runs until it is closed.

@@ -2,17 +2,19 @@
 //! [`Reader`] reads it into a [`Store`] a step at a time — with progress, cancel, and the first
 //! events early — and follows it as it grows when asked. What a path holds is told by its first
 //! bytes: a gzip or zstd archive, a `SQLite` store, else a store file in one of the text formats.
-//! A `postgres://` URL is a PostgreSQL store ([`postgres`]).
+//! A `postgres://` URL is a PostgreSQL store ([`postgres`]), a `kafka://` URL a Kafka topic
+//! ([`kafka`]).
 //!
 //! The boundary with [`crate::store`]: a source turns what it reads into *segments of text*
 //! holding whole records — a mapped file, bytes read from a pipe or an archive, a database's
-//! rows made into JSON records — and hands them to the store's [`crate::store::Index`], which
+//! rows or a topic's messages made into JSON records — and hands them to the store's [`crate::store::Index`], which
 //! reads the envelopes and appends events with indices that never change. The store does no
 //! I/O; a source never reads an envelope.
 
 mod archive;
 mod feed;
 mod file;
+pub mod kafka;
 pub mod postgres;
 mod reader;
 mod sqlite;
@@ -46,6 +48,8 @@ pub enum Source {
     },
     /// A PostgreSQL event store.
     Database(Box<postgres::Database>),
+    /// A Kafka topic.
+    Kafka(Box<kafka::Topic>),
 }
 
 impl Source {
@@ -60,24 +64,36 @@ impl Source {
     }
 
     /// A SOURCE as the user gave it, which may be a `postgres://` URL (read as `database`
-    /// says); `Err` says what is wrong with the URL.
+    /// says) or a `kafka://` one (read as `kafka` says); `Err` says what is wrong with the URL.
     pub fn from_arg(
         text: &std::ffi::OsStr,
         database: &postgres::DbOptions,
+        kafka: &kafka::KafkaOptions,
     ) -> Result<Self, String> {
         match text.to_str() {
             Some(url) if postgres::is_url(url) => postgres::Database::parse(url, database.clone())
                 .map(|db| Self::Database(Box::new(db)))
                 .map_err(|e| format!("{}: {e}", redact(url))),
+            Some(url) if kafka::is_url(url) => kafka::Topic::parse(url, kafka.clone())
+                .map(|topic| Self::Kafka(Box::new(topic)))
+                .map_err(|e| format!("{url}: {e}")),
             _ => Ok(Self::from_path(PathBuf::from(text))),
         }
     }
 
-    /// The same source, narrowed to what the database should read (files are read whole).
+    /// The same source, narrowed to what the database should read; a topic read for one key
+    /// reads the key's partition (files are read whole).
     #[must_use]
     pub fn narrowed(mut self, narrow: postgres::Narrow) -> Self {
-        if let Self::Database(db) = &mut self {
-            db.narrow = narrow;
+        match &mut self {
+            Self::Database(db) => db.narrow = narrow,
+            Self::Kafka(topic) => {
+                topic.key = match narrow {
+                    postgres::Narrow::Stream(key) => Some(key),
+                    postgres::Narrow::All | postgres::Narrow::Category(_) => None,
+                };
+            }
+            Self::Path(_) | Self::Stdin | Self::Bundled { .. } => {}
         }
         self
     }
@@ -89,6 +105,7 @@ impl Source {
             Self::Stdin => STDIN_NAME.to_owned(),
             Self::Bundled { name, .. } => (*name).to_owned(),
             Self::Database(db) => db.name(),
+            Self::Kafka(topic) => topic.name(),
         }
     }
 
@@ -105,6 +122,7 @@ impl Source {
             Self::Stdin => None,
             Self::Bundled { name, .. } => Some((*name).to_owned()),
             Self::Database(db) => Some(db.name()),
+            Self::Kafka(topic) => Some(topic.name()),
         }
     }
 
@@ -112,7 +130,7 @@ impl Source {
     pub fn protected_paths(&self) -> Vec<PathBuf> {
         match self {
             Self::Path(path) => vec![path.clone()],
-            Self::Stdin | Self::Bundled { .. } | Self::Database(_) => Vec::new(),
+            Self::Stdin | Self::Bundled { .. } | Self::Database(_) | Self::Kafka(_) => Vec::new(),
         }
     }
 
@@ -120,7 +138,7 @@ impl Source {
     pub fn path(&self) -> Option<&Path> {
         match self {
             Self::Path(path) => Some(path),
-            Self::Stdin | Self::Bundled { .. } | Self::Database(_) => None,
+            Self::Stdin | Self::Bundled { .. } | Self::Database(_) | Self::Kafka(_) => None,
         }
     }
 }
@@ -148,6 +166,9 @@ pub enum SourceError {
     /// A database that cannot be read as asked (no server, a bad password, no such table).
     #[error("{name}: {message}")]
     Database { name: String, message: String },
+    /// A Kafka topic that cannot be read as asked (no broker, no such topic).
+    #[error("{name}: {message}")]
+    Broker { name: String, message: String },
     /// The connection to a database is gone; reading goes on from the last position once it
     /// is back (a follower looks again at its next poll).
     #[error(

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::archive::Archive;
 use super::file::{self, Tail};
 use super::stdin::Pump;
-use super::{Feed, Piece, Source, SourceError, postgres, sqlite};
+use super::{Feed, Piece, Source, SourceError, kafka, postgres, sqlite};
 use crate::finding::{Code, Finding, Severity};
 use crate::store::{
     Bytes, Container, Index, Indexing, Phase, Progress, ReadOptions, Store, StoreError, detect_text,
@@ -65,6 +65,8 @@ enum Stage {
     Rows(sqlite::Rows),
     /// Rows of a PostgreSQL store.
     Database(Box<postgres::Rows>),
+    /// Messages of a Kafka topic.
+    Kafka(Box<kafka::Records>),
     /// Read to its end: the index waits to be finished, or followed.
     Read { index: Index, container: Container },
     /// Between two stages.
@@ -113,6 +115,9 @@ impl Reader {
             Source::Path(path) => reader.open_path(&name, path)?,
             Source::Database(db) => {
                 Stage::Database(Box::new(postgres::Rows::open(db, options, mode)?))
+            }
+            Source::Kafka(topic) => {
+                Stage::Kafka(Box::new(kafka::Records::open(topic, options, mode)?))
             }
         };
         Ok(reader)
@@ -241,6 +246,13 @@ impl Reader {
                 self.stage = Stage::Database(rows);
                 more
             }
+            Stage::Kafka(mut records) => {
+                let more = records.step();
+                self.bytes_done = records.done();
+                self.bytes_total = records.total();
+                self.stage = Stage::Kafka(records);
+                more
+            }
             stage => {
                 self.stage = stage;
                 Ok(false)
@@ -321,7 +333,7 @@ impl Reader {
         Progress {
             phase: match self.stage {
                 Stage::Mapped { .. } => Phase::Indexing,
-                Stage::Rows(_) | Stage::Database(_) => Phase::Rows,
+                Stage::Rows(_) | Stage::Database(_) | Stage::Kafka(_) => Phase::Rows,
                 _ => Phase::Reading,
             },
             bytes_done: self.bytes_done,
@@ -335,7 +347,7 @@ impl Reader {
         match &self.stage {
             Stage::Mapped { indexing, .. } => indexing.is_done(),
             Stage::Read { .. } | Stage::Moving => true,
-            Stage::Fed { .. } | Stage::Rows(_) | Stage::Database(_) => false,
+            Stage::Fed { .. } | Stage::Rows(_) | Stage::Database(_) | Stage::Kafka(_) => false,
         }
     }
 
@@ -346,15 +358,17 @@ impl Reader {
             Stage::Fed { feed, .. } => feed.index().map(Index::store),
             Stage::Rows(rows) => Some(rows.store()),
             Stage::Database(rows) => Some(rows.store()),
+            Stage::Kafka(records) => Some(records.store()),
             Stage::Read { index, .. } => Some(index.store()),
             Stage::Moving => None,
         }
     }
 
-    /// Why the connection to a database is gone, while it is.
+    /// Why the connection to a database or a broker is gone, while it is.
     pub fn lost(&self) -> Option<&str> {
         match &self.stage {
             Stage::Database(rows) => rows.lost(),
+            Stage::Kafka(records) => records.lost(),
             _ => None,
         }
     }
@@ -373,6 +387,7 @@ impl Reader {
             Stage::Read { index, .. } => index,
             Stage::Rows(rows) => rows.index(),
             Stage::Database(rows) => rows.index(),
+            Stage::Kafka(records) => records.index(),
             Stage::Fed { feed, .. } => feed.index().ok_or_else(|| StoreError::Empty {
                 path: self.source.name(),
             })?,
@@ -393,6 +408,7 @@ impl Reader {
             Stage::Read { index, .. } => Ok(index.finish()?),
             Stage::Rows(rows) => Ok(rows.into_index().finish()?),
             Stage::Database(rows) => Ok(rows.into_index().finish()?),
+            Stage::Kafka(records) => Ok(records.into_index().finish()?),
             Stage::Fed { mut feed, .. } => {
                 feed.end()?;
                 match feed.into_parts() {
@@ -440,7 +456,7 @@ impl Reader {
         }
         let ended = !matches!(
             self.stage,
-            Stage::Fed { .. } | Stage::Rows(_) | Stage::Database(_)
+            Stage::Fed { .. } | Stage::Rows(_) | Stage::Database(_) | Stage::Kafka(_)
         );
         let after = self.store().map_or(0, |s| s.events().len());
         Ok(Growth {
@@ -464,6 +480,11 @@ impl Reader {
         }
         if let Stage::Database(rows) = &mut self.stage {
             rows.follow();
+            self.mode = Mode::Follow;
+            return Ok(false);
+        }
+        if let Stage::Kafka(records) = &mut self.stage {
+            records.follow();
             self.mode = Mode::Follow;
             return Ok(false);
         }

@@ -333,8 +333,16 @@ fn decode_base64_payload(raw: Raw<'_>) -> Result<Cow<'static, str>, String> {
     }))
 }
 
-/// `kcat -J`: stream from `key`, time from `ts` (ms), position from `offset`, type and data
-/// from the payload (a JSON object with `type`/`data`) or the `type` header.
+/// The type of a Kafka tombstone (a message with a null payload: the key's deletion) that no
+/// `type` header names, in the style of the stream `(none)`.
+pub const TOMBSTONE: &str = "(tombstone)";
+
+/// `kcat -J`: stream from `key`, time from `ts` (ms), position from `offset` (or from
+/// `position`, which a topic read by eventlens adds: its place across partitions), type and
+/// data from the payload (a JSON object with `type`/`data`) or the `type` header. A null
+/// payload is a tombstone: its data is `null` (the state is deleted) and its type, unless a
+/// header names one, [`TOMBSTONE`]. A payload that is not UTF-8 comes from eventlens as
+/// `payload_base64`: its data is that text, and its meta says `"payload_encoding":"base64"`.
 fn read_kcat<'a>(
     record: &RawObject<'a>,
     root: Raw<'a>,
@@ -365,9 +373,19 @@ fn read_kcat<'a>(
             .and_then(|p| resolve_pointer(root, p))
             .map(parse_seq)
             .transpose()?,
-        position: record.get("offset").and_then(|raw| parse_seq(raw).ok()),
+        position: record
+            .get("position")
+            .or_else(|| record.get("offset"))
+            .and_then(|raw| parse_seq(raw).ok()),
         ..Envelope::default()
     };
+    let base64 = record
+        .get("payload_base64")
+        .filter(|_| payload_text.is_none());
+    let tombstone = base64.is_none()
+        && record
+            .get("payload")
+            .is_some_and(|raw| Kind::of(raw) == Kind::Null);
     envelope.type_ = match (&pointers.type_, from_payload("type")) {
         (Some(pointer), _) => resolve_pointer(root, pointer)
             .map(type_text)
@@ -377,7 +395,8 @@ fn read_kcat<'a>(
         (None, None) => headers
             .get("type")
             .and_then(Value::as_str)
-            .map(|t| Cow::Owned(t.to_owned())),
+            .map(|t| Cow::Owned(t.to_owned()))
+            .or_else(|| tombstone.then_some(Cow::Borrowed(TOMBSTONE))),
     };
     envelope.time = lookup(record, root, pointers.time.as_ref(), &["ts"])
         .and_then(|raw| time_text(raw, &mut envelope.warnings))
@@ -394,7 +413,8 @@ fn read_kcat<'a>(
             (Some(data), _, _) => Some(Cow::Owned(data.get().to_owned())),
             (None, Some(json), _) => Some(Cow::Owned(json.get().to_owned())),
             (None, None, Some(text)) => Some(Cow::Owned(Value::String(text.clone()).to_string())),
-            (None, None, None) => None,
+            (None, None, None) if tombstone => Some(Cow::Borrowed("null")),
+            (None, None, None) => base64.map(|raw| Cow::Owned(raw.get().to_owned())),
         },
     };
     envelope.meta = if let Some(pointer) = &pointers.meta {
@@ -410,6 +430,9 @@ fn read_kcat<'a>(
             }
         }
         meta.insert("headers".to_owned(), Value::Object(headers));
+        if base64.is_some() {
+            meta.insert("payload_encoding".to_owned(), Value::from("base64"));
+        }
         Some(Cow::Owned(Value::Object(meta).to_string()))
     };
     Ok(envelope)
@@ -719,5 +742,26 @@ mod tests {
             (e.stream, e.type_.as_deref(), e.data.as_deref()),
             (None, Some("H"), Some(r#""not json""#))
         );
+        // A tombstone: its data deletes the state; its type says what it is.
+        let e = envelope(
+            Format::Kcat,
+            r#"{"topic":"t","partition":2,"offset":7,"ts":1,"headers":[],"key":"order-1","payload":null,"position":31}"#,
+        );
+        assert_eq!(
+            (e.type_.as_deref(), e.data.as_deref(), e.position),
+            (Some(TOMBSTONE), Some("null"), Some(31))
+        );
+        let e = envelope(
+            Format::Kcat,
+            r#"{"topic":"t","partition":2,"offset":8,"headers":["type","Deleted"],"key":"order-1","payload":null}"#,
+        );
+        assert_eq!((e.type_.as_deref(), e.position), (Some("Deleted"), Some(8)));
+        // Bytes that are not UTF-8 are kept as the base64 they came as.
+        let e = envelope(
+            Format::Kcat,
+            r#"{"topic":"t","partition":0,"offset":9,"headers":[],"key":"k","payload_base64":"/wBB"}"#,
+        );
+        assert_eq!((e.type_, e.data.as_deref()), (None, Some(r#""/wBB""#)));
+        assert!(e.meta.unwrap().contains(r#""payload_encoding":"base64""#));
     }
 }

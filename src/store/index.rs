@@ -109,6 +109,11 @@ impl Index {
         self
     }
 
+    /// Says anew what the rows are (a topic that gained partitions while followed).
+    pub fn describe_rows(&mut self, description: String) {
+        self.store.detection.container = Container::Rows(description);
+    }
+
     /// The store as it stands.
     pub fn store(&self) -> &Store {
         &self.store

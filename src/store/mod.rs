@@ -108,8 +108,8 @@ impl Detection {
     /// One line for a user: "jsonl (JSON Lines), detected from 32 records".
     pub fn describe(&self) -> String {
         if let Container::Rows(rows) = &self.container {
-            // A database preset says itself what it read ("preset message-db: …").
-            if rows.starts_with("preset ") {
+            // A database preset or a topic says itself what it read ("preset message-db: …").
+            if rows.starts_with("preset ") || rows.starts_with("kafka ") {
                 return rows.clone();
             }
             return format!("{} ({})", self.format, self.container.describe());

