@@ -11,9 +11,12 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::net::{TcpListener, TcpStream};
+use std::io::{Read as _, Write as _};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{available, cmd};
@@ -71,12 +74,18 @@ fn free_port() -> u16 {
 impl Broker {
     /// A broker of its own, in memory, listening on a free port, once it answers.
     fn start() -> Option<Self> {
-        let binary = tansu()?;
         let port = free_port();
+        Self::start_behind(port, port)
+    }
+
+    /// A broker listening on `port` that tells clients to connect to `advertised` (a proxy).
+    fn start_behind(port: u16, advertised: u16) -> Option<Self> {
+        let binary = tansu()?;
         let url = format!("tcp://127.0.0.1:{port}");
+        let advertised = format!("tcp://127.0.0.1:{advertised}");
         let child = Command::new(binary)
             .args(["broker", "--listener-url", &url])
-            .args(["--advertised-listener-url", &url])
+            .args(["--advertised-listener-url", &advertised])
             .args(["--storage-engine", "memory://tansu/"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -119,6 +128,137 @@ impl Broker {
             .as_array()
             .unwrap()
             .clone()
+    }
+}
+
+/// A TCP proxy in front of a broker that can lose every connection at once and refuse new
+/// ones for a while, as a broker that restarts does (Tansu keeps its topics only in memory,
+/// so the broker itself cannot be restarted with its messages).
+struct Proxy {
+    port: u16,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    upstream: String,
+    /// Bytes to pass from the broker before the connections are cut by themselves.
+    budget: AtomicI64,
+    /// How long a cut lasts, in milliseconds.
+    outage_ms: AtomicU64,
+    refuse_until: Mutex<Option<Instant>>,
+    open: Mutex<Vec<TcpStream>>,
+    cuts: AtomicUsize,
+    stop: AtomicBool,
+}
+
+impl Proxy {
+    fn start(upstream: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let shared = Arc::new(Shared {
+            upstream: format!("127.0.0.1:{upstream}"),
+            budget: AtomicI64::new(i64::MAX),
+            outage_ms: AtomicU64::new(1000),
+            refuse_until: Mutex::new(None),
+            open: Mutex::new(Vec::new()),
+            cuts: AtomicUsize::new(0),
+            stop: AtomicBool::new(false),
+        });
+        let accepting = Arc::clone(&shared);
+        std::thread::spawn(move || accepting.accept(&listener));
+        Self { port, shared }
+    }
+
+    /// Cuts every connection once `bytes` more have come from the broker.
+    fn cut_after(&self, bytes: i64, outage: Duration) {
+        self.shared.outage_ms.store(
+            u64::try_from(outage.as_millis()).unwrap_or(u64::MAX),
+            Ordering::SeqCst,
+        );
+        self.shared.budget.store(bytes, Ordering::SeqCst);
+    }
+
+    fn cut_now(&self, outage: Duration) {
+        self.cut_after(0, outage);
+        self.shared.cut();
+    }
+
+    fn cuts(&self) -> usize {
+        self.shared.cuts.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Shared {
+    fn accept(self: &Arc<Self>, listener: &TcpListener) {
+        while !self.stop.load(Ordering::SeqCst) {
+            let Ok((client, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            };
+            let refusing = self
+                .refuse_until
+                .lock()
+                .unwrap()
+                .is_some_and(|until| Instant::now() < until);
+            let Ok(server) = TcpStream::connect(&self.upstream) else {
+                continue;
+            };
+            if refusing {
+                continue; // both dropped: the client sees its connection closed at once
+            }
+            client.set_nonblocking(false).unwrap();
+            let mut open = self.open.lock().unwrap();
+            open.push(client.try_clone().unwrap());
+            open.push(server.try_clone().unwrap());
+            drop(open);
+            let (up, down) = (Arc::clone(self), Arc::clone(self));
+            let (client2, server2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || up.pump(client, server, false));
+            std::thread::spawn(move || down.pump(server2, client2, true));
+        }
+    }
+
+    /// Copies `from` to `to`; what comes from the broker is counted against the budget.
+    fn pump(&self, mut from: TcpStream, mut to: TcpStream, from_broker: bool) {
+        let mut buffer = [0u8; 4096];
+        loop {
+            let n = match from.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if from_broker {
+                // The one read that spends the last of the budget cuts.
+                let counted = i64::try_from(n).unwrap_or(i64::MAX);
+                let before = self.budget.fetch_sub(counted, Ordering::SeqCst);
+                if before > 0 && before <= counted {
+                    self.cut();
+                    break;
+                }
+            }
+            if to.write_all(&buffer[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown(Shutdown::Both);
+        let _ = from.shutdown(Shutdown::Both);
+    }
+
+    /// Closes every connection and refuses new ones for the outage.
+    fn cut(&self) {
+        self.budget.store(i64::MAX, Ordering::SeqCst);
+        let outage = Duration::from_millis(self.outage_ms.load(Ordering::SeqCst));
+        *self.refuse_until.lock().unwrap() = Some(Instant::now() + outage);
+        for stream in self.open.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        self.cuts.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -382,4 +522,74 @@ fn a_broker_or_topic_that_is_not_there_is_said() {
         .run()
         .expect_code(2);
     assert!(run.stderr.contains("no topic"), "{}", run.stderr);
+}
+
+/// A broker reached through a proxy; `None` where there is no broker here.
+fn broker_behind_proxy() -> Option<(Broker, Proxy)> {
+    tansu()?;
+    let port = free_port();
+    let proxy = Proxy::start(port);
+    let mut broker = Broker::start_behind(port, proxy.port)?;
+    // Clients, the producer too, go through the proxy.
+    broker.bootstrap = format!("127.0.0.1:{}", proxy.port);
+    Some((broker, proxy))
+}
+
+#[test]
+fn a_load_cut_off_midway_goes_on_from_each_partition_s_offset() {
+    let Some((broker, proxy)) = broker_behind_proxy() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut produced = broker.produce("orders", dir.path(), &[]);
+    for round in 0..10 {
+        let more = broker.produce("orders", dir.path(), &["--more", "order-1", "40"]);
+        assert_eq!(more.len(), 40, "round {round}");
+        produced.extend(more);
+    }
+    // A few kilobytes into the fetches, every connection is lost for a second.
+    proxy.cut_after(6_000, Duration::from_secs(1));
+    let out = cmd(&["events", &broker.url("orders"), "--json"]).run().ok();
+    assert_eq!(proxy.cuts(), 1, "the load was cut off");
+    let mut got: Vec<(i64, i64)> = json_lines(&out).iter().map(place).collect();
+    let mut expected: Vec<(i64, i64)> = produced
+        .iter()
+        .map(|m| {
+            (
+                m["partition"].as_i64().unwrap(),
+                m["offset"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), expected.len(), "nothing lost, nothing twice");
+    got.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn a_follower_that_loses_the_broker_goes_on_where_it_was() {
+    let Some((broker, proxy)) = broker_behind_proxy() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let produced = broker.produce("orders", dir.path(), &[]);
+    let follower = cmd(&["events", &broker.url("orders"), "--follow", "--json"]).spawn();
+    let first = follower.lines(produced.len(), Duration::from_secs(30));
+    assert_eq!(first.len(), produced.len());
+    // Longer than a request waits for an answer (5 s): the follower is told the broker is gone.
+    proxy.cut_now(Duration::from_secs(7));
+    std::thread::sleep(Duration::from_millis(7_500));
+    broker.produce("orders", dir.path(), &["--more", "order-9", "3"]);
+    let more = follower.lines(3, Duration::from_secs(30));
+    let notes: Vec<Value> = more
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["data"]["note"].clone())
+        .collect();
+    assert_eq!(notes, [0, 1, 2]);
+    assert!(follower.is_quiet_for(Duration::from_millis(700)).is_ok());
+    let (code, stderr) = follower.interrupt();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("lost the connection"), "{stderr}");
+    assert!(stderr.contains("connected again"), "{stderr}");
 }

@@ -11,6 +11,7 @@
 //! record's headers come as a map by name, so headers are in name order and of a name given
 //! twice only the last is kept.
 
+mod merge;
 mod murmur2;
 mod read;
 

@@ -14,24 +14,19 @@
 //! reports: that is used only for progress (Tansu, the broker the tests run, reports the latest
 //! offset short of a partition's end when a batch holds several records).
 
-use std::collections::VecDeque;
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use rskafka::client::error::{Error as KafkaError, ProtocolError};
 use rskafka::client::partition::{OffsetAt, PartitionClient, UnknownTopicHandling};
 use rskafka::client::{Client, ClientBuilder};
-use rskafka::record::RecordAndOffset;
 use rskafka::{BackoffConfig, chrono};
 
+use super::merge::{Cursor, merge};
 use super::{Start, Topic, partition_of};
 use crate::source::{Mode, SourceError};
 use crate::store::{Bytes, Container, Detection, Format, Index, ReadOptions, Store};
 
-/// Messages merged into the store at a time.
-const PAGE: usize = 20_000;
 /// The most bytes one fetch of one partition asks for (a broker sends at least one batch).
 const FETCH_BYTES: i32 = 8 << 20;
 /// How long a fetch at a partition's end waits for a message before it says there is none.
@@ -40,6 +35,9 @@ const FETCH_WAIT_MS: i32 = 20;
 const RECONNECT_FOR: Duration = Duration::from_secs(30);
 /// How long one request keeps retrying before it is reported (the next step tries again).
 const REQUEST_DEADLINE: Duration = Duration::from_secs(3);
+/// How long a request may go unanswered before the broker counts as lost: rskafka retries some
+/// failures (a broker gone after the connection was made) for as long as it is let.
+const ANSWER_WITHIN: Duration = Duration::from_secs(5);
 /// How often a follower asks which partitions the topic has.
 const METADATA_EVERY: Duration = Duration::from_secs(2);
 
@@ -65,23 +63,6 @@ pub struct Records {
     metadata_asked: Instant,
 }
 
-/// How far one partition has been read.
-struct Cursor {
-    id: i32,
-    /// The offset of the next message to fetch.
-    next: i64,
-    /// Where reading began, for progress.
-    began: i64,
-    /// The high watermark the last fetch reported, for progress.
-    high: i64,
-    /// Fetched, not yet merged.
-    waiting: VecDeque<RecordAndOffset>,
-    /// The last fetch returned nothing: read to its end for now.
-    at_end: bool,
-    /// `--from-time`: messages are skipped until the first at or after this time.
-    skip_before: Option<i64>,
-}
-
 /// Why a step could not be taken.
 enum Step {
     /// The broker could not be reached: try again later.
@@ -102,32 +83,21 @@ impl Records {
             .enable_all()
             .build()
             .map_err(|e| fail(format!("cannot start the Kafka client: {e}")))?;
-        let client = runtime
-            .block_on(
-                ClientBuilder::new(topic.brokers.clone())
-                    .client_id("eventlens")
-                    .backoff_config(backoff())
-                    .build(),
-            )
-            .map_err(|e| fail(format!("cannot reach a broker: {}", said(&e))))?;
+        let build = ClientBuilder::new(topic.brokers.clone())
+            .client_id("eventlens")
+            .backoff_config(backoff())
+            .build();
+        let client = within(&runtime, async {
+            build.await.map_err(|e| Step::Lost(said(&e)))
+        })
+        .map_err(|step| fail(step.text()))?;
         let client = Arc::new(client);
-        let count = runtime
-            .block_on(partition_count(&client, &topic.topic))
+        let count = within(&runtime, partition_count(&client, &topic.topic))
             .map_err(|step| fail(step.text()))?;
-        let ids: Vec<i32> = match topic.narrowed_to() {
-            Some(key) => vec![partition_of(key.as_bytes(), count)],
-            None => (0..count).collect(),
-        };
         let (mut parts, mut clients) = (Vec::new(), Vec::new());
-        for id in ids {
-            let (cursor, partition) = runtime
-                .block_on(open_partition(
-                    &client,
-                    &topic.topic,
-                    id,
-                    &topic.options.start,
-                ))
-                .map_err(|step| fail(step.text()))?;
+        for id in partitions_to_read(topic, count, &[]) {
+            let opened = open_partition(&client, &topic.topic, id, &topic.options.start);
+            let (cursor, partition) = within(&runtime, opened).map_err(|step| fail(step.text()))?;
             parts.push(cursor);
             clients.push(partition);
         }
@@ -226,29 +196,18 @@ impl Records {
             return Ok(());
         }
         self.metadata_asked = Instant::now();
-        let count = self
-            .runtime
-            .block_on(partition_count(&self.client, &self.topic.topic))?;
+        let count = within(
+            &self.runtime,
+            partition_count(&self.client, &self.topic.topic),
+        )?;
         if count == self.partition_count {
             return Ok(());
         }
         self.partition_count = count;
-        // A key is given a partition by the count of the moment: once the topic has more,
-        // the key's new messages go to the partition the new count gives it.
-        let wanted: Vec<i32> = match self.topic.narrowed_to() {
-            Some(key) => vec![partition_of(key.as_bytes(), count)],
-            None => (0..count).collect(),
-        };
-        for id in wanted {
-            if self.parts.iter().any(|part| part.id == id) {
-                continue;
-            }
-            let (cursor, partition) = self.runtime.block_on(open_partition(
-                &self.client,
-                &self.topic.topic,
-                id,
-                &Start::Beginning,
-            ))?;
+        let reading: Vec<i32> = self.parts.iter().map(|part| part.id).collect();
+        for id in partitions_to_read(&self.topic, count, &reading) {
+            let opened = open_partition(&self.client, &self.topic.topic, id, &Start::Beginning);
+            let (cursor, partition) = within(&self.runtime, opened)?;
             self.parts.push(cursor);
             self.clients.push(partition);
         }
@@ -264,22 +223,24 @@ impl Records {
         if wanted.is_empty() {
             return Ok(());
         }
-        let mut fetches = tokio::task::JoinSet::new();
+        let mut requests = tokio::task::JoinSet::new();
         let _inside = self.runtime.enter();
         for &i in &wanted {
             let client = Arc::clone(&self.clients[i]);
             let offset = self.parts[i].next;
-            fetches.spawn(async move {
-                let result = client
-                    .fetch_records(offset, 1..FETCH_BYTES, FETCH_WAIT_MS)
-                    .await;
-                (i, result)
+            requests.spawn(async move {
+                let fetch = client.fetch_records(offset, 1..FETCH_BYTES, FETCH_WAIT_MS);
+                (i, tokio::time::timeout(ANSWER_WITHIN, fetch).await)
             });
         }
-        let results = self.runtime.block_on(fetches.join_all());
+        let results = self.runtime.block_on(requests.join_all());
         let mut lost = None;
         for (i, fetched) in results {
             let part = &mut self.parts[i];
+            let Ok(fetched) = fetched else {
+                lost = Some(no_answer());
+                continue;
+            };
             match fetched {
                 Ok((records, high)) => part.took(records, high),
                 Err(KafkaError::ServerError {
@@ -288,10 +249,11 @@ impl Records {
                 }) => {
                     // Before the earliest offset kept (deleted by retention meanwhile), or
                     // after the end (--from-offset beyond it): from the earliest, or wait.
-                    let earliest = self
-                        .runtime
-                        .block_on(self.clients[i].get_offset(OffsetAt::Earliest))
-                        .map_err(|e| step_of(&e, &self.topic.topic))?;
+                    let topic = &self.topic.topic;
+                    let earliest = within(&self.runtime, async {
+                        let asked = self.clients[i].get_offset(OffsetAt::Earliest).await;
+                        asked.map_err(|e| step_of(&e, topic))
+                    })?;
                     if part.next < earliest {
                         part.next = earliest;
                     } else {
@@ -337,34 +299,19 @@ impl Records {
     }
 }
 
-/// Merges what is waiting into the store's order, while every partition still being read
-/// has a message waiting: the next is the one with the earliest (timestamp, partition). Each
-/// message's position is the next `position`. At most [`PAGE`] messages at a time.
-fn merge(parts: &mut [Cursor], topic: &str, position: &mut u64) -> Vec<u8> {
-    let mut text = Vec::new();
-    for _ in 0..PAGE {
-        if parts
-            .iter()
-            .any(|part| !part.at_end && part.waiting.is_empty())
-        {
-            break;
-        }
-        let next = parts
-            .iter()
-            .enumerate()
-            .filter_map(|(i, part)| {
-                let head = part.waiting.front()?;
-                Some((head.record.timestamp.timestamp_millis(), part.id, i))
-            })
-            .min();
-        let Some((_, id, i)) = next else { break };
-        let Some(message) = parts[i].waiting.pop_front() else {
-            break;
-        };
-        write_line(&mut text, topic, id, &message, *position);
-        *position += 1;
-    }
-    text
+/// The partitions of a topic of `count` to start reading, besides those being read: all of
+/// them, or the one the default partitioner gives the key asked for. A key is given a
+/// partition by the count of the moment: once the topic has more, the key's new messages go to
+/// the partition the new count gives it, which is then read too.
+fn partitions_to_read(topic: &Topic, count: i32, reading: &[i32]) -> Vec<i32> {
+    let wanted: Vec<i32> = match topic.narrowed_to() {
+        Some(key) => vec![partition_of(key.as_bytes(), count)],
+        None => (0..count).collect(),
+    };
+    wanted
+        .into_iter()
+        .filter(|id| !reading.contains(id))
+        .collect()
 }
 
 /// Partition `id` of `topic`: a client for it, and where reading starts as `start` says.
@@ -400,42 +347,6 @@ async fn open_partition(
     Ok((Cursor::new(id, next, skip_before), Arc::new(client)))
 }
 
-impl Cursor {
-    fn new(id: i32, next: i64, skip_before: Option<i64>) -> Self {
-        Self {
-            id,
-            next,
-            began: next,
-            high: next,
-            waiting: VecDeque::new(),
-            at_end: false,
-            skip_before,
-        }
-    }
-
-    /// Keeps what a fetch returned.
-    fn took(&mut self, records: Vec<RecordAndOffset>, high: i64) {
-        self.high = self.high.max(high);
-        if records.is_empty() {
-            self.at_end = true;
-            return;
-        }
-        for message in records {
-            if message.offset < self.next {
-                continue;
-            }
-            self.next = message.offset + 1;
-            if let Some(time) = self.skip_before {
-                if message.record.timestamp.timestamp_millis() < time {
-                    continue;
-                }
-                self.skip_before = None;
-            }
-            self.waiting.push_back(message);
-        }
-    }
-}
-
 /// How many partitions `topic` has.
 async fn partition_count(client: &Client, topic: &str) -> Result<i32, Step> {
     let topics = client.list_topics().await.map_err(|e| step_of(&e, topic))?;
@@ -459,6 +370,25 @@ async fn partition_count(client: &Client, topic: &str) -> Result<i32, Step> {
             Err(Step::Failed(format!("no topic {topic:?} ({known})")))
         }
     }
+}
+
+/// Runs `request` to its answer, or says the broker is lost when none comes in time.
+fn within<T>(
+    runtime: &tokio::runtime::Runtime,
+    request: impl Future<Output = Result<T, Step>>,
+) -> Result<T, Step> {
+    runtime.block_on(async {
+        tokio::time::timeout(ANSWER_WITHIN, request)
+            .await
+            .unwrap_or_else(|_| Err(no_answer()))
+    })
+}
+
+fn no_answer() -> Step {
+    Step::Lost(format!(
+        "no answer from the broker within {} s",
+        ANSWER_WITHIN.as_secs()
+    ))
 }
 
 /// Retries while a broker is reached again, for a while: then the step says so.
@@ -530,158 +460,21 @@ fn describe(topic: &Topic, count: i32) -> String {
     )
 }
 
-/// The line `kcat -J` prints for a message, with its place in the store: a payload that is
-/// not UTF-8 is kept as base64 (`payload_base64`), so nothing of it is lost.
-fn write_line(out: &mut Vec<u8>, topic: &str, partition: i32, message: &RecordAndOffset, at: u64) {
-    let record = &message.record;
-    let mut line = String::with_capacity(
-        96 + topic.len()
-            + record.key.as_ref().map_or(0, Vec::len)
-            + record.value.as_ref().map_or(0, |v| v.len() + v.len() / 8),
-    );
-    let _ = write!(
-        line,
-        "{{\"topic\":{},\"partition\":{partition},\"offset\":{},\"tstype\":\"create\",\"ts\":{},\"headers\":[",
-        quoted(topic),
-        message.offset,
-        record.timestamp.timestamp_millis()
-    );
-    for (n, (name, value)) in record.headers.iter().enumerate() {
-        if n > 0 {
-            line.push(',');
-        }
-        line.push_str(&quoted(name));
-        line.push(',');
-        line.push_str(&quoted(&String::from_utf8_lossy(value)));
-    }
-    line.push_str("],\"key\":");
-    match &record.key {
-        Some(key) => line.push_str(&quoted(&String::from_utf8_lossy(key))),
-        None => line.push_str("null"),
-    }
-    match &record.value {
-        None => line.push_str(",\"payload\":null"),
-        Some(value) => {
-            if let Ok(text) = std::str::from_utf8(value) {
-                line.push_str(",\"payload\":");
-                line.push_str(&quoted(text));
-            } else {
-                line.push_str(",\"payload_base64\":\"");
-                line.push_str(&base64::engine::general_purpose::STANDARD.encode(value));
-                line.push('"');
-            }
-        }
-    }
-    let _ = writeln!(line, ",\"position\":{at}}}");
-    out.extend_from_slice(line.as_bytes());
-}
-
-fn quoted(text: &str) -> String {
-    serde_json::Value::from(text).to_string()
-}
-
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-
-    fn message(
-        offset: i64,
-        millis: i64,
-        key: Option<&[u8]>,
-        value: Option<&[u8]>,
-    ) -> RecordAndOffset {
-        RecordAndOffset {
-            record: rskafka::record::Record {
-                key: key.map(<[u8]>::to_vec),
-                value: value.map(<[u8]>::to_vec),
-                headers: BTreeMap::from([("type".to_owned(), b"Placed".to_vec())]),
-                timestamp: chrono::DateTime::from_timestamp_millis(millis).unwrap(),
-            },
-            offset,
-        }
-    }
+    use crate::source::kafka::KafkaOptions;
 
     #[test]
-    fn a_message_is_the_line_kcat_prints_for_it() {
-        let mut out = Vec::new();
-        let placed = message(
-            41,
-            1_700_000_000_123,
-            Some(b"order-9"),
-            Some(br#"{"qty":2}"#),
-        );
-        write_line(&mut out, "orders", 3, &placed, 7);
-        let tombstone = message(42, 1_700_000_000_124, Some(b"order-9"), None);
-        write_line(&mut out, "orders", 3, &tombstone, 8);
-        let binary = message(43, 1_700_000_000_125, None, Some(&[0xff, 0x00, 0x41]));
-        write_line(&mut out, "orders", 3, &binary, 9);
-        let text = String::from_utf8(out).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(
-            lines,
-            [
-                r#"{"topic":"orders","partition":3,"offset":41,"tstype":"create","ts":1700000000123,"headers":["type","Placed"],"key":"order-9","payload":"{\"qty\":2}","position":7}"#,
-                r#"{"topic":"orders","partition":3,"offset":42,"tstype":"create","ts":1700000000124,"headers":["type","Placed"],"key":"order-9","payload":null,"position":8}"#,
-                r#"{"topic":"orders","partition":3,"offset":43,"tstype":"create","ts":1700000000125,"headers":["type","Placed"],"key":null,"payload_base64":"/wBB","position":9}"#,
-            ]
-        );
-    }
-
-    #[test]
-    fn from_a_time_messages_before_it_are_skipped_until_the_first_after_it() {
-        let mut part = Cursor::new(0, 0, Some(2_000));
-        part.took(
-            vec![
-                message(0, 1_000, None, None),
-                message(1, 2_500, None, None),
-                // After the first one at or after the time, nothing is skipped: the
-                // partition's order is kept, as a consumer seeking by time sees it.
-                message(2, 1_500, None, None),
-            ],
-            3,
-        );
-        let offsets: Vec<i64> = part.waiting.iter().map(|m| m.offset).collect();
-        assert_eq!((offsets, part.next, part.high), (vec![1, 2], 3, 3));
-        part.took(Vec::new(), 3);
-        assert!(part.at_end);
-    }
-
-    #[test]
-    fn partitions_merge_by_time_each_in_its_own_order() {
-        let mut parts = vec![Cursor::new(0, 0, None), Cursor::new(1, 0, None)];
-        parts[0].took(
-            vec![
-                message(0, 1_000, Some(b"a"), Some(b"1")),
-                message(1, 3_000, Some(b"a"), Some(b"2")),
-                // Earlier than the message before it: a partition's order is kept.
-                message(2, 2_000, Some(b"a"), Some(b"3")),
-            ],
-            3,
-        );
-        parts[1].took(vec![message(0, 1_000, Some(b"b"), Some(b"4"))], 5);
-        let mut position = 10;
-        // Partition 1 may have more to come: nothing after its last message is merged yet,
-        // since what comes next there may be earlier.
-        let text = merge(&mut parts, "t", &mut position);
-        let order = |text: &[u8]| -> Vec<(i64, i64, u64)> {
-            String::from_utf8_lossy(text)
-                .lines()
-                .map(|line| {
-                    let v: serde_json::Value = serde_json::from_str(line).unwrap();
-                    (
-                        v["partition"].as_i64().unwrap(),
-                        v["offset"].as_i64().unwrap(),
-                        v["position"].as_u64().unwrap(),
-                    )
-                })
-                .collect()
-        };
-        assert_eq!(order(&text), [(0, 0, 10), (1, 0, 11)]);
-        parts[1].took(Vec::new(), 5);
-        let text = merge(&mut parts, "t", &mut position);
-        assert_eq!(order(&text), [(0, 1, 12), (0, 2, 13)]);
-        assert_eq!(position, 14);
+    fn partitions_added_to_the_topic_are_read_too() {
+        let mut topic = Topic::parse("kafka://h/t", KafkaOptions::default()).unwrap();
+        assert_eq!(partitions_to_read(&topic, 3, &[]), [0, 1, 2]);
+        assert_eq!(partitions_to_read(&topic, 5, &[0, 1, 2]), [3, 4]);
+        topic.key = Some("order-1042".to_owned());
+        let before = partition_of(b"order-1042", 3);
+        assert_eq!(partitions_to_read(&topic, 3, &[]), [before]);
+        let after = partition_of(b"order-1042", 7);
+        let added = partitions_to_read(&topic, 7, &[before]);
+        assert_eq!(added, if after == before { vec![] } else { vec![after] });
     }
 }
