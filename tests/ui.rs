@@ -1734,3 +1734,77 @@ fn the_trace_tab_walks_a_sample_order_to_its_refund() {
     assert_eq!(place(&harness), ("payment-1011".to_owned(), 2));
     assert_eq!(harness.query_all_by_label("\"refunded\"").count(), 2);
 }
+
+#[test]
+fn the_kafka_field_reads_a_key_s_partition_then_every_partition() {
+    let Some(broker) = common::kafka::Broker::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let produced = broker.produce("orders", dir.path(), &[]);
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 860.0])
+        .build_eframe(|cc| App::new(cc, Launch::default()));
+    harness.run_ok();
+    harness.get_by_label("Kafka topic").focus();
+    harness
+        .get_by_label("Kafka topic")
+        .type_text(&format!("{}/orders", broker.bootstrap));
+    harness.get_by_label("Kafka key").focus();
+    harness.get_by_label("Kafka key").type_text("order-7");
+    harness.get_by_label("Read topic").click();
+    settle(&mut harness);
+    let partition = produced
+        .iter()
+        .find(|m| m["key"] == "order-7")
+        .map(|m| m["partition"].as_i64().unwrap())
+        .unwrap();
+    let in_partition = produced
+        .iter()
+        .filter(|m| m["partition"].as_i64() == Some(partition))
+        .count();
+    let view = harness.state().view().unwrap();
+    assert_eq!(view.stream().id.as_ref(), "order-7");
+    assert_eq!(view.store.events().len(), in_partition);
+    harness.get_by_label_contains(&format!("Only partition {partition} of 4 of the topic"));
+    assert_eq!(
+        harness.state().settings.connections,
+        [format!("kafka://{}/orders", broker.bootstrap)]
+    );
+    harness.get_by_label("Read every partition").click();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while harness
+        .state()
+        .view()
+        .is_none_or(|v| v.store.events().len() != produced.len())
+    {
+        harness.step();
+        assert!(Instant::now() < deadline, "{:?}", harness.state().notices);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    settle(&mut harness);
+    let view = harness.state().view().unwrap();
+    assert_eq!(view.stream().id.as_ref(), "order-7", "still on the stream");
+    assert!(harness.query_by_label("Read every partition").is_none());
+}
+
+#[test]
+fn a_broker_that_is_not_there_is_said_in_the_window() {
+    let port = common::kafka::free_port();
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 860.0])
+        .build_eframe(|cc| App::new(cc, Launch::default()));
+    harness.run_ok();
+    harness.get_by_label("Kafka topic").focus();
+    harness
+        .get_by_label("Kafka topic")
+        .type_text(&format!("127.0.0.1:{port}/orders"));
+    harness.key_press(egui::Key::Enter);
+    let notice = first_notice(&mut harness);
+    assert!(
+        notice.contains(&format!("kafka://127.0.0.1:{port}/orders"))
+            && notice.contains("cannot reach a broker"),
+        "{notice}"
+    );
+    assert!(harness.state().settings.connections.is_empty());
+}

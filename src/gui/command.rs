@@ -33,6 +33,11 @@ pub enum Command {
     },
     /// Open a store file (path field, recent files, drag-and-drop, dialog result).
     OpenPath(PathBuf),
+    /// Read a Kafka topic (`kafka://…`); with a key, only its partition, on its stream.
+    OpenTopic {
+        url: String,
+        key: Option<String>,
+    },
     /// Open the bundled sample store.
     OpenSample,
     /// Stop the load in progress.

@@ -3,6 +3,8 @@
 //! conformance suites.
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod kafka;
+
 use std::ffi::OsString;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};

@@ -260,6 +260,10 @@ impl App {
                     self.settings.remember_connection(&db.name());
                     self.save_now = true;
                 }
+                Source::Kafka(topic) => {
+                    self.settings.remember_connection(&topic.name());
+                    self.save_now = true;
+                }
                 _ => {}
             }
             self.screen = Screen::Ready(Box::new(Ready {

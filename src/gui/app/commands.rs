@@ -46,9 +46,30 @@ impl App {
                     self.projections.enabled = on && self.projections.loaded.is_some();
                 }
                 Command::OpenPath(path) => self.open_path(&path),
+                Command::OpenTopic { url, key } => {
+                    if let Some(key) = key {
+                        self.deep_link = Some(DeepLink {
+                            stream: Some(key),
+                            point: Point::End,
+                        });
+                    }
+                    self.open_path(Path::new(&url));
+                }
                 Command::OpenNarrowed(narrow) => {
                     if let Some(catalog) = self.catalog.take() {
                         self.load(catalog.source.narrowed(narrow));
+                    } else if let Screen::Ready(ready) = &self.screen
+                        && let Source::Kafka(_) = &ready.source
+                    {
+                        // A topic read for one key, read again whole: on the same stream.
+                        let view = &ready.view;
+                        let stream = view.store.streams()[view.stream as usize].id.to_string();
+                        let source = ready.source.clone().narrowed(narrow);
+                        self.deep_link = Some(DeepLink {
+                            stream: Some(stream),
+                            point: Point::End,
+                        });
+                        self.load(source);
                     }
                 }
                 Command::ShowCatalog => {

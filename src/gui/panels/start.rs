@@ -1,5 +1,5 @@
-//! The start screen: Open…, a path field, drag-and-drop, a PostgreSQL connection field, recent
-//! files and connections, and the bundled sample.
+//! The start screen: Open…, a path field, drag-and-drop, a PostgreSQL connection field, a
+//! Kafka topic field, recent files and connections, and the bundled sample.
 
 use std::path::PathBuf;
 
@@ -15,6 +15,10 @@ pub struct StartScreen {
     pub path: String,
     /// The connection field's text (a `postgres://` URL).
     pub connection: String,
+    /// The Kafka field's text (`kafka://HOST:PORT/TOPIC`, or `HOST:PORT/TOPIC`).
+    pub topic: String,
+    /// The key whose partition alone is read, if one is typed.
+    pub key: String,
 }
 
 impl StartScreen {
@@ -40,11 +44,15 @@ impl StartScreen {
             ui.add_space(12.0);
             connection_field_ui(ui, &mut self.connection, cmds);
             ui.weak("message-db, Emmett, eventsourcing or Marten, detected from its tables. The password comes from the URL, PGPASSWORD or ~/.pgpass and is never saved.");
+            ui.add_space(12.0);
+            topic_field_ui(ui, &mut self.topic, &mut self.key, cmds);
+            ui.weak("Messages mapped as kcat's, partitions merged by time. With a key, only the partition Kafka's default partitioner gives it is read. Nothing is consumed for a group or committed.");
             ui.add_space(20.0);
             if !settings.connections.is_empty() {
                 ui.strong("Recent connections");
                 for url in &settings.connections {
-                    if ui.link(url).on_hover_text("Connect again (the password from PGPASSWORD or ~/.pgpass)").clicked() {
+                    let hover = if url.starts_with("kafka://") { "Read the topic again" } else { "Connect again (the password from PGPASSWORD or ~/.pgpass)" };
+                    if ui.link(url).on_hover_text(hover).clicked() {
                         cmds.push(Command::OpenPath(PathBuf::from(url)));
                     }
                 }
@@ -86,6 +94,39 @@ fn connection_field_ui(ui: &mut Ui, url: &mut String, cmds: &mut Vec<Command>) {
                 format!("postgres://{text}")
             };
             cmds.push(Command::OpenPath(PathBuf::from(text)));
+        }
+    });
+}
+
+/// The Kafka topic field and a key field, with a Read button; Enter in either reads too.
+fn topic_field_ui(ui: &mut Ui, url: &mut String, key: &mut String, cmds: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        ui.add_space((ui.available_width() - 520.0).max(0.0) / 2.0);
+        ui.label("Kafka:");
+        let width = (ui.available_width() - 250.0).clamp(120.0, 230.0);
+        let field = ui.add(
+            egui::TextEdit::singleline(url)
+                .hint_text("kafka://host:9092/orders")
+                .desired_width(width),
+        );
+        super::name_widget(&field, egui::Role::TextInput, "Kafka topic");
+        let key_field = ui.add(
+            egui::TextEdit::singleline(key)
+                .hint_text("key (optional)")
+                .desired_width(100.0),
+        );
+        super::name_widget(&key_field, egui::Role::TextInput, "Kafka key");
+        let entered = (field.lost_focus() || key_field.lost_focus())
+            && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if (ui.button("Read topic").clicked() || entered) && !url.trim().is_empty() {
+            let text = url.trim();
+            let url = if text.contains("://") {
+                text.to_owned()
+            } else {
+                format!("kafka://{text}")
+            };
+            let key = Some(key.trim().to_owned()).filter(|k| !k.is_empty());
+            cmds.push(Command::OpenTopic { url, key });
         }
     });
 }

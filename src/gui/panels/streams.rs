@@ -38,6 +38,7 @@ impl StreamsPanel {
             let title = ui.strong(format!("Streams ({})", view.store.streams().len()));
             super::keys_mark(ui, &title, view.keys == List::Streams);
         });
+        part_of_topic_ui(ui, view, cmds);
         self.filter_ui(ui, view, cmds);
         let sorted_by = self.sort;
         ui.horizontal(|ui| {
@@ -170,4 +171,33 @@ impl StreamsPanel {
         self.rows = rows;
         self.cached_for = Some((store, self.filter.clone(), self.sort));
     }
+}
+
+/// A topic read for one key holds only that key's partition: the list says so, with a way
+/// to read every partition.
+fn part_of_topic_ui(ui: &mut Ui, view: &View, cmds: &mut Vec<Command>) {
+    let described = view.store.detection().describe();
+    let Some(read) = described
+        .strip_prefix("kafka topic ")
+        .and_then(|rest| rest.split_once(": "))
+        .map(|(_, read)| read)
+        .filter(|read| read.starts_with("partition "))
+    else {
+        return;
+    };
+    let part = read
+        .split(',')
+        .next()
+        .unwrap_or(read)
+        .trim_end_matches(" only");
+    ui.horizontal_wrapped(|ui| {
+        ui.weak(format!("Only {part} of the topic was read: the key's."));
+        if ui
+            .small_button("Read every partition")
+            .on_hover_text("Read the whole topic, staying on this stream")
+            .clicked()
+        {
+            cmds.push(Command::OpenNarrowed(crate::source::postgres::Narrow::All));
+        }
+    });
 }
