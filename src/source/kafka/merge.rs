@@ -2,7 +2,7 @@
 //! line each message becomes: the one `kcat -J` prints for it, with its place in the store.
 
 use std::collections::VecDeque;
-use std::fmt::Write as _;
+use std::io::Write as _;
 
 use base64::Engine as _;
 use rskafka::record::RecordAndOffset;
@@ -67,7 +67,8 @@ impl Cursor {
 /// has a message waiting: the next is the one with the earliest (timestamp, partition). Each
 /// message's position is the next `position`. At most [`PAGE`] messages at a time.
 pub(super) fn merge(parts: &mut [Cursor], topic: &str, position: &mut u64) -> Vec<u8> {
-    let mut text = Vec::new();
+    let waiting: usize = parts.iter().map(|part| part.waiting.len()).sum();
+    let mut text = Vec::with_capacity(waiting.min(PAGE) * 256);
     for _ in 0..PAGE {
         if parts
             .iter()
@@ -97,50 +98,51 @@ pub(super) fn merge(parts: &mut [Cursor], topic: &str, position: &mut u64) -> Ve
 /// not UTF-8 is kept as base64 (`payload_base64`), so nothing of it is lost.
 fn write_line(out: &mut Vec<u8>, topic: &str, partition: i32, message: &RecordAndOffset, at: u64) {
     let record = &message.record;
-    let mut line = String::with_capacity(
-        96 + topic.len()
-            + record.key.as_ref().map_or(0, Vec::len)
-            + record.value.as_ref().map_or(0, |v| v.len() + v.len() / 8),
-    );
+    out.extend_from_slice(b"{\"topic\":");
+    quote(out, topic);
     let _ = write!(
-        line,
-        "{{\"topic\":{},\"partition\":{partition},\"offset\":{},\"tstype\":\"create\",\"ts\":{},\"headers\":[",
-        quoted(topic),
+        out,
+        ",\"partition\":{partition},\"offset\":{},\"tstype\":\"create\",\"ts\":{},\"headers\":[",
         message.offset,
         record.timestamp.timestamp_millis()
     );
     for (n, (name, value)) in record.headers.iter().enumerate() {
         if n > 0 {
-            line.push(',');
+            out.push(b',');
         }
-        line.push_str(&quoted(name));
-        line.push(',');
-        line.push_str(&quoted(&String::from_utf8_lossy(value)));
+        quote(out, name);
+        out.push(b',');
+        quote(out, &String::from_utf8_lossy(value));
     }
-    line.push_str("],\"key\":");
+    out.extend_from_slice(b"],\"key\":");
     match &record.key {
-        Some(key) => line.push_str(&quoted(&String::from_utf8_lossy(key))),
-        None => line.push_str("null"),
+        Some(key) => quote(out, &String::from_utf8_lossy(key)),
+        None => out.extend_from_slice(b"null"),
     }
     match &record.value {
-        None => line.push_str(",\"payload\":null"),
+        None => out.extend_from_slice(b",\"payload\":null"),
         Some(value) => {
             if let Ok(text) = std::str::from_utf8(value) {
-                line.push_str(",\"payload\":");
-                line.push_str(&quoted(text));
+                out.extend_from_slice(b",\"payload\":");
+                quote(out, text);
             } else {
-                line.push_str(",\"payload_base64\":\"");
-                line.push_str(&base64::engine::general_purpose::STANDARD.encode(value));
-                line.push('"');
+                out.extend_from_slice(b",\"payload_base64\":\"");
+                out.extend_from_slice(
+                    base64::engine::general_purpose::STANDARD
+                        .encode(value)
+                        .as_bytes(),
+                );
+                out.push(b'"');
             }
         }
     }
-    let _ = writeln!(line, ",\"position\":{at}}}");
-    out.extend_from_slice(line.as_bytes());
+    let _ = writeln!(out, ",\"position\":{at}}}");
 }
 
-fn quoted(text: &str) -> String {
-    serde_json::Value::from(text).to_string()
+/// `text` as a JSON string.
+fn quote(out: &mut Vec<u8>, text: &str) {
+    // Writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, text);
 }
 
 #[cfg(test)]
