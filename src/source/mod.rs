@@ -17,6 +17,7 @@ mod file;
 pub mod kafka;
 pub mod postgres;
 mod reader;
+mod retry;
 mod sqlite;
 mod stdin;
 

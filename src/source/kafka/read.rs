@@ -24,6 +24,7 @@ use rskafka::{BackoffConfig, chrono};
 
 use super::merge::{Cursor, merge};
 use super::{Start, Topic, partition_of};
+use crate::source::retry::{self, Step};
 use crate::source::{Mode, SourceError};
 use crate::store::{Bytes, Container, Detection, Format, Index, ReadOptions, Store};
 
@@ -31,8 +32,6 @@ use crate::store::{Bytes, Container, Detection, Format, Index, ReadOptions, Stor
 const FETCH_BYTES: i32 = 8 << 20;
 /// How long a fetch at a partition's end waits for a message before it says there is none.
 const FETCH_WAIT_MS: i32 = 20;
-/// How long reading a topic to its end keeps trying to reach a lost broker.
-const RECONNECT_FOR: Duration = Duration::from_secs(30);
 /// How long one request keeps retrying before it is reported (the next step tries again).
 const REQUEST_DEADLINE: Duration = Duration::from_secs(3);
 /// How long a request may go unanswered before the broker counts as lost: rskafka retries some
@@ -61,14 +60,6 @@ pub struct Records {
     /// Every partition read to its end with nothing waiting: a follower's next step looks again.
     idle: bool,
     metadata_asked: Instant,
-}
-
-/// Why a step could not be taken.
-enum Step {
-    /// The broker could not be reached: try again later.
-    Lost(String),
-    /// The topic cannot be read as asked.
-    Failed(String),
 }
 
 impl Records {
@@ -133,33 +124,11 @@ impl Records {
     /// Fetches and merges the next page. `false` once every message there is now is in the
     /// store.
     pub fn step(&mut self) -> Result<bool, SourceError> {
-        let started = Instant::now();
-        loop {
-            match self.try_step() {
-                Ok(more) => {
-                    self.lost = None;
-                    return Ok(more);
-                }
-                Err(Step::Failed(message)) => {
-                    return Err(SourceError::Broker {
-                        name: self.name.clone(),
-                        message,
-                    });
-                }
-                Err(Step::Lost(why)) => {
-                    self.lost = Some(why.clone());
-                    if self.mode == Mode::Follow || started.elapsed() >= RECONNECT_FOR {
-                        return Err(SourceError::Lost {
-                            name: self.name.clone(),
-                            why,
-                        });
-                    }
-                    std::thread::sleep(Duration::from_millis(500));
-                }
-            }
-        }
+        retry::step(self)
     }
+}
 
+impl retry::Server for Records {
     fn try_step(&mut self) -> Result<bool, Step> {
         if self.idle {
             if self.mode == Mode::Read {
@@ -185,6 +154,27 @@ impl Records {
         Ok(!self.idle)
     }
 
+    fn lost(&mut self) -> &mut Option<String> {
+        &mut self.lost
+    }
+
+    fn following(&self) -> bool {
+        self.mode == Mode::Follow
+    }
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn failure(&self, message: String) -> SourceError {
+        SourceError::Broker {
+            name: self.name.clone(),
+            message,
+        }
+    }
+}
+
+impl Records {
     /// A follower's new look: every partition is fetched again, and partitions added to the
     /// topic since are read from their start.
     fn look_again(&mut self) -> Result<(), Step> {

@@ -20,12 +20,12 @@ use std::fmt;
 use std::fmt::Write as _;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use postgres::Client;
 use postgres::fallible_iterator::FallibleIterator as _;
 use postgres::types::ToSql;
 
+use super::retry::{self, Step};
 use super::sqlite::{Page, state_json};
 use super::{Mode, SourceError};
 use crate::finding::{Code, Finding, Severity};
@@ -35,8 +35,6 @@ use horizon::{Horizon, Snapshot};
 
 /// Rows read at a time.
 const PAGE_ROWS: usize = 20_000;
-/// How long reading a store to its end keeps trying to reconnect before giving up.
-const RECONNECT_FOR: Duration = Duration::from_secs(30);
 
 /// How a database's tables map to events (DESIGN.md, "Sources").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -955,33 +953,11 @@ impl Rows {
 
     /// Reads the next page. `false` once every row there is now has been read.
     pub fn step(&mut self) -> Result<bool, SourceError> {
-        let started = Instant::now();
-        loop {
-            match self.try_step() {
-                Ok(more) => {
-                    self.lost = None;
-                    return Ok(more);
-                }
-                Err(Step::Failed(message)) => {
-                    return Err(SourceError::Database {
-                        name: self.db.name(),
-                        message,
-                    });
-                }
-                Err(Step::Lost(why)) => {
-                    self.lost = Some(why.clone());
-                    if self.mode == Mode::Follow || started.elapsed() >= RECONNECT_FOR {
-                        return Err(SourceError::Lost {
-                            name: self.db.name(),
-                            why,
-                        });
-                    }
-                    std::thread::sleep(Duration::from_millis(500));
-                }
-            }
-        }
+        retry::step(self)
     }
+}
 
+impl retry::Server for Rows {
     /// Indexes the next page; while it does, the page after it is fetched (the server
     /// sends rows while the last ones are indexed).
     fn try_step(&mut self) -> Result<bool, Step> {
@@ -1012,6 +988,27 @@ impl Rows {
         Ok(full)
     }
 
+    fn lost(&mut self) -> &mut Option<String> {
+        &mut self.lost
+    }
+
+    fn following(&self) -> bool {
+        self.mode == Mode::Follow
+    }
+
+    fn name(&self) -> String {
+        self.db.name()
+    }
+
+    fn failure(&self, message: String) -> SourceError {
+        SourceError::Database {
+            name: self.db.name(),
+            message,
+        }
+    }
+}
+
+impl Rows {
     /// Why the connection is gone, while it is (reading goes on once it is back).
     pub fn lost(&self) -> Option<&str> {
         self.lost.as_deref()
@@ -1038,11 +1035,6 @@ impl Rows {
     pub fn into_index(self) -> Index {
         self.index
     }
-}
-
-enum Step {
-    Lost(String),
-    Failed(String),
 }
 
 struct ReadPage {
