@@ -1,9 +1,11 @@
-//! The window on a Kafka topic opened for one key, headless (egui_kittest, no display), as
+//! The window on a Kafka topic opened for one key, headless (`egui_kittest`, no display), as
 //! `eventlens kafka://…/TOPIC --stream KEY` opens it: how long until the first events are on
 //! screen, and until the key's partition is read. `scripts/bench-kafka.sh` runs it on the topic
 //! it produces:
 //!
+//! ```sh
 //! EVENTLENS_BENCH_TOPIC=kafka://127.0.0.1:PORT/bench EVENTLENS_BENCH_KEY=order-42 cargo bench --bench topic
+//! ```
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
