@@ -12,7 +12,7 @@ use super::job::{Job, Polled, Repaint, Worker};
 use crate::audit::{Checker, Report, check};
 use crate::finding::Finding;
 use crate::source::{Mode, POLL, Reader, Source};
-use crate::store::{Progress, ReadOptions, Store, StoreError};
+use crate::store::{Phase, Progress, ReadOptions, Store, StoreError};
 
 /// The bundled sample store, so that "Open sample" works from any install.
 pub const SAMPLE: &[u8] = include_bytes!("../../assets/orders.jsonl");
@@ -195,7 +195,10 @@ impl Work<'_> {
             if !previewed
                 && now.events > 0
                 && !reader.is_caught_up()
-                && now.bytes_done >= PREVIEW_BYTES.min(now.bytes_total)
+                // Rows (a database's, a topic's) are counted in rows, not bytes: the first
+                // page is shown at once.
+                && (now.phase == Phase::Rows
+                    || now.bytes_done >= PREVIEW_BYTES.min(now.bytes_total))
                 && let Some(store) = reader.store()
             {
                 send(Update::Preview(Arc::new(store.clone())));

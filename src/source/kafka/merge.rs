@@ -21,6 +21,8 @@ pub(super) struct Cursor {
     pub(super) high: i64,
     /// Fetched, not yet merged.
     pub(super) waiting: VecDeque<RecordAndOffset>,
+    /// Whether a fetch has returned yet.
+    pub(super) fetched: bool,
     /// The last fetch returned nothing: read to its end for now.
     pub(super) at_end: bool,
     /// `--from-time`: messages are skipped until the first at or after this time.
@@ -35,6 +37,7 @@ impl Cursor {
             began: next,
             high: next,
             waiting: VecDeque::new(),
+            fetched: false,
             at_end: false,
             skip_before,
         }
@@ -43,6 +46,7 @@ impl Cursor {
     /// Keeps what a fetch returned.
     pub(super) fn took(&mut self, records: Vec<RecordAndOffset>, high: i64) {
         self.high = self.high.max(high);
+        self.fetched = true;
         if records.is_empty() {
             self.at_end = true;
             return;

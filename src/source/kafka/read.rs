@@ -30,6 +30,8 @@ use crate::store::{Bytes, Container, Detection, Format, Index, ReadOptions, Stor
 
 /// The most bytes one fetch of one partition asks for (a broker sends at least one batch).
 const FETCH_BYTES: i32 = 8 << 20;
+/// The same for a partition's first fetch, smaller so that the first events are shown early.
+const FIRST_FETCH_BYTES: i32 = 256 << 10;
 /// How long a fetch at a partition's end waits for a message before it says there is none.
 const FETCH_WAIT_MS: i32 = 20;
 /// How long one request keeps retrying before it is reported (the next step tries again).
@@ -218,8 +220,13 @@ impl Records {
         for &i in &wanted {
             let client = Arc::clone(&self.clients[i]);
             let offset = self.parts[i].next;
+            let bytes = if self.parts[i].fetched {
+                FETCH_BYTES
+            } else {
+                FIRST_FETCH_BYTES
+            };
             requests.spawn(async move {
-                let fetch = client.fetch_records(offset, 1..FETCH_BYTES, FETCH_WAIT_MS);
+                let fetch = client.fetch_records(offset, 1..bytes, FETCH_WAIT_MS);
                 (i, tokio::time::timeout(ANSWER_WITHIN, fetch).await)
             });
         }
