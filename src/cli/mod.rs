@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub use args::{Cli, Command, ReadArgs};
 pub use bench::peak_rss_mb;
 
+use crate::finding::Finding;
 use crate::query::Filter;
 use crate::replay::{Limits, MergePatch, Point, PointError, Projection, Reducer, Replay};
 use crate::source::postgres::Narrow;
@@ -108,14 +109,21 @@ fn only_stream(stream: Option<&String>) -> Narrow {
 /// database reads only what `narrow` names; a file is read whole.
 fn open(file: &Path, read: &ReadArgs, narrow: Narrow) -> Result<Store, Failure> {
     let store = open_quietly(file, read, narrow)?;
-    warn_skipped(&store);
+    warn_skipped(store.name(), store.skipped(), store.first_unreadable());
     Ok(store)
 }
 
 /// Opens the store for `check`, which reports what was skipped itself.
 fn open_quietly(file: &Path, read: &ReadArgs, narrow: Narrow) -> Result<Store, Failure> {
-    let (store, broken) = source::read(&source_of(file, read, narrow)?, &read.options())
+    let source = source_of(file, read, narrow)?;
+    let reader = source::Reader::open(&source, &read.options(), source::Mode::Read)
         .map_err(|e| Failure::usage(e.to_string()))?;
+    read_store(reader)
+}
+
+/// The store `reader` reads to its end; a source that broke off is said.
+fn read_store(reader: source::Reader) -> Result<Store, Failure> {
+    let (store, broken) = source::read_to_end(reader).map_err(|e| Failure::usage(e.to_string()))?;
     if let Some(broken) = broken {
         eprintln!("error: {broken}");
         BROKEN.store(true, Ordering::Relaxed);
@@ -123,15 +131,12 @@ fn open_quietly(file: &Path, read: &ReadArgs, narrow: Narrow) -> Result<Store, F
     Ok(store)
 }
 
-fn warn_skipped(store: &Store) {
-    let skipped = store.skipped();
+/// Says that `skipped` records of the store `name` could not be read, the first as `first`.
+fn warn_skipped(name: &str, skipped: usize, first: Option<&Finding>) {
     if skipped == 0 {
         return;
     }
-    let name = store.name();
-    let first = store
-        .first_unreadable()
-        .map_or_else(String::new, |p| format!(" (the first at {})", p.place()));
+    let first = first.map_or_else(String::new, |p| format!(" (the first at {})", p.place()));
     eprintln!(
         "warning: {name}: {skipped} record{} could not be read{first}; see eventlens check {name}",
         plural(skipped)

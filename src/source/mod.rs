@@ -239,7 +239,11 @@ pub fn read(
     source: &Source,
     options: &ReadOptions,
 ) -> Result<(Store, Option<String>), SourceError> {
-    let mut reader = Reader::open(source, options, Mode::Read)?;
+    read_to_end(Reader::open(source, options, Mode::Read)?)
+}
+
+/// What [`read`] gives, from a reader already opened.
+pub fn read_to_end(mut reader: Reader) -> Result<(Store, Option<String>), SourceError> {
     while reader.step()? {}
     let broken = reader.broken().map(str::to_owned);
     Ok((reader.finish()?, broken))

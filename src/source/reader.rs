@@ -11,7 +11,8 @@ use super::stdin::Pump;
 use super::{Feed, Piece, Source, SourceError, kafka, postgres, sqlite};
 use crate::finding::{Code, Finding, Severity};
 use crate::store::{
-    Bytes, Container, Index, Indexing, Phase, Progress, ReadOptions, Store, StoreError, detect_text,
+    Bytes, Container, Index, Indexing, Phase, Progress, ReadOptions, Store, StoreError, Summaries,
+    detect_text,
 };
 
 /// Whether a source is read to its end, or followed: then a last line without its newline
@@ -206,6 +207,18 @@ impl Reader {
     /// The source being read.
     pub fn source(&self) -> &Source {
         &self.source
+    }
+
+    /// The streams of a mapped file counted without indexing its events, as `streams` lists
+    /// them; `None` (and the reader as it was) for a source read another way.
+    pub fn summarize(&mut self) -> Option<Result<Summaries, SourceError>> {
+        match std::mem::replace(&mut self.stage, Stage::Moving) {
+            Stage::Mapped { indexing, .. } => Some(indexing.summarize().map_err(Into::into)),
+            stage => {
+                self.stage = stage;
+                None
+            }
+        }
     }
 
     /// Reads and indexes some more. `false` once everything there is now has been read (for

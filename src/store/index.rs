@@ -9,22 +9,19 @@
 //! makes all of that global.
 
 use rustc_hash::FxHashMap;
-use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use serde_json::value::RawValue;
 
 use super::bytes::Bytes;
+use super::chunk::{Chunk, Events, Indexed, Out};
 use super::container::{self, Container, RecordSpan};
-use super::envelope::{self, Envelope, FieldPointers};
+use super::envelope::FieldPointers;
 use super::format::Format;
-use super::record::{MAX_DEPTH, Member, Raw, RawObject, nesting_depth};
-use super::time::parse_instant;
+use super::record::RawObject;
 use super::{
-    Detection, Event, LongSpan, MadeAt, NO_INSTANT, NO_STREAM, NO_TYPE, Phase, Progress, Segment,
-    ShortSpan, SpanWord, Store, StoreError, Stream, describe_json_error, first_unreadable, scan,
+    Detection, MadeAt, Phase, Progress, Segment, Store, StoreError, Stream, first_unreadable, scan,
 };
 use crate::finding::{Code, Finding, Severity};
 
@@ -35,8 +32,6 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// Chunks indexed between two merges: enough to keep every core busy, few enough that the
 /// unmerged chunks stay small and progress comes often (about 40 ms of work on 2 cores).
 const BATCH_CHUNKS: usize = 16;
-/// The largest record eventlens reads: spans inside a record are 31-bit offsets.
-const MAX_RECORD: usize = (1 << 31) - 1;
 
 /// Chooses how the text `bytes` (the start of a store named `name`) holds its records and in
 /// which format: the one given, else the one most of the first records look like.
@@ -185,16 +180,21 @@ fn closed(mut store: Store, tail: Option<u64>) -> Result<Store, StoreError> {
     if store.events.is_empty()
         && let Some(first) = first_unreadable(&store.problems)
     {
-        let place = match first.line {
-            Some(line) => format!("{}:{line}", store.name),
-            None => store.name.clone(),
-        };
-        return Err(StoreError::NothingReadable {
-            place,
-            message: first.message.clone(),
-        });
+        return Err(nothing_readable(&store.name, first));
     }
     Ok(store)
+}
+
+/// The error of a store `name` in which not one record could be read, the first as `first`.
+pub(super) fn nothing_readable(name: &str, first: &Finding) -> StoreError {
+    let place = match first.line {
+        Some(line) => format!("{name}:{line}"),
+        None => name.to_owned(),
+    };
+    StoreError::NothingReadable {
+        place,
+        message: first.message.clone(),
+    }
 }
 
 /// A segment of text being indexed into an [`Index`]: the whole of a store file (which the
@@ -215,12 +215,46 @@ pub struct Indexing {
     /// Where the text stops in the middle of a record, for arrays (lines find it as they go).
     array_tail: Option<u64>,
     /// Chunks indexed in the last step, with where they end; merged in the next.
-    unmerged: Vec<(usize, Indexed)>,
+    unmerged: Vec<(usize, Indexed<Events>)>,
     /// Whether the segment is the end of the store, so that a record without a line end is a
     /// cut-off tail (a growing source appends only whole lines).
     at_end: bool,
     /// Bytes covered by merged chunks.
     bytes_done: usize,
+}
+
+/// The chunks of a segment, read on every core.
+struct Chunks<'s> {
+    bytes: &'s [u8],
+    /// The records of an array container, split up front; `None` for lines.
+    records: Option<&'s [RecordSpan]>,
+    segment_end: usize,
+    format: Format,
+    fields: &'s FieldPointers,
+}
+
+impl<'s> Chunks<'s> {
+    /// Reads the chunks `work` (byte ranges of lines, or ranges of `records`) in parallel,
+    /// each with where it ends in the text.
+    fn read<O: Out<'s>>(&self, work: &[Range<usize>]) -> Vec<(usize, Indexed<O>)> {
+        work.par_iter()
+            .map(|chunk_range| {
+                let mut chunk = Chunk::new(self.bytes, self.format, self.fields);
+                match self.records {
+                    Some(records) => chunk.index_records(&records[chunk_range.clone()]),
+                    None => chunk.index_lines(chunk_range.clone()),
+                }
+                // Where the chunk ends, for progress.
+                let end = match self.records {
+                    Some(records) => records
+                        .get(chunk_range.end)
+                        .map_or(self.segment_end, |r| r.start),
+                    None => chunk_range.end,
+                };
+                (end, chunk.finish())
+            })
+            .collect()
+    }
 }
 
 impl Indexing {
@@ -283,39 +317,18 @@ impl Indexing {
             return false;
         }
         let unmerged = std::mem::take(&mut self.unmerged);
-        let Self {
-            bytes,
-            index,
-            records,
-            range,
-            start,
-            bytes_done,
-            ..
-        } = self;
-        let bytes: &[u8] = bytes;
-        let records = records.as_deref();
-        let (segment_end, placed) = (range.end, (*start, range.start));
-        let (format, fields) = (index.store.detection.format, index.fields.clone());
+        let placed = (self.start, self.range.start);
+        let (format, fields) = (self.index.store.detection.format, self.index.fields.clone());
+        let chunks = Chunks {
+            bytes: &self.bytes,
+            records: self.records.as_deref(),
+            segment_end: self.range.end,
+            format,
+            fields: &fields,
+        };
+        let (index, bytes_done) = (&mut self.index, &mut self.bytes_done);
         let (indexed, ()) = rayon::join(
-            || {
-                work.par_iter()
-                    .map(|chunk_range| {
-                        let mut chunk = Chunk::new(bytes, format, &fields);
-                        match records {
-                            Some(records) => chunk.index_records(&records[chunk_range.clone()]),
-                            None => chunk.index_lines(chunk_range.clone()),
-                        }
-                        // Where the chunk ends, for progress.
-                        let end = match records {
-                            Some(records) => records
-                                .get(chunk_range.end)
-                                .map_or(segment_end, |r| r.start),
-                            None => chunk_range.end,
-                        };
-                        (end, chunk.finish())
-                    })
-                    .collect::<Vec<_>>()
-            },
+            || chunks.read(&work),
             || {
                 for (end, chunk) in unmerged {
                     index.merge(chunk, placed);
@@ -325,6 +338,45 @@ impl Indexing {
         );
         self.unmerged = indexed;
         true
+    }
+
+    /// Reads the whole segment into an `O` per chunk, in parallel batches, each handed to
+    /// `merge` in order while the next batch is read: what `streams` does instead of indexing.
+    pub(super) fn read_all<'s, O: Out<'s>>(
+        &'s mut self,
+        mut merge: impl FnMut(Indexed<O>) + Send,
+    ) -> &'s Index {
+        let mut batches = Vec::new();
+        loop {
+            let work = self.plan_batch();
+            if work.is_empty() {
+                break;
+            }
+            batches.push(work);
+        }
+        let chunks = Chunks {
+            bytes: &self.bytes,
+            records: self.records.as_deref(),
+            segment_end: self.range.end,
+            format: self.index.store.detection.format,
+            fields: &self.index.fields,
+        };
+        let mut unmerged = Vec::new();
+        for work in batches.iter().map(Some).chain([None]) {
+            let (read, ()) = rayon::join(
+                || work.map(|work| chunks.read(work)).unwrap_or_default(),
+                || unmerged.drain(..).for_each(|(_, chunk)| merge(chunk)),
+            );
+            unmerged = read;
+        }
+        &self.index
+    }
+
+    /// The same, cutting chunks at `chunk_bytes` (tests cut them small).
+    #[cfg(test)]
+    pub(super) fn with_chunk_bytes(mut self, chunk_bytes: usize) -> Self {
+        self.chunk_bytes = chunk_bytes;
+        self
     }
 
     /// The chunks of the next batch: byte ranges (lines) or record ranges (arrays).
@@ -431,291 +483,10 @@ pub fn detect(
     }
 }
 
-/// An event as a chunk indexed it: stream and type ids local to the chunk, line counted from
-/// the chunk's start (lines containers), seq possibly still to be filled in.
-struct Pending {
-    event: Event,
-    seq_given: bool,
-    position: Option<u64>,
-    /// Where the event's made text starts in the chunk's `made`.
-    made: Option<usize>,
-}
-
-/// A problem a chunk met; `event` (an index into the chunk's events) for warnings about an
-/// event that was kept, whose stream and seq are known only after the merge.
-struct Problem {
-    line: u64,
-    severity: Severity,
-    code: Code,
-    message: String,
-    event: Option<usize>,
-}
-
-/// What a chunk found, ready to merge.
-#[derive(Default)]
-struct Indexed {
-    events: Vec<Pending>,
-    streams: Vec<String>,
-    types: Vec<String>,
-    made: String,
-    problems: Vec<Problem>,
-    /// Newlines in the chunk (lines containers).
-    newlines: u64,
-    /// The chunk's last record has no line end (only the file's last chunk can say so).
-    truncated_tail: Option<u64>,
-}
-
-/// One chunk's share of the index, being built.
-struct Chunk<'b> {
-    bytes: &'b [u8],
-    format: Format,
-    fields: &'b FieldPointers,
-    stream_ids: FxHashMap<String, u32>,
-    type_ids: FxHashMap<String, u32>,
-    /// A vector for the scanner to list members in, reused from record to record.
-    members: Vec<Member<'b>>,
-    /// The chunk's text when all of it is UTF-8, and where it starts in `bytes`: records are
-    /// cut from it, so that each is not checked again.
-    text: Option<(usize, &'b str)>,
-    out: Indexed,
-}
-
-impl<'b> Chunk<'b> {
-    fn new(bytes: &'b [u8], format: Format, fields: &'b FieldPointers) -> Self {
-        Self {
-            bytes,
-            format,
-            fields,
-            stream_ids: FxHashMap::default(),
-            type_ids: FxHashMap::default(),
-            members: Vec::new(),
-            text: None,
-            out: Indexed::default(),
-        }
-    }
-
-    /// Checks the chunk `range` as UTF-8 at once (SIMD; most stores are valid throughout). A
-    /// chunk that is not leaves each record to be checked on its own, so that only the bad
-    /// ones are skipped.
-    fn check_utf8(&mut self, range: Range<usize>) {
-        let bytes = &self.bytes[range.clone()];
-        self.text = simdutf8::basic::from_utf8(bytes)
-            .ok()
-            .map(|text| (range.start, text));
-    }
-
-    fn finish(self) -> Indexed {
-        self.out
-    }
-
-    /// Indexes the lines of `range` (which starts at a line start); lines count from 1 at the
-    /// chunk's start.
-    fn index_lines(&mut self, range: Range<usize>) {
-        let split = container::lines_in(self.bytes, range.clone());
-        self.check_utf8(range);
-        self.out.events.reserve(split.records.len());
-        for record in &split.records {
-            self.index(record);
-        }
-        self.out.newlines = split.newlines;
-        self.out.truncated_tail = split.truncated_tail;
-    }
-
-    fn index_records(&mut self, records: &[RecordSpan]) {
-        if let (Some(first), Some(last)) = (records.first(), records.last()) {
-            self.check_utf8(first.start..last.end);
-        }
-        self.out.events.reserve(records.len());
-        for record in records {
-            self.index(record);
-        }
-    }
-
-    fn index(&mut self, record: &RecordSpan) {
-        let bytes = &self.bytes[record.start..record.end];
-        let line = record.line;
-        if bytes.len() > MAX_RECORD {
-            let message = format!(
-                "the record is {} bytes long; eventlens reads records of up to 2 GiB",
-                bytes.len()
-            );
-            return self.skip(Code::ParseError, line, message);
-        }
-        // The fast path validates and lists members in one pass; anything it does not accept
-        // is read again by serde_json, which says what is wrong.
-        let members = std::mem::take(&mut self.members);
-        // Records start and end at ASCII bytes, so they cut a valid chunk at char boundaries.
-        let scanned = match self.text {
-            Some((base, text)) => text
-                .get(record.start - base..record.end - base)
-                .and_then(|text| scan::object_of_text(text, members)),
-            None => scan::object_in(bytes, members),
-        };
-        let envelope = match scanned {
-            Some((root, object)) => {
-                let read = envelope::read_object(&object, root, self.format, self.fields);
-                self.members = object.into_members();
-                read
-            }
-            None => match self.slow_read(bytes, line) {
-                Some(read) => read,
-                None => return,
-            },
-        };
-        match envelope {
-            Ok(envelope) => self.add(record, envelope),
-            Err(message) => self.skip(Code::MissingField, line, message),
-        }
-    }
-
-    /// The reading of a record the scanner refused: `None` once the record has been skipped
-    /// with `serde_json`'s explanation.
-    fn slow_read(&mut self, bytes: &'b [u8], line: u64) -> Option<Result<Envelope<'b>, String>> {
-        let raw: &'b RawValue = match serde_json::from_slice(bytes) {
-            Ok(raw) => raw,
-            Err(error) => {
-                self.skip(Code::ParseError, line, describe_json_error(&error, line));
-                return None;
-            }
-        };
-        if nesting_depth(bytes, MAX_DEPTH) > MAX_DEPTH {
-            let message = format!(
-                "the record is nested more than {MAX_DEPTH} levels deep; eventlens reads at most {MAX_DEPTH}"
-            );
-            self.skip(Code::ParseError, line, message);
-            return None;
-        }
-        Some(envelope::read(
-            Raw::valid(raw.get()),
-            self.format,
-            self.fields,
-        ))
-    }
-
-    fn add(&mut self, record: &RecordSpan, envelope: Envelope<'_>) {
-        let stream = intern(
-            &mut self.out.streams,
-            &mut self.stream_ids,
-            envelope.stream.as_deref().unwrap_or(NO_STREAM),
-        );
-        let type_id = intern(
-            &mut self.out.types,
-            &mut self.type_ids,
-            envelope.type_.as_deref().unwrap_or(NO_TYPE),
-        );
-        let instant = envelope.time.as_deref().and_then(parse_instant);
-        let index = self.out.events.len();
-        let mut warnings = envelope.warnings;
-        if let (Some(time), None) = (&envelope.time, instant) {
-            warnings.push(format!("time \"{time}\" is not an RFC 3339 time"));
-        }
-        for message in warnings {
-            self.out.problems.push(Problem {
-                line: record.line,
-                severity: Severity::Warning,
-                code: Code::MissingField,
-                message,
-                event: Some(index),
-            });
-        }
-        let made_start = self.out.made.len();
-        // Time and id first: their made text then starts near 0, as short spans need.
-        let time = self.place(record, made_start, envelope.time.as_ref(), true);
-        let id = self.place(record, made_start, envelope.id.as_ref(), true);
-        let data = self.place(record, made_start, envelope.data.as_ref(), false);
-        let meta = self.place(record, made_start, envelope.meta.as_ref(), false);
-        let short = |(start, len, made)| ShortSpan::new(start, len, made);
-        let long = |(start, len, made)| LongSpan::new(start, len, made);
-        let time = time.and_then(short);
-        let id = id.and_then(short);
-        let data = data.and_then(long);
-        let meta = meta.and_then(long);
-        for (what, text, kept) in [
-            ("time", &envelope.time, time.is_some()),
-            ("id", &envelope.id, id.is_some()),
-        ] {
-            if let Some(text) = text.as_ref().filter(|_| !kept) {
-                self.out.problems.push(Problem {
-                    line: record.line,
-                    severity: Severity::Warning,
-                    code: Code::MissingField,
-                    message: format!(
-                        "the {what} is {} bytes long; eventlens keeps a {what} of up to 64 KiB",
-                        text.len()
-                    ),
-                    event: Some(index),
-                });
-            }
-        }
-        self.out.events.push(Pending {
-            event: Event {
-                record: record.start as u64,
-                line: record.line,
-                seq: envelope.seq.unwrap_or(0),
-                instant: instant.filter(|&t| t != NO_INSTANT).unwrap_or(NO_INSTANT),
-                stream,
-                type_id,
-                data: data.unwrap_or(LongSpan::NONE),
-                meta: meta.unwrap_or(LongSpan::NONE),
-                time: time.unwrap_or(ShortSpan::NONE),
-                id: id.unwrap_or(ShortSpan::NONE),
-            },
-            seq_given: envelope.seq.is_some(),
-            position: envelope.position,
-            made: (self.out.made.len() > made_start).then_some(made_start),
-        });
-    }
-
-    /// Where `text` lives, as `(start, len, made)`: in the record when it was borrowed from
-    /// it, else appended to `made` (relative to `made_start`, where this event's made text
-    /// begins). `None` when there is no text. A `short` text (time, id) far into a big record
-    /// is copied too, so that its span stays short.
-    fn place(
-        &mut self,
-        record: &RecordSpan,
-        made_start: usize,
-        text: Option<&Cow<'_, str>>,
-        short: bool,
-    ) -> Option<(usize, usize, bool)> {
-        let text = text?;
-        let len = text.len();
-        let base = self.bytes.as_ptr() as usize + record.start;
-        let at = text.as_ptr() as usize;
-        let in_record = at >= base && at + len <= base + (record.end - record.start);
-        let near = at.saturating_sub(base) < usize::from(<u16 as SpanWord>::MADE);
-        if matches!(text, Cow::Borrowed(_)) && in_record && (near || !short) {
-            return Some((at - base, len, false));
-        }
-        let start = self.out.made.len() - made_start;
-        self.out.made.push_str(text);
-        Some((start, len, true))
-    }
-
-    fn skip(&mut self, code: Code, line: u64, message: String) {
-        self.out.problems.push(Problem {
-            line,
-            severity: Severity::Error,
-            code,
-            message,
-            event: None,
-        });
-    }
-}
-
-fn intern(names: &mut Vec<String>, ids: &mut FxHashMap<String, u32>, name: &str) -> u32 {
-    if let Some(&id) = ids.get(name) {
-        return id;
-    }
-    let id = names.len() as u32;
-    names.push(name.to_owned());
-    ids.insert(name.to_owned(), id);
-    id
-}
-
 impl Index {
     /// Appends a chunk's events, in order, making its ids, lines and seqs global. `placed`:
     /// where the chunk's segment starts in the store's text, and in its bytes.
-    fn merge(&mut self, chunk: Indexed, placed: (u64, usize)) {
+    fn merge(&mut self, chunk: Indexed<Events>, placed: (u64, usize)) {
         let streams: Vec<u32> = chunk
             .streams
             .into_iter()
@@ -730,10 +501,10 @@ impl Index {
         let line_base = self.lines_before;
         let first = self.store.events.len();
         let piece = self.store.made.len() as u32;
-        if !chunk.made.is_empty() {
-            Arc::make_mut(&mut self.store.made).push(chunk.made.into());
+        if !chunk.out.made.is_empty() {
+            Arc::make_mut(&mut self.store.made).push(chunk.out.made.into());
         }
-        for pending in chunk.events {
+        for pending in chunk.out.events {
             let index = self.store.events.len() as u32;
             let mut event = pending.event;
             event.record = segment_start + (event.record - range_start as u64);

@@ -7,6 +7,7 @@
 
 mod blocks;
 mod bytes;
+mod chunk;
 pub mod container;
 mod envelope;
 mod format;
@@ -15,6 +16,7 @@ pub mod members;
 mod normalized;
 pub mod record;
 pub mod scan;
+mod tally;
 pub mod time;
 
 use rustc_hash::FxHashMap;
@@ -32,6 +34,7 @@ pub use envelope::{FieldPointers, parse_seq};
 pub use format::Format;
 pub use index::{Index, Indexing, detect, detect_text};
 pub use normalized::one_line;
+pub use tally::{StreamSummary, Summaries};
 pub use time::{Instant, format_seconds, parse_duration, parse_instant};
 
 use crate::finding::{Finding, Severity};

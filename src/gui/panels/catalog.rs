@@ -9,7 +9,8 @@ use egui::{RichText, Ui};
 use crate::gui::command::Command;
 use crate::gui::job::{Job, Polled, Repaint};
 use crate::source::Source;
-use crate::source::postgres::{self, Narrow, StreamSummary};
+use crate::source::postgres::{self, Narrow};
+use crate::store::StreamSummary;
 use crate::store::plural;
 
 /// A database read whole without asking, up to this many events.

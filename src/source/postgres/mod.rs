@@ -29,7 +29,9 @@ use super::retry::{self, Step};
 use super::sqlite::{Page, state_json};
 use super::{Mode, SourceError};
 use crate::finding::{Code, Finding, Severity};
-use crate::store::{Bytes, Container, Detection, FieldPointers, Format, Index, ReadOptions, Store};
+use crate::store::{
+    Bytes, Container, Detection, FieldPointers, Format, Index, ReadOptions, Store, StreamSummary,
+};
 pub use connect::{Target, is_url};
 use horizon::{Horizon, Snapshot};
 
@@ -1276,18 +1278,6 @@ fn quote(text: &str) -> String {
     serde_json::Value::from(text).to_string()
 }
 
-/// One stream of a database, as `streams` shows it, from one aggregate query.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StreamSummary {
-    pub stream: String,
-    pub events: u64,
-    pub first_seq: Option<i64>,
-    pub last_seq: Option<i64>,
-    pub first_time: Option<String>,
-    pub last_time: Option<String>,
-    pub types: BTreeMap<String, u64>,
-}
-
 /// The streams of a database (narrowed as `db` says), counted by the server: one query that
 /// groups by stream and type, never reading the rows here. Also says what was read.
 pub fn summaries(db: &Database) -> Result<(String, Vec<StreamSummary>), SourceError> {
@@ -1343,14 +1333,14 @@ pub fn summaries(db: &Database) -> Result<(String, Vec<StreamSummary>), SourceEr
         if row.get::<_, i32>(2) == 1 {
             // The stream's own row.
             summary.events = events;
-            summary.first_seq = row.get(4);
-            summary.last_seq = row.get(5);
+            summary.first_seq = row.get::<_, Option<i64>>(4).map(i128::from);
+            summary.last_seq = row.get::<_, Option<i64>>(5).map(i128::from);
             summary.first_time = row.get(6);
             summary.last_time = row.get(7);
             if mapping.column(Role::Seq).is_none() {
                 // Without seqs the store numbers a stream's events 1, 2, 3…
                 summary.first_seq = Some(1);
-                summary.last_seq = i64::try_from(events).ok();
+                summary.last_seq = Some(i128::from(events));
             }
         } else {
             let type_name: Option<String> = row.get(1);
