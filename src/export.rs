@@ -68,6 +68,34 @@ pub fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> io::Res
     out.write_all(b"\n")
 }
 
+/// Writes `rows` as [`write_json`] writes a slice, byte for byte, pieces of it formatted on
+/// every core: `streams --json` prints 150 000 rows, 43 MB, which one core formats in a
+/// tenth of a second while the other waits.
+pub fn write_json_rows<T: serde::Serialize + Sync>(
+    out: &mut dyn Write,
+    rows: &[T],
+) -> io::Result<()> {
+    use rayon::prelude::*;
+    const ROWS: usize = 4096;
+    if rows.len() <= ROWS {
+        return write_json(out, &rows);
+    }
+    // A piece formatted as an array has its rows at the indentation of the whole array's:
+    // its own brackets and the line ends next to them are cut off, and commas join pieces.
+    let pieces: Vec<Vec<u8>> = rows
+        .par_chunks(ROWS)
+        .map(|piece| serde_json::to_vec_pretty(piece).map_err(io::Error::from))
+        .collect::<io::Result<_>>()?;
+    out.write_all(b"[\n")?;
+    for (n, piece) in pieces.iter().enumerate() {
+        if n > 0 {
+            out.write_all(b",\n")?;
+        }
+        out.write_all(&piece[2..piece.len() - 2])?;
+    }
+    out.write_all(b"\n]\n")
+}
+
 /// Why a file could not be saved.
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {
@@ -145,6 +173,19 @@ mod tests {
         let mut out = Vec::new();
         export.write(&mut out).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn rows_formatted_in_pieces_are_the_array_formatted_whole() {
+        for n in [0, 1, 4096, 4097, 9000] {
+            let rows: Vec<serde_json::Value> = (0..n)
+                .map(|i| serde_json::json!({"n": i, "a": [i, {"b": "x"}], "e": {}}))
+                .collect();
+            let (mut whole, mut pieces) = (Vec::new(), Vec::new());
+            write_json(&mut whole, &rows).unwrap();
+            write_json_rows(&mut pieces, &rows).unwrap();
+            assert!(whole == pieces, "{n} rows");
+        }
     }
 
     #[test]

@@ -12,9 +12,16 @@ pub fn open_as(bytes: &[u8], format: Format) {
         format: Some(format),
         ..ReadOptions::default()
     };
-    let Ok(store) = Store::from_bytes(Path::new("fuzz.jsonl"), bytes.to_vec(), &options) else {
+    let path = Path::new("fuzz.jsonl");
+    let counted = Store::summarize_bytes(path, bytes.to_vec(), &options);
+    let Ok(store) = Store::from_bytes(path, bytes.to_vec(), &options) else {
+        assert!(counted.is_err(), "listed the streams of a store that cannot be read");
         return;
     };
+    // `streams` counts a file without indexing it: the same streams as the index holds.
+    let counted = counted.expect("a store that was read could not be listed");
+    assert_eq!(counted.streams, store.summaries());
+    assert_eq!(counted.skipped, store.skipped());
     let events = store.events().len();
     let mut listed = 0;
     for (index, stream) in store.streams().iter().enumerate() {

@@ -43,7 +43,7 @@ fn print(
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     if args.json {
-        super::write_pretty(out, &summaries)?;
+        crate::export::write_json_rows(out, summaries)?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut table = Table::new(&[

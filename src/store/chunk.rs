@@ -39,7 +39,7 @@ pub(super) trait Out<'b>: Default + Send {
 pub(super) struct Read<'b, 'r> {
     pub bytes: &'b [u8],
     pub record: &'r RecordSpan,
-    pub envelope: Envelope<'b>,
+    pub envelope: &'r Envelope<'b>,
     pub stream: u32,
     pub type_id: u32,
 }
@@ -180,7 +180,7 @@ impl<'b, O: Out<'b>> Chunk<'b, O> {
                 let read = Read {
                     bytes: self.bytes,
                     record,
-                    envelope,
+                    envelope: &envelope,
                     stream,
                     type_id,
                 };
@@ -268,7 +268,7 @@ impl Out<'_> for Events {
         } = read;
         let instant = envelope.time.as_deref().and_then(parse_instant);
         let index = self.events.len();
-        let mut warnings = envelope.warnings;
+        let mut warnings = envelope.warnings.clone();
         if let (Some(time), None) = (&envelope.time, instant) {
             warnings.push(format!("time \"{time}\" is not an RFC 3339 time"));
         }

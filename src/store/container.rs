@@ -129,22 +129,29 @@ pub fn split_lines(bytes: &[u8]) -> Split {
 /// counted from 1 at `range.start`.
 pub fn lines_in(bytes: &[u8], range: std::ops::Range<usize>) -> Split {
     let mut split = Split::default();
-    let mut line_start = range.start;
-    let mut line = 1u64;
-    while line_start < range.end {
-        let newline = memchr::memchr(b'\n', &bytes[line_start..range.end]).map(|i| line_start + i);
-        let line_end = newline.unwrap_or(range.end);
-        let text = trim_cr(&bytes[line_start..line_end]);
-        let lead = text.iter().take_while(|b| b.is_ascii_whitespace()).count();
-        if lead < text.len() {
-            let trail = text
+    let text = &bytes[range.clone()];
+    // One search over the range: a search per line would pay its setup two million times.
+    let ends = memchr::memchr_iter(b'\n', text).map(Some).chain([None]);
+    let mut line_start = 0;
+    for (line, newline) in (1u64..).zip(ends) {
+        if line_start >= text.len() {
+            break;
+        }
+        let line_end = newline.unwrap_or(text.len());
+        let line_text = trim_cr(&text[line_start..line_end]);
+        let lead = line_text
+            .iter()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
+        if lead < line_text.len() {
+            let trail = line_text
                 .iter()
                 .rev()
                 .take_while(|b| b.is_ascii_whitespace())
                 .count();
             split.records.push(RecordSpan {
-                start: line_start + lead,
-                end: line_start + text.len() - trail,
+                start: range.start + line_start + lead,
+                end: range.start + line_start + line_text.len() - trail,
                 line,
             });
             if newline.is_none() {
@@ -152,7 +159,6 @@ pub fn lines_in(bytes: &[u8], range: std::ops::Range<usize>) -> Split {
             }
         }
         line_start = line_end + 1;
-        line += 1;
         split.newlines += u64::from(newline.is_some());
     }
     split

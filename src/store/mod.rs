@@ -34,7 +34,7 @@ pub use envelope::{FieldPointers, parse_seq};
 pub use format::Format;
 pub use index::{Index, Indexing, detect, detect_text};
 pub use normalized::one_line;
-pub use tally::{StreamSummary, Summaries};
+pub use tally::{StreamSummary, Summaries, sorted_types};
 pub use time::{Instant, format_seconds, parse_duration, parse_instant};
 
 use crate::finding::{Finding, Severity};
@@ -351,18 +351,17 @@ impl Store {
         bytes: Vec<u8>,
         options: &ReadOptions,
     ) -> Result<Self, StoreError> {
-        let name = path.display().to_string();
-        options
-            .fields
-            .validate()
-            .map_err(|message| StoreError::Options { message })?;
-        let bytes = Arc::new(Bytes::Owned(bytes));
-        let range = 0..bytes.len();
-        let (container, detection) = index::detect_text(&name, &bytes, options.format)?;
-        let index = Index::new(name, detection, options.fields.clone());
-        Indexing::new(index, bytes, range, &container, true)
-            .finish()
-            .finish()
+        indexing_of(path, bytes, options)?.finish().finish()
+    }
+
+    /// The streams of `bytes` as [`Store::summaries`] lists them once indexed, counted without
+    /// the index, as `streams` counts a file.
+    pub fn summarize_bytes(
+        path: &Path,
+        bytes: Vec<u8>,
+        options: &ReadOptions,
+    ) -> Result<Summaries, StoreError> {
+        indexing_of(path, bytes, options)?.summarize()
     }
 
     /// The name the store is shown and reported under: a path, `<stdin>`, a database.
@@ -564,6 +563,20 @@ impl<'s> EventRef<'s> {
 /// Read-time errors are the records that were skipped; the first of them.
 fn first_unreadable(problems: &[Finding]) -> Option<&Finding> {
     problems.iter().find(|p| p.severity == Severity::Error)
+}
+
+/// `bytes`, the text of a store file read as if from `path`, ready to be indexed.
+fn indexing_of(path: &Path, bytes: Vec<u8>, options: &ReadOptions) -> Result<Indexing, StoreError> {
+    let name = path.display().to_string();
+    options
+        .fields
+        .validate()
+        .map_err(|message| StoreError::Options { message })?;
+    let bytes = Arc::new(Bytes::Owned(bytes));
+    let range = 0..bytes.len();
+    let (container, detection) = index::detect_text(&name, &bytes, options.format)?;
+    let index = Index::new(name, detection, options.fields.clone());
+    Ok(Indexing::new(index, bytes, range, &container, true))
 }
 
 /// `serde_json`'s message without its "at line 1 column 9" tail, with the column (and the line,

@@ -31,6 +31,7 @@ use super::{Mode, SourceError};
 use crate::finding::{Code, Finding, Severity};
 use crate::store::{
     Bytes, Container, Detection, FieldPointers, Format, Index, ReadOptions, Store, StreamSummary,
+    sorted_types,
 };
 pub use connect::{Target, is_url};
 use horizon::{Horizon, Snapshot};
@@ -1328,7 +1329,7 @@ pub fn summaries(db: &Database) -> Result<(String, Vec<StreamSummary>), SourceEr
             last_seq: None,
             first_time: None,
             last_time: None,
-            types: BTreeMap::new(),
+            types: Vec::new(),
         });
         if row.get::<_, i32>(2) == 1 {
             // The stream's own row.
@@ -1345,8 +1346,11 @@ pub fn summaries(db: &Database) -> Result<(String, Vec<StreamSummary>), SourceEr
         } else {
             let type_name: Option<String> = row.get(1);
             let type_name = type_name.unwrap_or_else(|| crate::store::NO_TYPE.to_owned());
-            *summary.types.entry(type_name).or_insert(0) += events;
+            summary.types.push((type_name.into(), events));
         }
+    }
+    for summary in streams.values_mut() {
+        summary.types = sorted_types(std::mem::take(&mut summary.types));
     }
     Ok((
         mapping.describe(&db.narrow),
