@@ -28,6 +28,9 @@ pub(super) trait Out<'b>: Default + Send {
     /// Takes an event the chunk read. Warnings about it go to `problems`.
     fn add(&mut self, event: Read<'b, '_>, problems: &mut Vec<Problem>);
 
+    /// Whether the event's id, data and metadata are read (see [`envelope::read_object`]).
+    const PAYLOADS: bool = true;
+
     /// Makes room for `records` more events.
     fn reserve(&mut self, records: usize) {
         let _ = records;
@@ -156,7 +159,8 @@ impl<'b, O: Out<'b>> Chunk<'b, O> {
         };
         let envelope = match scanned {
             Some((root, object)) => {
-                let read = envelope::read_object(&object, root, self.format, self.fields);
+                let read =
+                    envelope::read_object(&object, root, self.format, self.fields, O::PAYLOADS);
                 self.members = object.into_members();
                 read
             }

@@ -168,24 +168,30 @@ pub fn read<'a>(
             Kind::of(root).article_name()
         ));
     };
-    read_object(&record, root, format, pointers)
+    read_object(&record, root, format, pointers, true)
 }
 
 /// Like [`read`], for a record whose members are already listed.
+///
+/// Without `payloads`, a record named by fields (not `CloudEvents` or kcat, whose payload can
+/// hold the type) is read for its stream, seq, type and time alone, which is all `streams`
+/// lists: its id, data and metadata are left out, and the errors and warnings are the same.
 pub fn read_object<'a>(
     record: &RawObject<'a>,
     root: Raw<'a>,
     format: Format,
     pointers: &FieldPointers,
+    payloads: bool,
 ) -> Result<Envelope<'a>, String> {
+    let named = |names, decode| read_named(record, root, pointers, names, decode, payloads);
     let mut envelope = match format {
-        Format::Jsonl | Format::Json => read_named(record, root, pointers, &NATIVE, false)?,
-        Format::Kurrent => {
-            let decode = record.get("isJson").is_none_or(|v| v.get() != "false");
-            read_named(record, root, pointers, &KURRENT, decode)?
-        }
-        Format::MessageDb => read_named(record, root, pointers, &MESSAGE_DB, true)?,
-        Format::Eventsourcing => read_named(record, root, pointers, &EVENTSOURCING, false)?,
+        Format::Jsonl | Format::Json => named(&NATIVE, false)?,
+        Format::Kurrent => named(
+            &KURRENT,
+            record.get("isJson").is_none_or(|v| v.get() != "false"),
+        )?,
+        Format::MessageDb => named(&MESSAGE_DB, true)?,
+        Format::Eventsourcing => named(&EVENTSOURCING, false)?,
         Format::CloudEvents => read_cloudevent(record, root, pointers)?,
         Format::Kcat => read_kcat(record, root, pointers)?,
     };
@@ -232,6 +238,7 @@ fn read_named<'a>(
     pointers: &FieldPointers,
     names: &Names,
     decode_json_strings: bool,
+    payloads: bool,
 ) -> Result<Envelope<'a>, String> {
     let mut envelope = Envelope {
         stream: lookup(record, root, pointers.stream.as_ref(), names.stream)
@@ -247,6 +254,9 @@ fn read_named<'a>(
     };
     envelope.time = lookup(record, root, pointers.time.as_ref(), names.time)
         .and_then(|raw| time_text(raw, &mut envelope.warnings));
+    if !payloads {
+        return Ok(envelope);
+    }
     envelope.id = lookup(record, root, pointers.id.as_ref(), names.id)
         .and_then(|raw| id_text(raw, &mut envelope.warnings));
     // `data: null` is a payload (a merge patch that empties the state), so it is not looked up
@@ -292,7 +302,7 @@ fn read_cloudevent<'a>(
         meta: &[],
         position: &[],
     };
-    let mut envelope = read_named(record, root, pointers, &names, false)?;
+    let mut envelope = read_named(record, root, pointers, &names, false, true)?;
     if envelope.data.is_none() && pointers.data.is_none() {
         envelope.data = record
             .get("data_base64")

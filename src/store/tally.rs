@@ -109,6 +109,8 @@ struct Tally {
 pub(super) struct Tallies(Vec<Tally>);
 
 impl Out<'_> for Tallies {
+    const PAYLOADS: bool = false;
+
     fn add(&mut self, read: Read<'_, '_>, _warnings: &mut Vec<super::chunk::Problem>) {
         let Read {
             envelope,
@@ -238,7 +240,7 @@ impl Totals {
         let types = &self.types;
         let mut streams: Vec<StreamSummary> = self
             .streams
-            .into_iter()
+            .into_par_iter()
             .map(|total| StreamSummary {
                 stream: total.id,
                 events: total.events,
@@ -255,7 +257,7 @@ impl Totals {
                 ),
             })
             .collect();
-        streams.sort_unstable_by(|a, b| a.stream.cmp(&b.stream));
+        streams.par_sort_unstable_by(|a, b| a.stream.cmp(&b.stream));
         streams
     }
 }
@@ -428,6 +430,24 @@ mod tests {
             counted.streams[1].last_time.as_deref(),
             Some("2023-11-14T22:13:20.119Z")
         );
+    }
+
+    #[test]
+    fn counts_formats_named_by_fields_without_their_payloads() {
+        let rows = [
+            r#"{"stream_name":"a-1","position":0,"type":"X","time":"2024-01-01T00:00:00","data":"{\"n\":1}","id":"u1"}"#,
+            r#"{"stream_name":"a-1","position":1,"type":"Y","time":"2024-01-01T00:00:01","data":"not json","id":7}"#,
+            r#"{"stream_name":"b-1","position":"z","type":"X"}"#,
+            r#"{"stream_name":"b-1","type":"X","id":[1],"metadata":"{}"}"#,
+        ];
+        let counted = same_as_the_index(&rows.join("\n"), Some(Format::MessageDb));
+        assert_eq!(counted.streams[0].last_seq, Some(1));
+        assert_eq!(counted.skipped, 1);
+        let entries = [
+            r#"{"streamId":"s","eventNumber":4,"eventType":"X","created":"2024-01-01T00:00:00Z","data":{"a":1},"isJson":true}"#,
+            r#"{"streamId":"s","eventType":"Y","data":"x","isJson":false}"#,
+        ];
+        same_as_the_index(&entries.join("\n"), Some(Format::Kurrent));
     }
 
     #[test]
