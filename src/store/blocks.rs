@@ -40,6 +40,20 @@ impl<T: Clone> Blocks<T> {
         }
     }
 
+    /// The item at `index`, to change (its block copied first if a snapshot shares it).
+    pub fn get_mut(&mut self, index: usize) -> Option<&mut T> {
+        if index >= self.len {
+            return None;
+        }
+        let block = self.blocks.get_mut(index >> BLOCK_BITS)?;
+        Arc::make_mut(block).get_mut(index & (BLOCK - 1))
+    }
+
+    /// The items, a block at a time, taken out (or copied where a snapshot shares a block).
+    pub fn into_blocks(self) -> impl Iterator<Item = Vec<T>> {
+        self.blocks.into_iter().map(Arc::unwrap_or_clone)
+    }
+
     /// Gives back what the last block holds in spare room.
     pub fn shrink_to_fit(&mut self) {
         if let Some(last) = self.blocks.last_mut() {

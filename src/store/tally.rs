@@ -12,7 +12,7 @@ use rustc_hash::FxHashMap;
 
 use super::chunk::{Indexed, Out, Read};
 use super::index::Indexing;
-use super::{Detection, ShortSpan};
+use super::{Blocks, Detection, ShortSpan};
 use crate::finding::{Finding, Severity};
 
 /// One stream as `streams` lists it; the field order is `streams --json`'s.
@@ -147,6 +147,7 @@ impl Out<'_> for Tallies {
 }
 
 /// A stream over every chunk merged so far.
+#[derive(Clone)]
 struct Total {
     id: String,
     events: u64,
@@ -160,7 +161,9 @@ struct Total {
 /// The chunks' tallies merged in store order.
 #[derive(Default)]
 struct Totals {
-    streams: Vec<Total>,
+    /// In blocks: 150 000 of them in one vector were copied each time it grew, and the
+    /// pages of each new copy zeroed.
+    streams: Blocks<Total>,
     stream_ids: FxHashMap<String, u32>,
     types: Vec<Arc<str>>,
     type_ids: FxHashMap<String, u32>,
@@ -178,7 +181,9 @@ impl Totals {
             .collect();
         for (name, tally) in chunk.streams.into_iter().zip(chunk.out.0) {
             let id = self.stream_id(name);
-            let total = &mut self.streams[id as usize];
+            let Some(total) = self.streams.get_mut(id as usize) else {
+                continue;
+            };
             // As the index numbers events without a seq: the seq before plus one, from 0.
             let before = total.last_seq;
             if total.events == 0 {
@@ -238,9 +243,10 @@ impl Totals {
 
     fn finish(self) -> Vec<StreamSummary> {
         let types = &self.types;
-        let mut streams: Vec<StreamSummary> = self
-            .streams
+        let blocks: Vec<Vec<Total>> = self.streams.into_blocks().collect();
+        let mut streams: Vec<StreamSummary> = blocks
             .into_par_iter()
+            .flatten()
             .map(|total| StreamSummary {
                 stream: total.id,
                 events: total.events,
