@@ -100,7 +100,9 @@ impl<'b, O: Out<'b>> Chunk<'b, O> {
         }
     }
 
-    pub fn finish(self) -> Indexed<O> {
+    pub fn finish(mut self) -> Indexed<O> {
+        self.found.streams = names(self.stream_ids);
+        self.found.types = names(self.type_ids);
         self.found
     }
 
@@ -172,12 +174,10 @@ impl<'b, O: Out<'b>> Chunk<'b, O> {
         match envelope {
             Ok(envelope) => {
                 let stream = intern(
-                    &mut self.found.streams,
                     &mut self.stream_ids,
                     envelope.stream.as_deref().unwrap_or(NO_STREAM),
                 );
                 let type_id = intern(
-                    &mut self.found.types,
                     &mut self.type_ids,
                     envelope.type_.as_deref().unwrap_or(NO_TYPE),
                 );
@@ -229,14 +229,24 @@ impl<'b, O: Out<'b>> Chunk<'b, O> {
     }
 }
 
-fn intern(names: &mut Vec<String>, ids: &mut FxHashMap<String, u32>, name: &str) -> u32 {
+/// The chunk's id of `name`: the next one if it is new. A name is copied once, into the map,
+/// and the map becomes the list of names at the end ([`names`]).
+fn intern(ids: &mut FxHashMap<String, u32>, name: &str) -> u32 {
     if let Some(&id) = ids.get(name) {
         return id;
     }
-    let id = names.len() as u32;
-    names.push(name.to_owned());
+    let id = ids.len() as u32;
     ids.insert(name.to_owned(), id);
     id
+}
+
+/// The names of `ids` by id.
+fn names(ids: FxHashMap<String, u32>) -> Vec<String> {
+    let mut names = vec![String::new(); ids.len()];
+    for (name, id) in ids {
+        names[id as usize] = name;
+    }
+    names
 }
 
 /// An event as a chunk indexed it: stream and type ids local to the chunk, line counted from
