@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side by side, in one run, on the same generated store with a warm page cache:
-#   wc -l (the floor for reading the file)   vs  eventlens streams --json (open, index, list)
+#   wc -l (the floor for reading the file)   vs  eventlens streams --json (read, count, list)
 #   DuckDB's GROUP BY stream over read_ndjson vs  eventlens streams --json
 #   jq folding the hot stream                vs  eventlens state of the hot stream
 #   eventlens bench scrub (open time, latency of any point of the hot stream, peak memory)
