@@ -598,6 +598,21 @@ impl Index {
     }
 }
 
+/// Twenty kcat lines at offsets 100–119 of two keys (`k1` every third), for tests.
+#[cfg(test)]
+pub(super) fn kcat_lines() -> String {
+    let line = |offset: u32, key: &str| {
+        format!(
+            r#"{{"topic":"t","partition":0,"offset":{offset},"ts":{},"key":"{key}","payload":"{{\"type\":\"A\",\"data\":{{\"x\":{offset}}}}}"}}"#,
+            1_700_000_000_000u64 + u64::from(offset)
+        )
+    };
+    let lines: Vec<String> = (0..20)
+        .map(|i| line(100 + i, if i % 3 == 0 { "k1" } else { "k2" }))
+        .collect();
+    lines.join("\n") + "\n"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -702,16 +717,7 @@ mod tests {
 
     #[test]
     fn made_text_and_positions_survive_the_merge() {
-        let record = |offset: u32, key: &str| {
-            format!(
-                r#"{{"topic":"t","partition":0,"offset":{offset},"ts":{},"key":"{key}","payload":"{{\"type\":\"A\",\"data\":{{\"x\":{offset}}}}}"}}"#,
-                1_700_000_000_000u64 + u64::from(offset)
-            )
-        };
-        let text: Vec<String> = (0..20)
-            .map(|i| record(100 + i, if i % 3 == 0 { "k1" } else { "k2" }))
-            .collect();
-        let store = same_for_every_chunk_size(&(text.join("\n") + "\n"));
+        let store = same_for_every_chunk_size(&kcat_lines());
         assert_eq!(store.position(4), 104);
         assert_eq!(store.event(4).data_json(), Some(r#"{"x":104}"#));
         assert_eq!(store.event(19).time(), Some("2023-11-14T22:13:20.119Z"));

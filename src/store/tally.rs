@@ -421,16 +421,7 @@ mod tests {
 
     #[test]
     fn counts_kafka_lines_and_streams_without_seqs() {
-        let line = |offset: u32, key: &str| {
-            format!(
-                r#"{{"topic":"t","partition":0,"offset":{offset},"ts":{},"key":"{key}","payload":"{{\"type\":\"A\",\"data\":{{\"x\":{offset}}}}}"}}"#,
-                1_700_000_000_000u64 + u64::from(offset)
-            )
-        };
-        let text: Vec<String> = (0..20)
-            .map(|i| line(100 + i, if i % 3 == 0 { "k1" } else { "k2" }))
-            .collect();
-        let counted = same_as_the_index(&(text.join("\n") + "\n"), None);
+        let counted = same_as_the_index(&crate::store::index::kcat_lines(), None);
         assert_eq!(counted.streams[1].last_seq, Some(13));
         assert_eq!(
             counted.streams[1].last_time.as_deref(),
