@@ -231,7 +231,7 @@ impl<'b, O: Out<'b>> Chunk<'b, O> {
 
 /// The chunk's id of `name`: the next one if it is new. A name is copied once, into the map,
 /// and the map becomes the list of names at the end ([`names`]).
-fn intern(ids: &mut FxHashMap<String, u32>, name: &str) -> u32 {
+pub(super) fn intern(ids: &mut FxHashMap<String, u32>, name: &str) -> u32 {
     if let Some(&id) = ids.get(name) {
         return id;
     }
@@ -241,7 +241,7 @@ fn intern(ids: &mut FxHashMap<String, u32>, name: &str) -> u32 {
 }
 
 /// The names of `ids` by id.
-fn names(ids: FxHashMap<String, u32>) -> Vec<String> {
+pub(super) fn names(ids: FxHashMap<String, u32>) -> Vec<String> {
     let mut names = vec![String::new(); ids.len()];
     for (name, id) in ids {
         names[id as usize] = name;
