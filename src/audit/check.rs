@@ -156,7 +156,7 @@ pub fn projection_errors(
                 break;
             }
             let mut replay = Replay::new(store, stream, reducer);
-            replay.state_after(stream.events.len());
+            replay.fold_all();
             for (&k, why) in replay.failures() {
                 let event = replay.event(k);
                 let finding = finding(&event, Severity::Error, Code::ProjectionError, why.clone());

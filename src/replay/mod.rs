@@ -56,6 +56,29 @@ pub trait Reducer: Send + Sync {
         }
     }
 
+    /// Folds a run as [`Reducer::fold`] does (without `each`), from and to the state as JSON
+    /// text: what checkpoints keep. The default reads the text as a tree, folds it and writes
+    /// it; a reducer whose state crosses as text anyway says so with
+    /// [`Reducer::folds_text`] and folds the text itself.
+    fn fold_text(
+        &self,
+        start: &str,
+        run: &[EventRef<'_>],
+        failed: &mut dyn FnMut(usize, String),
+    ) -> String {
+        let mut state = serde_json::from_str(start).unwrap_or_else(|_| self.initial());
+        self.fold(&mut state, run, None, failed);
+        state.to_string()
+    }
+
+    /// Whether [`Reducer::fold_text`] is its own, cheaper than folding a tree: then [`Replay`]
+    /// builds checkpoints from text to text and reads a state as a tree only when one is
+    /// asked for (a projection's state leaves its engine as text; reading it as a tree at
+    /// each run's end only to write it again cost a sixth of folding a short stream).
+    fn folds_text(&self) -> bool {
+        false
+    }
+
     /// Whether the state between the events of a run is more than the JSON that `apply` gives
     /// for each event alone (a projection's state lives in its engine between checkpoints), so
     /// that going on from a state in the middle of a run must fold again from the run's start.
@@ -118,8 +141,9 @@ pub struct Replay<'s> {
 pub struct Checkpoints {
     /// `states[i]` is the state after `i * CHECKPOINT_EVERY` events, as JSON text.
     states: Vec<Box<str>>,
-    /// The state of the last checkpoint as a tree, where building more checkpoints goes on.
-    tip: Value,
+    /// The state of the last checkpoint as a tree, where building more checkpoints goes on;
+    /// `None` for a reducer that folds text (see [`Reducer::folds_text`]).
+    tip: Option<Value>,
     /// Events (by index in the stream) the reducer failed on, with why.
     failures: BTreeMap<usize, String>,
 }
@@ -128,7 +152,7 @@ impl Checkpoints {
     fn new(reducer: &dyn Reducer) -> Self {
         Self {
             states: vec![reducer.initial().to_string().into_boxed_str()],
-            tip: reducer.initial(),
+            tip: (!reducer.folds_text()).then(|| reducer.initial()),
             failures: BTreeMap::new(),
         }
     }
@@ -181,8 +205,15 @@ impl<'s> Replay<'s> {
         let count = count.min(self.stream.events.len());
         let mut nearest = count / CHECKPOINT_EVERY;
         self.extend_checkpoints(nearest);
-        let mut state = if nearest + 1 == self.folded.states.len() {
-            self.folded.tip.clone()
+        if self.reducer.folds_text() && count > nearest * CHECKPOINT_EVERY {
+            let end = self.fold_text(nearest * CHECKPOINT_EVERY, count);
+            // Text that a reducer's own fold leaves is JSON a tree reads (see
+            // `Projection::fold_text`).
+            return serde_json::from_str(&end).unwrap_or_else(|_| self.reducer.initial());
+        }
+        let tip = self.folded.tip.as_ref();
+        let mut state = if let Some(tip) = tip.filter(|_| nearest + 1 == self.folded.states.len()) {
+            tip.clone()
         } else if let Ok(state) = serde_json::from_str(&self.folded.states[nearest]) {
             state
         } else {
@@ -218,6 +249,18 @@ impl<'s> Replay<'s> {
         self.extend_checkpoints(self.stream.events.len() / CHECKPOINT_EVERY);
     }
 
+    /// Folds every event of the stream, for its [`Replay::failures`], without making the
+    /// state at its end into a tree (which `check` does not look at).
+    pub fn fold_all(&mut self) {
+        let len = self.stream.events.len();
+        if self.reducer.folds_text() {
+            self.prepare();
+            self.fold_text(len / CHECKPOINT_EVERY * CHECKPOINT_EVERY, len);
+        } else {
+            self.state_after(len);
+        }
+    }
+
     /// The state at `point`.
     pub fn state_at(&mut self, point: Point) -> Result<Value, PointError> {
         let count = point.count(self.store, self.stream)?;
@@ -250,13 +293,33 @@ impl<'s> Replay<'s> {
 
     fn extend_checkpoints(&mut self, wanted: usize) {
         while self.folded.states.len() <= wanted {
-            let built = self.folded.states.len() - 1;
-            let mut state = std::mem::take(&mut self.folded.tip);
-            let from = built * CHECKPOINT_EVERY;
-            self.fold(&mut state, from, from + CHECKPOINT_EVERY, None);
-            self.folded.states.push(state.to_string().into_boxed_str());
-            self.folded.tip = state;
+            let from = (self.folded.states.len() - 1) * CHECKPOINT_EVERY;
+            let to = from + CHECKPOINT_EVERY;
+            let written = match self.folded.tip.take() {
+                Some(mut state) => {
+                    self.fold(&mut state, from, to, None);
+                    let written = state.to_string();
+                    self.folded.tip = Some(state);
+                    written
+                }
+                None => self.fold_text(from, to),
+            };
+            self.folded.states.push(written.into_boxed_str());
         }
+    }
+
+    /// The state after event `to`, as JSON text, from the checkpoint at `from` and the events
+    /// in between (`from` is a checkpoint's count, `to` at most the next one's).
+    fn fold_text(&mut self, from: usize, to: usize) -> String {
+        let start = &self.folded.states[from / CHECKPOINT_EVERY];
+        if from >= to {
+            return start.to_string();
+        }
+        let run: Vec<EventRef<'s>> = (from..to).map(|k| self.event(k)).collect();
+        let failures = &mut self.folded.failures;
+        self.reducer.fold_text(start, &run, &mut |i, why| {
+            failures.insert(from + i, why);
+        })
     }
 
     /// Applies events `from..to`, which lie between two checkpoints, as one run.

@@ -142,7 +142,14 @@ struct Engine {
     calls: AtomicU64,
     /// The number the prelude's `register` gave each event type, by name.
     types: RefCell<HashMap<String, u32>>,
+    /// What each event type runs, by the type's id in the store folded last, with its name:
+    /// a store's ids are kept from run to run (most runs are a short stream's whole history),
+    /// and the name tells an id of another store apart.
+    by_id: RefCell<Vec<Option<Known>>>,
 }
+
+/// An event type the engine has met: its name, and what it runs.
+type Known = (Box<str>, TypeRuns);
 
 /// What the interrupt handler needs to stop a call that runs past its time.
 #[derive(Default)]
@@ -298,8 +305,7 @@ impl Reducer for Projection {
     ///
     /// When `each` wants the state after every event, it is written as JSON after every event;
     /// an event after which it cannot be (a cycle, a `BigInt`) fails. Without `each`, only the
-    /// run's end is written, and only if that fails is the run folded again event by event to
-    /// find the events to blame.
+    /// run's end is written (see [`Reducer::fold_text`]).
     fn fold(
         &self,
         state: &mut serde_json::Value,
@@ -307,42 +313,21 @@ impl Reducer for Projection {
         each: Option<Each<'_>>,
         failed: &mut dyn FnMut(usize, String),
     ) {
-        let Some(first) = run.first() else {
-            return;
-        };
-        if !self.source.selects(first.stream()) {
-            if let Some(each) = each {
-                (0..run.len()).for_each(|i| each(i, state));
+        let Some(each) = each else {
+            let end = self.fold_text(&state.to_string(), run, failed);
+            if let Ok(end) = serde_json::from_str(&end) {
+                *state = end;
             }
             return;
-        }
-        let start = state.to_string();
-        let engine = self.engine.lock().unwrap_or_else(PoisonError::into_inner);
-        let folded = engine.context.with(|ctx| {
-            let run = Run {
-                projection: self,
-                engine: &engine,
-                hooks: Hooks::of(&ctx)?,
-                ctx: &ctx,
-                start: &start,
-                events: run,
-                types: RefCell::default(),
-            };
-            Ok::<_, rquickjs::Error>(match each {
-                Some(each) => run.fold(Some(each)),
-                None => match run.fold(None) {
-                    Folded { text: Err(_), .. } => run.fold(Some(&mut |_, _| {})),
-                    folded => folded,
-                },
-            })
-        });
-        let (text, failures) = match folded {
-            Ok(Folded { text, failures }) => (text, failures),
-            Err(error) => (
-                Err(format!("eventlens could not run the projection: {error}")),
-                Vec::new(),
-            ),
         };
+        if run
+            .first()
+            .is_none_or(|first| !self.source.selects(first.stream()))
+        {
+            (0..run.len()).for_each(|i| each(i, state));
+            return;
+        }
+        let (text, failures) = self.in_engine(&state.to_string(), run, Some(each));
         for (i, why) in failures {
             failed(i, why);
         }
@@ -357,6 +342,38 @@ impl Reducer for Projection {
         }
     }
 
+    /// The run from `start` to the state at its end, as the text the engine writes: no tree
+    /// is made on the way. Only if the end cannot be written, or not read as a tree, is the
+    /// run folded again event by event, as with `each`, to find the events to blame.
+    fn fold_text(
+        &self,
+        start: &str,
+        run: &[EventRef<'_>],
+        failed: &mut dyn FnMut(usize, String),
+    ) -> String {
+        if run
+            .first()
+            .is_none_or(|first| !self.source.selects(first.stream()))
+        {
+            return start.to_owned();
+        }
+        let (text, failures) = self.in_engine(start, run, None);
+        for (i, why) in failures {
+            failed(i, why);
+        }
+        match text.and_then(|text| readable(&text).map(|()| text)) {
+            Ok(end) => end,
+            Err(why) => {
+                failed(run.len() - 1, why);
+                start.to_owned()
+            }
+        }
+    }
+
+    fn folds_text(&self) -> bool {
+        true
+    }
+
     fn live_within_runs(&self) -> bool {
         true
     }
@@ -366,6 +383,63 @@ impl Reducer for Projection {
             .ok()
             .map(|fork| Box::new(fork) as Box<dyn Reducer>)
     }
+}
+
+impl Projection {
+    /// Folds `run` from `start` in the engine: the state at its end as JSON text (or why it
+    /// cannot be written), and the events that failed, by index in the run.
+    fn in_engine(
+        &self,
+        start: &str,
+        run: &[EventRef<'_>],
+        each: Option<Each<'_>>,
+    ) -> (Result<String, String>, Vec<(usize, String)>) {
+        let engine = self.engine.lock().unwrap_or_else(PoisonError::into_inner);
+        let folded = engine.context.with(|ctx| {
+            let run = Run {
+                projection: self,
+                engine: &engine,
+                hooks: Hooks::of(&ctx)?,
+                ctx: &ctx,
+                start,
+                events: run,
+            };
+            Ok::<_, rquickjs::Error>(match each {
+                Some(each) => run.fold(Some(each)),
+                // The end that cannot be written or read is found event by event.
+                None => match run.fold(None) {
+                    Folded { text: Ok(text), .. } if readable(&text).is_err() => {
+                        run.fold(Some(&mut |_, _| {}))
+                    }
+                    Folded { text: Err(_), .. } => run.fold(Some(&mut |_, _| {})),
+                    folded => folded,
+                },
+            })
+        });
+        match folded {
+            Ok(Folded { text, failures }) => (text, failures),
+            Err(error) => (
+                Err(format!("eventlens could not run the projection: {error}")),
+                Vec::new(),
+            ),
+        }
+    }
+}
+
+/// Whether `serde_json` reads `text`, which `JSON.stringify` wrote, as a tree: what a state
+/// must be. Such text is always JSON, and the tree refuses only two things in it: the escape
+/// of a lone surrogate (`\ud800`: `JSON.stringify` writes a lone surrogate so) and nesting
+/// deeper than 127. Where neither can be (no `\ud` at all; fewer than 128 brackets, so no
+/// deeper nesting), it is read without being parsed; elsewhere it is parsed to be sure.
+fn readable(text: &str) -> Result<(), String> {
+    let bytes = text.as_bytes();
+    let brackets = memchr::memchr2_iter(b'{', b'[', bytes).take(128).count();
+    if brackets < 128 && memchr::memmem::find(bytes, br"\ud").is_none() {
+        return Ok(());
+    }
+    serde_json::from_str::<serde_json::Value>(text)
+        .map(drop)
+        .map_err(|e| format!("the state it left cannot be read: {e}"))
 }
 
 /// The prelude's functions that fold a run.
@@ -396,8 +470,6 @@ struct Run<'a, 'js, 'e> {
     /// The state the run starts from, as JSON text.
     start: &'a str,
     events: &'a [EventRef<'e>],
-    /// What each of the store's event types seen so far (by type id) runs.
-    types: RefCell<Vec<Option<TypeRuns>>>,
 }
 
 /// What an event type runs in a projection.
@@ -512,6 +584,7 @@ impl Run<'_, '_, '_> {
         let Some(type_number) = self.type_number(event).map_err(failed)? else {
             return Ok(());
         };
+        let texts = event.texts();
         let refused: Option<String> = self
             .engine
             .call(ctx, projection.limits, || {
@@ -519,10 +592,10 @@ impl Run<'_, '_, '_> {
                     type_number,
                     // As JSON.parse would read it: the nearest double.
                     event.event.seq as f64,
-                    nullable(ctx, event.id())?,
-                    nullable(ctx, event.time())?,
-                    nullable(ctx, event.data_json())?,
-                    nullable(ctx, event.meta_json())?,
+                    nullable(ctx, texts.id)?,
+                    nullable(ctx, texts.time)?,
+                    nullable(ctx, texts.data)?,
+                    nullable(ctx, texts.meta)?,
                 ))
             })
             .map_err(failed)?;
@@ -532,19 +605,23 @@ impl Run<'_, '_, '_> {
     /// The prelude's number for the event's type, registered the first time the engine sees
     /// the type: a number crosses into the engine faster than a name, and finds the handler
     /// without a lookup by name. `None`: no handler runs for the type. Either is looked up
-    /// once a run per type.
+    /// by the type's id in the store, and by name only the first time the id is met.
     fn type_number(&self, event: &EventRef<'_>) -> Result<Option<u32>, Failure> {
         let id = event.event.type_id as usize;
-        let seen = self.types.borrow().get(id).copied().flatten();
+        let name = event.type_name();
+        let seen = match self.engine.by_id.borrow().get(id) {
+            Some(Some((known, runs))) if **known == *name => Some(*runs),
+            _ => None,
+        };
         let runs = if let Some(runs) = seen {
             runs
         } else {
-            let runs = self.register(event.type_name())?;
-            let mut types = self.types.borrow_mut();
-            if types.len() <= id {
-                types.resize(id + 1, None);
+            let runs = self.register(name)?;
+            let mut by_id = self.engine.by_id.borrow_mut();
+            if by_id.len() <= id {
+                by_id.resize(id + 1, None);
             }
-            types[id] = Some(runs);
+            by_id[id] = Some((name.into(), runs));
             runs
         };
         Ok(match runs {
@@ -648,6 +725,7 @@ impl Engine {
             watch,
             calls: AtomicU64::new(0),
             types: RefCell::default(),
+            by_id: RefCell::default(),
         })
     }
 
@@ -1198,6 +1276,59 @@ mod tests {
         check(&walked);
         assert_eq!(states[140], json!({"last": 139}));
         assert_eq!(states[149], json!({"last": 149}));
+    }
+
+    #[test]
+    fn a_state_a_tree_cannot_read_fails_the_event_that_left_it() {
+        // JSON.stringify writes these, and serde_json refuses them: a lone surrogate, nesting
+        // 128 deep. Their neighbours are the same text without the refusal: a paired
+        // surrogate, an escaped backslash before "ud", 127 deep, and 300 brackets side by side.
+        // (A state that cannot be read is caught where it is written: after every event for
+        // a walk, at a run's end otherwise. These would stay until the run's end, so both
+        // catch them.)
+        let projection = load(
+            r"fromAll().when({
+               T: (s, e) => {
+                 const i = e.data.i;
+                 s.last = i;
+                 const nest = (n) => { let v = 1; for (let k = 0; k < n; k++) v = k % 2 ? [v] : { v }; return v; };
+                 if (i === 10) s.lone = '\ud83d';
+                 if (i === 11) s.text = '\ud83d\ude00 \\ud800';
+                 if (i === 20) s.deeper = nest(127);
+                 if (i === 21) s.deep = nest(126);
+                 if (i === 22) s.wide = Array.from({ length: 300 }, () => ({ a: [] }));
+                 if (i === 140) s.lone = 'x\udc00';
+               },
+             })",
+        )
+        .unwrap();
+        let store = counted();
+        let stream = store.stream("s-1").unwrap();
+        let expected = [10, 20, 140];
+        let mut walked = Replay::new(&store, stream, &projection);
+        let mut states = vec![walked.state_after(0)];
+        walked.walk(300, |_, _, state| states.push(state.clone()));
+        assert_eq!(
+            walked.failures().keys().copied().collect::<Vec<_>>(),
+            expected
+        );
+        assert!(
+            walked.failures()[&10].starts_with("the state it left cannot be read: "),
+            "{:?}",
+            walked.failures()
+        );
+        assert_eq!(states[12]["text"], json!("\u{1f600} \\ud800"));
+        assert_eq!(states[300]["wide"].as_array().map(Vec::len), Some(300));
+        // Folded from text to text, from the start or from checkpoints: the same failures
+        // and states as the walk, event by event.
+        let mut checked = Replay::new(&store, stream, &projection);
+        checked.fold_all();
+        assert_eq!(checked.failures(), walked.failures());
+        let mut jumped = Replay::new(&store, stream, &projection);
+        for count in [300, 11, 12, 21, 22, 23, 140, 141, 129, 128, 256, 0] {
+            assert_eq!(jumped.state_after(count), states[count], "after {count}");
+        }
+        assert_eq!(jumped.failures(), walked.failures());
     }
 
     #[test]
