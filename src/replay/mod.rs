@@ -25,6 +25,11 @@ pub trait Reducer: Send + Sync {
     /// The state before a stream's first event.
     fn initial(&self) -> Value;
 
+    /// [`Reducer::initial`] as JSON text, the first checkpoint of every stream.
+    fn initial_text(&self) -> String {
+        self.initial().to_string()
+    }
+
     /// Applies one event. On `Err` the event counts as failed and `state` must be left as it
     /// was before the call, so that folding goes on from the state before the event.
     fn apply(&self, state: &mut Value, event: &EventRef<'_>) -> Result<(), String>;
@@ -151,7 +156,7 @@ pub struct Checkpoints {
 impl Checkpoints {
     fn new(reducer: &dyn Reducer) -> Self {
         Self {
-            states: vec![reducer.initial().to_string().into_boxed_str()],
+            states: vec![reducer.initial_text().into_boxed_str()],
             tip: (!reducer.folds_text()).then(|| reducer.initial()),
             failures: BTreeMap::new(),
         }

@@ -113,6 +113,8 @@ pub struct Projection {
     /// Whether `$any` handles the other types.
     any: bool,
     initial: serde_json::Value,
+    /// `initial` as JSON text, written once: every stream's fold starts from it.
+    initial_text: String,
     limits: Limits,
     engine: Mutex<Engine>,
 }
@@ -238,7 +240,7 @@ impl Projection {
                     failure.column,
                 )
             })?;
-        let initial = serde_json::from_str(&initial).map_err(|e| {
+        let initial: serde_json::Value = serde_json::from_str(&initial).map_err(|e| {
             fail(
                 format!("the state from $init cannot be read: {e}"),
                 None,
@@ -251,6 +253,7 @@ impl Projection {
             source,
             handles: declared.handles,
             any: declared.any,
+            initial_text: initial.to_string(),
             initial,
             limits,
             engine: Mutex::new(engine),
@@ -282,6 +285,10 @@ impl Projection {
 impl Reducer for Projection {
     fn initial(&self) -> serde_json::Value {
         self.initial.clone()
+    }
+
+    fn initial_text(&self) -> String {
+        self.initial_text.clone()
     }
 
     fn source(&self) -> Option<&Source> {
