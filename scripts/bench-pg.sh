@@ -8,10 +8,12 @@
 # the store dumped as message-db rows (JSON Lines), and the latency from a write_message to the
 # event printed by `events --follow` (20 writes, 250 ms poll). Needs psql and Python's psycopg.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 [ $# -eq 3 ] || { echo "usage: $0 URL HOT_STREAM CATEGORY" >&2; exit 2; }
 url=$1 hot=$2 category=$3
-bin=${EVENTLENS:-target/release/eventlens}
-[ -x "$bin" ] || cargo build --release --no-default-features
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
+bin=$(release_binary)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

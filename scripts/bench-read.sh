@@ -15,12 +15,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${EVENTS:-2000000}
 hot_share=${HOT_SHARE:-0.33}
-bin=${EVENTLENS:-target/release/eventlens}
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
+bin=$(release_binary)
 store=${STORE:-target/bench/orders-$events.jsonl}
 
-if [ ! -x "$bin" ]; then
-  cargo build --release --no-default-features
-fi
 python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install --quiet duckdb
 mkdir -p "$(dirname "$store")"
 if [ ! -f "$store" ]; then
@@ -40,9 +39,6 @@ for share in (0.1, 0.3, 0.5, 0.7, 0.9):
     print(t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
 EOF
 )
-
-# shellcheck source=scripts/bench-lib.sh
-. scripts/bench-lib.sh
 
 size_mb=$(echo "scale=1; $(stat -c %s "$store") / 1048576" | bc)
 echo "store: $store ($size_mb MB, $events events, order-1000 holds $hot_share of them)"

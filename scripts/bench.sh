@@ -21,23 +21,19 @@ events=${EVENTS:-2000000}
 hot_share=${HOT_SHARE:-0.5}
 streams=${STREAMS:-150000}
 stream=order-1000
-bin=${EVENTLENS:-target/release/eventlens}
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
+bin=$(release_binary)
 projection=${PROJECTION:-assets/order-summary.js}
 projections=${PROJECTIONS-yes}
 store=${STORE:-target/bench/orders-$events-$streams.jsonl}
 
-if [ ! -x "$bin" ]; then
-  cargo build --release --no-default-features
-fi
 python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install --quiet duckdb
 mkdir -p "$(dirname "$store")"
 if [ ! -f "$store" ]; then
   "$bin" generate --events "$events" --hot-share "$hot_share" --streams "$streams" --out "$store"
 fi
 cat "$store" > /dev/null # warm the page cache
-
-# shellcheck source=scripts/bench-lib.sh
-. scripts/bench-lib.sh
 
 size_mb=$(echo "scale=1; $(stat -c %s "$store") / 1048576" | bc)
 wc_s=$(seconds wc -l "$store")
