@@ -368,7 +368,7 @@ impl Reducer for Projection {
         for (i, why) in failures {
             failed(i, why);
         }
-        match text.and_then(|text| readable(&text).map(|()| text)) {
+        match text {
             Ok(end) => end,
             Err(why) => {
                 failed(run.len() - 1, why);
@@ -394,7 +394,8 @@ impl Reducer for Projection {
 
 impl Projection {
     /// Folds `run` from `start` in the engine: the state at its end as JSON text (or why it
-    /// cannot be written), and the events that failed, by index in the run.
+    /// cannot be written; without `each`, also why a tree cannot read it), and the events
+    /// that failed, by index in the run.
     fn in_engine(
         &self,
         start: &str,
@@ -411,17 +412,24 @@ impl Projection {
                 start,
                 events: run,
             };
-            Ok::<_, rquickjs::Error>(match each {
-                Some(each) => run.fold(Some(each)),
-                // The end that cannot be written or read is found event by event.
-                None => match run.fold(None) {
-                    Folded { text: Ok(text), .. } if readable(&text).is_err() => {
-                        run.fold(Some(&mut |_, _| {}))
-                    }
-                    Folded { text: Err(_), .. } => run.fold(Some(&mut |_, _| {})),
-                    folded => folded,
-                },
-            })
+            if let Some(each) = each {
+                return Ok(run.fold(Some(each)));
+            }
+            let folded = run.fold(None);
+            if folded
+                .text
+                .as_ref()
+                .is_ok_and(|text| readable(text).is_ok())
+            {
+                return Ok(folded);
+            }
+            // An end that cannot be written or read: the events to blame are found event by
+            // event.
+            let mut refolded = run.fold(Some(&mut |_, _| {}));
+            refolded.text = refolded
+                .text
+                .and_then(|text| readable(&text).map(|()| text));
+            Ok::<_, rquickjs::Error>(refolded)
         });
         match folded {
             Ok(Folded { text, failures }) => (text, failures),
@@ -436,12 +444,14 @@ impl Projection {
 /// Whether `serde_json` reads `text`, which `JSON.stringify` wrote, as a tree: what a state
 /// must be. Such text is always JSON, and the tree refuses only two things in it: the escape
 /// of a lone surrogate (`\ud800`: `JSON.stringify` writes a lone surrogate so) and nesting
-/// deeper than 127. Where neither can be (no `\ud` at all; fewer than 128 brackets, so no
-/// deeper nesting), it is read without being parsed; elsewhere it is parsed to be sure.
+/// deeper than 127. Where neither can be (no `\ud` or `\uD` at all; fewer than 128 brackets,
+/// so no deeper nesting), it is read without being parsed; elsewhere it is parsed to be sure.
 fn readable(text: &str) -> Result<(), String> {
     let bytes = text.as_bytes();
     let brackets = memchr::memchr2_iter(b'{', b'[', bytes).take(128).count();
-    if brackets < 128 && memchr::memmem::find(bytes, br"\ud").is_none() {
+    let surrogate = memchr::memmem::find_iter(bytes, br"\u")
+        .any(|at| matches!(bytes.get(at + 2), Some(b'd' | b'D')));
+    if brackets < 128 && !surrogate {
         return Ok(());
     }
     serde_json::from_str::<serde_json::Value>(text)
@@ -1283,6 +1293,32 @@ mod tests {
         check(&walked);
         assert_eq!(states[140], json!({"last": 139}));
         assert_eq!(states[149], json!({"last": 149}));
+    }
+
+    #[test]
+    fn what_is_readable_is_what_a_tree_reads() {
+        let nested = |depth: usize| "[".repeat(depth) + &"]".repeat(depth);
+        let texts = [
+            r#"{"a":[1,{"b":"x"}],"c":null}"#.to_owned(),
+            r#"{"s":"\\ud83d"}"#.to_owned(),
+            r#"{"s":"\ud83d"}"#.to_owned(),
+            r#"{"s":"\uD83D"}"#.to_owned(),
+            r#"{"s":"x\udc00"}"#.to_owned(),
+            r#"{"s":"\ud83d\ude00","t":"\u001f"}"#.to_owned(),
+            nested(127),
+            nested(128),
+            format!("[{}{{}}]", "{},".repeat(300)),
+            format!(r#"{{"s":"{}"}}"#, "[".repeat(200)),
+        ];
+        for text in &texts {
+            assert_eq!(
+                readable(text).is_ok(),
+                serde_json::from_str::<serde_json::Value>(text).is_ok(),
+                "{text}"
+            );
+        }
+        assert!(readable(&texts[2]).is_err());
+        assert!(readable(&texts[7]).is_err());
     }
 
     #[test]

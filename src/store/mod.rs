@@ -515,12 +515,15 @@ impl Store {
             let bytes = self.record_text(event.record)?.get(..end)?;
             simdutf8::basic::from_utf8(bytes).ok()
         });
-        let [id, time, data, meta] = spans.map(|span| {
-            let (start, len, made) = span?;
-            if made {
-                self.made_text(index, start, len)
-            } else {
-                record?.get(start..start + len)
+        let fields = [Field::Id, Field::Time, Field::Data, Field::Meta];
+        let [id, time, data, meta] = std::array::from_fn(|i| {
+            let (start, len, made) = spans[i]?;
+            match record {
+                _ if made => self.made_text(index, start, len),
+                Some(record) => record.get(start..start + len),
+                // Never for a record that was indexed (it was read as UTF-8); should it be,
+                // each field is checked on its own, as `text` does.
+                None => self.text(index, fields[i]),
             }
         });
         Texts {
