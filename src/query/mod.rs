@@ -28,6 +28,8 @@ pub fn events_where(store: &Store, indices: &[u32], filter: &str) -> Vec<u32> {
                 holds.then_some(i)
             },
         )
-        .flatten()
+        // Not `flatten`: over `Option`s it makes a vector and a list node for each item
+        // before joining them (54 MB at the peak of `table` on 150 000 streams).
+        .flatten_iter()
         .collect()
 }

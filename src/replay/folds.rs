@@ -8,10 +8,12 @@
 //! cache serves one stream at a time ([`Folds::take`], [`Folds::keep`]), so a view of one
 //! stream and the view of the whole store share their checkpoints.
 //!
-//! Memory: per stream, its checkpoints (one state as compact JSON text per `CHECKPOINT_EVERY`
-//! events folded, see [`CHECKPOINT_EVERY`]), its state at the current moment, also as compact
-//! text, and about 200 bytes of bookkeeping: for the 2 M-event benchmark store (65 000
-//! streams whose states print as about 1.2 KB) about 100 MB at the end of the store. States
+//! Memory: per stream, its state at the current moment as compact JSON text, 40 bytes of
+//! bookkeeping, and, once it has [`CHECKPOINT_EVERY`] events or a failed one, its checkpoints
+//! (one state as compact text per `CHECKPOINT_EVERY` events folded): for the 2 M-event
+//! benchmark store (65 000 streams whose states print as about 1.2 KB) about 90 MB at the end
+//! of the store; for the 150 000 streams of the scale benchmark, whose states print as about
+//! 320 bytes, about 55 MB. States
 //! are kept as text because as trees (`serde_json::Value`, members in order, numbers as
 //! written) they take five times as much: 400 MB there. A stream moved by a step is parsed,
 //! advanced and printed again, which costs microseconds.
@@ -68,7 +70,10 @@ impl Folded<'_> {
 /// What [`Folds`] keeps of one stream.
 #[derive(Default)]
 struct Slot {
-    checkpoints: Option<Checkpoints>,
+    /// What folding the stream built, when it is more than a start: a stream shorter than
+    /// [`CHECKPOINT_EVERY`] with no failed event keeps nothing here (most streams of a big
+    /// store are such; boxed, so that they pay 8 bytes for it, not 120).
+    checkpoints: Option<Box<Checkpoints>>,
     /// The state after `count` events as compact JSON text, when folded.
     state: Option<Box<str>>,
     count: usize,
@@ -174,7 +179,7 @@ impl Folds {
         self.slots
             .get_mut(stream as usize)
             .and_then(|slot| slot.checkpoints.take())
-            .unwrap_or_else(|| Checkpoints::new(&*self.reducer))
+            .map_or_else(|| Checkpoints::new(&*self.reducer), |kept| *kept)
     }
 
     /// Keeps what a replay resumed from [`Folds::take`] built.
@@ -183,7 +188,7 @@ impl Folds {
         if self.slots.len() <= index {
             self.slots.resize_with(index + 1, Slot::default);
         }
-        self.slots[index].checkpoints = Some(checkpoints);
+        self.slots[index].checkpoints = Some(Box::new(checkpoints));
     }
 
     /// Every event that failed so far, as (stream index, index in the stream, why).
@@ -215,7 +220,7 @@ impl Slot {
         let checkpoints = self
             .checkpoints
             .take()
-            .unwrap_or_else(|| Checkpoints::new(reducer));
+            .map_or_else(|| Checkpoints::new(reducer), |kept| *kept);
         let mut replay = Replay::resume(store, stream, reducer, checkpoints);
         let near = count > self.count && count - self.count < CHECKPOINT_EVERY;
         let before = self.state.take().filter(|_| near);
@@ -227,7 +232,9 @@ impl Slot {
             None => (replay.state_after(count), count % CHECKPOINT_EVERY),
         };
         self.state = Some(state.to_string().into_boxed_str());
-        self.checkpoints = Some(replay.into_checkpoints());
+        let built = replay.into_checkpoints();
+        self.checkpoints =
+            (built.covered() > 0 || !built.failures.is_empty()).then(|| Box::new(built));
         self.count = count;
         Some(applied)
     }
@@ -278,7 +285,7 @@ mod tests {
     use super::*;
     use crate::replay::MergePatch;
     use crate::replay::tests::store;
-    use crate::store::parse_instant;
+    use crate::store::{EventRef, parse_instant};
     use serde_json::json;
 
     /// Three orders, one event a minute, round robin, 300 events each.
@@ -382,5 +389,50 @@ mod tests {
         folds.move_to(&store, Moment::End, |s| &*s.id != "order-1");
         let folded: Vec<u32> = folds.states().map(|f| f.stream).collect();
         assert_eq!(folded, [0, 2]);
+    }
+
+    /// Merge patches, refusing a payload that says `fail`.
+    struct Refusing;
+
+    impl Reducer for Refusing {
+        fn initial(&self) -> Value {
+            json!({})
+        }
+
+        fn apply(&self, state: &mut Value, event: &EventRef<'_>) -> Result<(), String> {
+            if event.data_json().is_some_and(|data| data.contains("fail")) {
+                return Err("refused".to_owned());
+            }
+            MergePatch.apply(state, event)
+        }
+    }
+
+    #[test]
+    fn a_short_stream_keeps_only_its_state_unless_an_event_failed() {
+        // Hundreds of thousands of short streams: each costs its state and a few words.
+        assert!(size_of::<Slot>() <= 40, "{}", size_of::<Slot>());
+        let store = store(&[
+            r#"{"stream":"a","type":"T","data":{"n":1}}"#.to_owned(),
+            r#"{"stream":"b","type":"T","data":{"fail":true}}"#.to_owned(),
+            r#"{"stream":"a","type":"T","data":{"n":2}}"#.to_owned(),
+        ]);
+        let mut folds = Folds::new(Arc::new(Refusing));
+        for moment in [
+            Moment::Position(1),
+            Moment::End,
+            Moment::Position(0),
+            Moment::End,
+        ] {
+            folds.move_to(&store, moment, |_| true);
+            let kept: Vec<bool> = folds
+                .slots
+                .iter()
+                .map(|s| s.checkpoints.is_some())
+                .collect();
+            assert_eq!(kept, [false, true], "at {moment:?}");
+            let failed: Vec<(u32, usize)> = folds.failures().map(|(s, k, _)| (s, k)).collect();
+            assert_eq!(failed, [(1, 0)], "at {moment:?}");
+        }
+        assert_eq!(states(&folds), [(0, json!({"n": 2})), (1, json!({}))]);
     }
 }
