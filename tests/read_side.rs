@@ -46,6 +46,7 @@ fn table_golden_in_json_csv_and_text() {
         table(&file, &["--json", "--at-time", "2024-03-01T10:06:00Z"])
     );
     insta::assert_snapshot!("table_states_csv", table(&file, &["--csv"]));
+    insta::assert_snapshot!("table_states_text", table(&file, &[]));
 }
 
 #[test]
