@@ -21,6 +21,10 @@ use egui_kittest::Harness;
 use eventlens::gui::{App, Command, Launch};
 use eventlens::sample::{SampleSpec, write_orders};
 
+// The allocator the window runs with (src/main.rs), so that what is measured is the app's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const HOT: &str = "order-1000";
 const FRAMES: usize = 600;
 const JUMPS: usize = 200;
