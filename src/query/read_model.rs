@@ -116,8 +116,10 @@ pub fn watch(
     let folded: Vec<(Transitions, Vec<Failed>)> = streams
         .par_iter()
         .map_init(
-            || Filter::parse(filter).ok(),
-            |filter, &(index, stream)| {
+            // A projection's copy for each piece of work: its engine runs one call at a time.
+            || (Filter::parse(filter).ok(), reducer.fork()),
+            |(filter, fork), &(index, stream)| {
+                let reducer = fork.as_deref().unwrap_or(reducer);
                 let mut replay = Replay::new(store, stream, reducer);
                 let mut changes = Vec::new();
                 let mut held = false;
@@ -160,8 +162,11 @@ pub fn count(
     let spans: Vec<Vec<(String, usize, usize)>> = streams
         .par_iter()
         .map_init(
-            || Filters::compile(&by, where_),
-            |filters, &(_, stream)| spans_of(store, stream, reducer, steps, filters),
+            || (Filters::compile(&by, where_), reducer.fork()),
+            |(filters, fork), &(_, stream)| {
+                let reducer = fork.as_deref().unwrap_or(reducer);
+                spans_of(store, stream, reducer, steps, filters)
+            },
         )
         .collect();
     steps.counts(spans.into_iter().flatten())

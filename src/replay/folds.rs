@@ -86,6 +86,10 @@ struct Slot {
 /// Every stream folded with one reducer, kept across moments and calls.
 pub struct Folds {
     reducer: Arc<dyn Reducer>,
+    /// A copy of the reducer for each thread of the pool, where it forks (a projection's
+    /// engine runs one call at a time: one engine for all would fold on one core); made at the
+    /// first move, kept for the next ones. Empty: the reducer serves every thread.
+    forks: Option<Vec<Box<dyn Reducer>>>,
     slots: Vec<Slot>,
     moment: Option<Moment>,
 }
@@ -104,6 +108,7 @@ impl Folds {
     pub fn new(reducer: Arc<dyn Reducer>) -> Self {
         Self {
             reducer,
+            forks: None,
             slots: Vec::new(),
             moment: None,
         }
@@ -132,11 +137,23 @@ impl Folds {
         self.slots
             .resize_with(streams.len().max(self.slots.len()), Slot::default);
         let reducer = &*self.reducer;
+        let forks = self.forks.get_or_insert_with(|| {
+            (0..rayon::current_num_threads())
+                .map(|_| reducer.fork())
+                .collect::<Option<Vec<_>>>()
+                .unwrap_or_default()
+        });
+        let forks = &*forks;
         let (moved, events) = self.slots[..streams.len()]
             .par_iter_mut()
             .zip(streams.par_iter())
             .filter(|(_, stream)| wanted(stream))
-            .map(|(slot, stream)| slot.move_to(store, stream, reducer, moment))
+            .map(|(slot, stream)| {
+                // Each thread of the pool folds with its own copy, never another's.
+                let mine = rayon::current_thread_index().and_then(|i| forks.get(i));
+                let reducer = mine.map_or(reducer, |fork| &**fork);
+                slot.move_to(store, stream, reducer, moment)
+            })
             .filter(|&applied| applied.is_some())
             .fold(
                 || (0, 0),
@@ -311,12 +328,16 @@ mod tests {
     }
 
     fn expected(store: &Store, moment: Moment) -> Vec<(u32, Value)> {
+        expected_with(store, moment, &MergePatch)
+    }
+
+    fn expected_with(store: &Store, moment: Moment, reducer: &dyn Reducer) -> Vec<(u32, Value)> {
         store
             .streams()
             .iter()
             .enumerate()
             .filter_map(|(i, stream)| {
-                let mut replay = Replay::new(store, stream, &MergePatch);
+                let mut replay = Replay::new(store, stream, reducer);
                 let count = moment.point().count(store, stream).unwrap();
                 (count > 0).then(|| (i as u32, replay.state_after(count)))
             })
@@ -347,6 +368,30 @@ mod tests {
         }
         folds.move_to(&store, Moment::End, |_| true);
         assert_eq!(states(&folds), expected(&store, Moment::End));
+    }
+
+    #[test]
+    fn a_projection_folds_on_every_thread_with_a_copy_of_its_own() {
+        let projection = crate::replay::Projection::from_source(
+            "p.js",
+            "fromAll().when({ $init: () => ({ n: 0, sum: 0 }),
+               T: (s, e) => { s.n += 1; s.sum += e.data.n; s.last = e.sequenceNumber; } })",
+            crate::replay::Limits::default(),
+        )
+        .unwrap();
+        let reducer: Arc<dyn Reducer> = Arc::new(projection);
+        let store = orders();
+        let mut folds = Folds::new(reducer.clone());
+        for moment in [at(400), at(401), at(130), Moment::End, Moment::Position(17)] {
+            folds.move_to(&store, moment, |_| true);
+            assert_eq!(
+                states(&folds),
+                expected_with(&store, moment, &*reducer),
+                "{moment:?}"
+            );
+        }
+        let copies = folds.forks.as_ref().map_or(0, Vec::len);
+        assert_eq!(copies, rayon::current_num_threads());
     }
 
     #[test]
