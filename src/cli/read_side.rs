@@ -367,7 +367,7 @@ fn write_table_text(out: &mut dyn Write, rows: &[Row<'_>], names: &[&str]) -> st
 }
 
 /// The text table of states, laid out as [`Table`] lays it out, a row at a time from the rows:
-/// a `Table` would hold a copy of every state (70 MB for 150 000 streams). The state is the
+/// a `Table` would hold a copy of every state (80 MB for 150 000 streams). The state is the
 /// last column, which is not padded.
 fn write_states_text(out: &mut dyn Write, rows: &[Row<'_>]) -> std::io::Result<()> {
     let width = |title: &str, cell: &dyn Fn(&Row<'_>) -> usize| {
