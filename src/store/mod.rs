@@ -504,7 +504,8 @@ impl Store {
     /// field costs about as much as one of a whole record).
     fn texts(&self, index: u32) -> Texts<'_> {
         let event = &self.events[index as usize];
-        let spans = [Field::Id, Field::Time, Field::Data, Field::Meta].map(|f| event.span(f));
+        let fields = [Field::Id, Field::Time, Field::Data, Field::Meta];
+        let spans = fields.map(|f| event.span(f));
         let end = spans
             .iter()
             .flatten()
@@ -515,7 +516,6 @@ impl Store {
             let bytes = self.record_text(event.record)?.get(..end)?;
             simdutf8::basic::from_utf8(bytes).ok()
         });
-        let fields = [Field::Id, Field::Time, Field::Data, Field::Meta];
         let [id, time, data, meta] = std::array::from_fn(|i| {
             let (start, len, made) = spans[i]?;
             match record {
