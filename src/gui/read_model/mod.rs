@@ -25,7 +25,8 @@ pub use jobs::{Counted, Watched};
 pub use table::{Table, TableAnswer, TableAsk, TableRow};
 
 /// The store-wide fold of the fold in use, shared by the inspector (one stream at a time) and
-/// the Read model view (every stream at a moment): a stream's checkpoints are built once.
+/// the Read model view (every stream at a moment): a stream's checkpoints are built once. It
+/// keeps no states ([`Folds::without_states`]): the view keeps what its filters found.
 #[derive(Clone, Default)]
 pub struct SharedFolds(Arc<Mutex<Option<(u64, Folds)>>>);
 
@@ -34,9 +35,10 @@ impl SharedFolds {
     pub fn with<R>(&self, fold: &Fold, f: impl FnOnce(&mut Folds) -> R) -> R {
         let mut guard = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if guard.as_ref().is_none_or(|(id, _)| *id != fold.id) {
-            *guard = Some((fold.id, Folds::new(fold.reducer.clone())));
+            *guard = Some((fold.id, Folds::without_states(fold.reducer.clone())));
         }
-        let (_, folds) = guard.get_or_insert_with(|| (fold.id, Folds::new(fold.reducer.clone())));
+        let (_, folds) =
+            guard.get_or_insert_with(|| (fold.id, Folds::without_states(fold.reducer.clone())));
         f(folds)
     }
 

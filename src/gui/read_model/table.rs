@@ -94,14 +94,17 @@ fn serve(asks: &Receiver<TableAsk>, shared: &SharedFolds, worker: &Worker<TableA
         let started = Instant::now();
         let store = ask.store.0.clone();
         let key = (ask.fold.id, ask.columns.clone(), ask.where_.clone());
-        if evaluated_for.as_ref() != Some(&key) {
+        let asked_anew = evaluated_for.as_ref() != Some(&key);
+        if asked_anew {
             evaluated.clear();
             evaluated_for = Some(key);
         }
         evaluated.resize(store.streams().len(), None);
         let changed = shared.with(&ask.fold, |folds| {
-            let reducer = folds.reducer().clone();
-            folds.move_to(&store, ask.moment, |s| selected(s, None, &*reducer));
+            if asked_anew {
+                // The fold keeps no states: new filters need every stream's once more.
+                folds.forget_states();
+            }
             evaluate(&store, folds, &ask, &mut evaluated)
         });
         id_order(&store, &mut by_id);
@@ -112,28 +115,25 @@ fn serve(asks: &Receiver<TableAsk>, shared: &SharedFolds, worker: &Worker<TableA
     }
 }
 
-/// Runs the filters on every stream whose state the move changed; says how many there were.
-/// Streams with no event at the moment any more lose what was found.
+/// Moves the fold to the moment and runs the filters on every stream whose state the move
+/// changed, as it is folded; says how many there were. Streams with no event at the moment
+/// any more lose what was found.
 fn evaluate(
     store: &Store,
-    folds: &Folds,
+    folds: &mut Folds,
     ask: &TableAsk,
     evaluated: &mut [Option<Evaluated>],
 ) -> usize {
     let texts: Vec<&str> = ask.columns.iter().map(|(_, f)| f.as_str()).collect();
-    let stale: Vec<_> = folds
-        .states()
-        .filter(|f| {
-            evaluated[f.stream as usize]
-                .as_ref()
-                .is_none_or(|e| e.count != f.count)
-        })
-        .collect();
-    let fresh: Vec<(u32, Evaluated)> = stale
-        .par_iter()
-        .map_init(
-            || Filters::compile(&texts, ask.where_.as_deref()),
-            |filters, folded| {
+    let reducer = folds.reducer().clone();
+    let moved = folds.move_to_each(
+        store,
+        ask.moment,
+        |s| selected(s, None, &*reducer),
+        evaluated,
+        || Filters::compile(&texts, ask.where_.as_deref()),
+        |filters, folded, found| {
+            *found = folded.map(|folded| {
                 let doc = Doc::read(folded.state);
                 let passes = filters.passes(&doc);
                 let values: Arc<[Value]> = if passes {
@@ -141,31 +141,18 @@ fn evaluate(
                 } else {
                     Arc::from([])
                 };
-                let count = folded.count;
                 let stream = &store.streams()[folded.stream as usize];
-                let seq = store.events()[stream.events[count - 1] as usize].seq;
-                (
-                    folded.stream,
-                    Evaluated {
-                        count,
-                        seq,
-                        passes,
-                        values,
-                    },
-                )
-            },
-        )
-        .collect();
-    let changed = fresh.len();
-    for (stream, done) in fresh {
-        evaluated[stream as usize] = Some(done);
-    }
-    for (i, slot) in evaluated.iter_mut().enumerate() {
-        if slot.is_some() && folds.state(i as u32).is_none() {
-            *slot = None;
-        }
-    }
-    changed
+                let seq = store.events()[stream.events[folded.count - 1] as usize].seq;
+                Evaluated {
+                    count: folded.count,
+                    seq,
+                    passes,
+                    values,
+                }
+            });
+        },
+    );
+    moved.streams
 }
 
 fn rows(
@@ -177,20 +164,23 @@ fn rows(
 ) -> TableAnswer {
     let streams = evaluated.iter().filter(|slot| slot.is_some()).count();
     // In stream id order already; sorting by a column keeps it among equal values. Made on
-    // every core from what `evaluate` kept, without going back to the store: a step of the
-    // moment makes a row for each of hundreds of thousands of streams.
-    let mut rows: Vec<TableRow> = by_id
-        .par_iter()
-        .filter_map(|&i| {
-            let done = evaluated.get(i as usize)?.as_ref().filter(|e| e.passes)?;
-            Some(TableRow {
-                stream: i,
-                count: done.count,
-                seq: done.seq,
-                values: done.values.clone(),
-            })
-        })
+    // every core from what `evaluate` kept, without going back to the store (a step of the
+    // moment makes a row for each of hundreds of thousands of streams), into one vector of
+    // the right size: pieces made apart took twice the rows' memory while they were joined.
+    let passing: Vec<(u32, &Evaluated)> = by_id
+        .iter()
+        .filter_map(|&i| Some((i, passes(evaluated, i)?)))
         .collect();
+    let mut rows: Vec<TableRow> = Vec::new();
+    passing
+        .par_iter()
+        .map(|&(i, done)| TableRow {
+            stream: i,
+            count: done.count,
+            seq: done.seq,
+            values: done.values.clone(),
+        })
+        .collect_into_vec(&mut rows);
     if let Some((column, descending)) = ask.sort {
         rows.par_sort_by(|a, b| {
             let by = compare(a.values.get(column), b.values.get(column));
@@ -204,6 +194,11 @@ fn rows(
         changed,
         took: started.elapsed(),
     }
+}
+
+/// What the filters found on stream `i`, if it has an event at the moment and passes.
+fn passes(evaluated: &[Option<Evaluated>], i: u32) -> Option<&Evaluated> {
+    evaluated.get(i as usize)?.as_ref().filter(|e| e.passes)
 }
 
 /// The store's streams in id order, kept while the store has as many streams.
