@@ -9,14 +9,14 @@
 //! stream and the view of the whole store share their checkpoints.
 //!
 //! Memory: per stream, its state at the current moment as compact JSON text (unless made
-//! [`Folds::without_states`]), 40 bytes of bookkeeping, and, once it has [`CHECKPOINT_EVERY`] events or a failed one, its checkpoints
-//! (one state as compact text per `CHECKPOINT_EVERY` events folded): for the 2 M-event
-//! benchmark store (65 000 streams whose states print as about 1.2 KB) about 90 MB at the end
-//! of the store; for the 150 000 streams of the scale benchmark, whose states print as about
-//! 320 bytes, about 55 MB. States
-//! are kept as text because as trees (`serde_json::Value`, members in order, numbers as
-//! written) they take five times as much: 400 MB there. A stream moved by a step is parsed,
-//! advanced and printed again, which costs microseconds.
+//! [`Folds::without_states`]), 40 bytes of bookkeeping, and, once it has [`CHECKPOINT_EVERY`]
+//! events or a failed one, its checkpoints (one state as compact text per `CHECKPOINT_EVERY`
+//! events folded): for the 2 M-event benchmark store (65 000 streams whose states print as
+//! about 1.2 KB) about 90 MB at the end of the store; for the 150 000 streams of the scale
+//! benchmark, whose states print as about 320 bytes, about 55 MB. States are kept as text
+//! because as trees (`serde_json::Value`, members in order, numbers as written) they take five
+//! times as much: 400 MB there. A stream moved by a step is parsed, advanced and printed
+//! again, which costs microseconds.
 //!
 //! A caller that reads each changed state once, as it is made ([`Folds::move_to_each`]), need
 //! not keep them: the window's Read model runs its filters on them and keeps their answers.
