@@ -189,7 +189,7 @@ fn sort(findings: &mut [Finding]) {
 }
 
 fn finding(event: &EventRef<'_>, severity: Severity, code: Code, message: String) -> Finding {
-    let line = event.event.line();
+    let line = event.line();
     let position = line.is_none().then(|| event.position());
     Finding::at(severity, code, line, position, message)
         .in_stream(event.stream(), Some(event.event.seq))
@@ -424,7 +424,7 @@ fn check_times(store: &Store) -> Option<Finding> {
             "no event has a time: points in time and the time axis are not available".to_owned()
         }
     };
-    let line = first.event.line();
+    let line = first.line();
     Some(Finding::at(
         Severity::Info,
         Code::MissingField,
@@ -751,7 +751,7 @@ mod tests {
                 .iter()
                 .filter(|f| f.severity != Severity::Info)
                 .map(|f| {
-                    let other = f.related.and_then(|i| store.event(i).event.line());
+                    let other = f.related.and_then(|i| store.line(i));
                     (f.code, f.line, other)
                 })
                 .collect()

@@ -83,7 +83,7 @@ pub fn inventory(store: &Store) -> Vec<TypeShapes> {
         let seen = Seen {
             index,
             seq: event.event.seq,
-            line: event.event.line,
+            line: event.line().unwrap_or(0),
         };
         types
             .entry(event.event.type_id)

@@ -107,7 +107,7 @@ fn wanted(args: &EventsArgs, filter: Option<&Filter>, event: &EventRef<'_>) -> b
 fn row(event: &EventRef<'_>) -> Vec<String> {
     vec![
         event.position().to_string(),
-        or_dash(event.event.line()),
+        or_dash(event.line()),
         event.stream().to_owned(),
         event.event.seq.to_string(),
         or_dash(event.time()),

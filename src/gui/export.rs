@@ -87,7 +87,7 @@ pub struct Shown<'a> {
     /// What folds the streams: "merge patches" or the projection's name.
     pub fold: &'a str,
     /// Indices (in the stream) of the events the list shows, and its filters in words.
-    pub events: &'a [usize],
+    pub events: &'a [u32],
     pub filters: Option<String>,
     /// Indices of the findings the Audit tab shows; `None` while they are still being found.
     pub findings: Option<&'a [usize]>,
@@ -208,7 +208,7 @@ impl Shown<'_> {
                 indices: self
                     .events
                     .iter()
-                    .map(|&k| view.stream().events[k])
+                    .map(|&k| view.stream().events[k as usize])
                     .collect(),
             },
             What::FindingsJson | What::FindingsCsv => {

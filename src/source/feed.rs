@@ -124,7 +124,7 @@ mod tests {
     fn seqs(feed: &Feed) -> Vec<(u64, u64)> {
         let store = feed.index().unwrap().store();
         (0..store.events().len() as u32)
-            .map(|i| (store.event(i).event.seq, store.event(i).event.line))
+            .map(|i| (store.event(i).event.seq, store.line(i).unwrap_or(0)))
             .collect()
     }
 

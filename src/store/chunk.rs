@@ -253,6 +253,8 @@ pub(super) fn names(ids: FxHashMap<String, u32>) -> Vec<String> {
 /// the chunk's start (lines containers), seq possibly still to be filled in.
 pub(super) struct Pending {
     pub event: Event,
+    /// The record's line in the chunk (0: the source has no lines).
+    pub line: u64,
     pub seq_given: bool,
     pub position: Option<u64>,
     /// Where the event's made text starts in the chunk's `made`.
@@ -328,7 +330,6 @@ impl Out<'_> for Events {
         self.events.push(Pending {
             event: Event {
                 record: record.start as u64,
-                line: record.line,
                 seq: envelope.seq.unwrap_or(0),
                 instant: instant.filter(|&t| t != NO_INSTANT).unwrap_or(NO_INSTANT),
                 stream,
@@ -338,6 +339,7 @@ impl Out<'_> for Events {
                 time: time.unwrap_or(ShortSpan::NONE),
                 id: id.unwrap_or(ShortSpan::NONE),
             },
+            line: record.line,
             seq_given: envelope.seq.is_some(),
             position: envelope.position,
             made: (self.made.len() > made_start).then_some(made_start),

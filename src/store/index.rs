@@ -149,6 +149,7 @@ impl Index {
     pub fn finish(self) -> Result<Store, StoreError> {
         let mut store = closed(self.store, self.truncated_tail)?;
         store.events.shrink_to_fit();
+        store.lines.shrink_to_fit();
         for stream in &mut store.streams {
             Arc::make_mut(&mut stream.events).shrink_to_fit();
         }
@@ -510,7 +511,11 @@ impl Index {
             event.record = segment_start + (event.record - range_start as u64);
             event.stream = streams[event.stream as usize];
             event.type_id = types[event.type_id as usize];
-            event.line = if self.rows { 0 } else { event.line + line_base };
+            let line = if self.rows {
+                0
+            } else {
+                pending.line + line_base
+            };
             let last = &mut self.last_seq[event.stream as usize];
             if !pending.seq_given {
                 event.seq = last.saturating_add(1);
@@ -527,6 +532,7 @@ impl Index {
             let stream = &mut self.store.streams[event.stream as usize];
             Arc::make_mut(&mut stream.events).push(index);
             self.store.events.push(event);
+            self.store.lines.push(line);
         }
         let mut found = Vec::with_capacity(chunk.problems.len());
         for problem in chunk.problems {
@@ -623,7 +629,7 @@ mod tests {
             let e = store.event(i);
             format!(
                 "{}:{} {}#{} {} t={:?}/{:?} id={:?} pos={} data={:?} meta={:?}",
-                e.event.line,
+                e.line().unwrap_or(0),
                 i,
                 e.stream(),
                 e.event.seq,

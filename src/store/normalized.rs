@@ -45,7 +45,7 @@ impl EventRef<'_> {
         let meta = self.meta_json().map(one_line);
         let line = EventLine {
             position: self.position(),
-            line: self.event.line(),
+            line: self.line(),
             stream: self.stream(),
             seq: self.event.seq,
             type_: self.type_name(),

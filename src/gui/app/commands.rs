@@ -184,14 +184,14 @@ impl App {
             List::Events => {
                 let page = ready.events.page();
                 let rows = ready.events.rows_for(view);
-                let at = rows.partition_point(|&k| k < view.cursor);
-                let place = if rows.get(at) == Some(&view.cursor) {
+                let at = rows.partition_point(|&k| (k as usize) < view.cursor);
+                let place = if rows.get(at).map(|&k| k as usize) == Some(view.cursor) {
                     Place::At(at)
                 } else {
                     Place::Before(at)
                 };
                 if let Some(row) = keys::target(rows.len(), place, by, page) {
-                    let k = rows[row];
+                    let k = rows[row] as usize;
                     view.apply(&Command::SetCursor(k));
                 }
             }

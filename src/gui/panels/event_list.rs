@@ -25,8 +25,9 @@ pub struct EventList {
     pub types: BTreeSet<String>,
     /// Text the payload must contain.
     pub text: String,
-    /// Indices (in the stream) of the rows shown, for `cached_for`.
-    rows: Vec<usize>,
+    /// Indices (in the stream) of the rows shown, for `cached_for`: 32 bits, like an event's
+    /// index in the store (a hot stream's million rows are 4 MB).
+    rows: Vec<u32>,
     cached_for: Option<(usize, u32, BTreeSet<String>, String)>,
     /// The stream's type names, for (store, stream) = `types_for`.
     stream_types: Vec<String>,
@@ -59,7 +60,7 @@ impl EventList {
         }
         let target = (view.stream, view.cursor);
         let scroll_to = (self.scrolled_to != Some(target))
-            .then(|| self.rows.partition_point(|&k| k < view.cursor));
+            .then(|| self.rows.partition_point(|&k| (k as usize) < view.cursor));
         self.scrolled_to = Some(target);
         let row_height = ui.text_style_height(&egui::TextStyle::Monospace) + 6.0;
         let normal = ui.visuals().strong_text_color();
@@ -95,7 +96,7 @@ impl EventList {
                 let mut drawn = 0;
                 body.rows(row_height, self.rows.len(), |mut row| {
                     drawn += 1;
-                    let k = self.rows[row.index()];
+                    let k = self.rows[row.index()] as usize;
                     let event = view.store.event(stream.events[k]);
                     let dim = k > view.cursor;
                     let text =
@@ -138,13 +139,13 @@ impl EventList {
     }
 
     /// The indices (in the stream) of the rows shown.
-    pub fn rows(&self) -> &[usize] {
+    pub fn rows(&self) -> &[u32] {
         &self.rows
     }
 
     /// The indices (in the stream) of the rows the filters let through in `view` as it is now,
     /// whether or not the list has been drawn since it changed.
-    pub fn rows_for(&mut self, view: &View) -> &[usize] {
+    pub fn rows_for(&mut self, view: &View) -> &[u32] {
         self.refresh(view);
         &self.rows
     }
@@ -237,10 +238,10 @@ impl EventList {
         // A hot stream has a million events: both cores and a SIMD substring search keep a
         // new filter within a frame or two.
         let finder = memchr::memmem::Finder::new(self.text.as_bytes());
-        self.rows = (0..stream.events.len())
+        self.rows = (0..stream.events.len() as u32)
             .into_par_iter()
             .filter(|&k| {
-                let event = view.store.event(stream.events[k]);
+                let event = view.store.event(stream.events[k as usize]);
                 (self.types.is_empty() || self.types.contains(event.type_name()))
                     && (self.text.is_empty()
                         || event

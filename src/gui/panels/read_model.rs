@@ -448,7 +448,7 @@ fn table_ui(
                     {
                         cmds.push(Command::OpenAtMoment {
                             stream: shown.stream,
-                            count: shown.count,
+                            count: shown.count as usize,
                         });
                     }
                 });

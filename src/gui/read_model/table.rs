@@ -8,6 +8,7 @@ use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
+use rustc_hash::FxHashSet;
 use serde_json::Value;
 
 use super::SharedFolds;
@@ -35,8 +36,10 @@ pub struct TableAsk {
 #[derive(Debug, Clone)]
 pub struct TableRow {
     pub stream: u32,
-    /// Events of the stream applied at the moment.
-    pub count: usize,
+    /// Events of the stream applied at the moment (an event index is 32 bits, so a stream's
+    /// count is too; 32 bytes a row, and the window holds two tables while one replaces the
+    /// other).
+    pub count: u32,
     pub seq: u64,
     pub values: Arc<[Value]>,
 }
@@ -72,11 +75,38 @@ pub fn start(folds: SharedFolds, repaint: Repaint) -> Table {
 /// What the filters found on one stream's state, for the count of events it was folded to.
 #[derive(Clone)]
 struct Evaluated {
-    count: usize,
     /// The seq of the stream's last event applied.
     seq: u64,
+    count: u32,
     passes: bool,
+    /// Shared with every other stream of the same piece of work whose columns came out the
+    /// same ([`Interned`]).
     values: Arc<[Value]>,
+}
+
+/// The columns' values of one piece of the table's work, each distinct row of them kept
+/// once: a column such as `.status` has a handful of values over 150 000 streams, which
+/// kept apart were the view's largest allocation (a vector and a string per stream, 12 MB).
+/// Bounded, so that a column of values that are all different costs no more than before.
+#[derive(Default)]
+struct Interned {
+    seen: FxHashSet<Arc<[Value]>>,
+}
+
+impl Interned {
+    /// Distinct rows kept at most (each piece of work has its own).
+    const MOST: usize = 4096;
+
+    fn get(&mut self, values: Vec<Value>) -> Arc<[Value]> {
+        if let Some(same) = self.seen.get(values.as_slice()) {
+            return same.clone();
+        }
+        let values: Arc<[Value]> = values.into();
+        if self.seen.len() < Self::MOST {
+            self.seen.insert(values.clone());
+        }
+        values
+    }
 }
 
 /// What the filters' results are for: the fold, the columns, the filter.
@@ -131,21 +161,24 @@ fn evaluate(
         ask.moment,
         |s| selected(s, None, &*reducer),
         evaluated,
-        || Filters::compile(&texts, ask.where_.as_deref()),
-        |filters, folded, found| {
+        || {
+            let filters = Filters::compile(&texts, ask.where_.as_deref());
+            (filters, Interned::default())
+        },
+        |(filters, interned), folded, found| {
             *found = folded.map(|folded| {
                 let doc = Doc::read(folded.state);
                 let passes = filters.passes(&doc);
-                let values: Arc<[Value]> = if passes {
-                    filters.values(&doc).into()
+                let values = interned.get(if passes {
+                    filters.values(&doc)
                 } else {
-                    Arc::from([])
-                };
+                    Vec::new()
+                });
                 let stream = &store.streams()[folded.stream as usize];
                 let seq = store.events()[stream.events[folded.count - 1] as usize].seq;
                 Evaluated {
-                    count: folded.count,
                     seq,
+                    count: folded.count as u32,
                     passes,
                     values,
                 }
@@ -237,6 +270,37 @@ fn compare(a: Option<&Value>, b: Option<&Value>) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn equal_rows_of_values_are_kept_once_and_numbers_as_spelled() {
+        let mut interned = Interned::default();
+        let row = |text: &str| -> Vec<Value> { serde_json::from_str(text).unwrap() };
+        let shipped = interned.get(row(r#"["shipped", 1.50]"#));
+        let again = interned.get(row(r#"["shipped", 1.50]"#));
+        assert!(Arc::ptr_eq(&shipped, &again));
+        // 1.5 is another spelling, so another row: numbers come out exactly as stored.
+        let other = interned.get(row(r#"["shipped", 1.5]"#));
+        assert!(!Arc::ptr_eq(&shipped, &other));
+        assert_eq!(
+            serde_json::to_string(&*other).unwrap(),
+            r#"["shipped",1.5]"#
+        );
+        assert!(Arc::ptr_eq(
+            &interned.get(Vec::new()),
+            &interned.get(Vec::new())
+        ));
+        // Past the bound, rows are still right, only no longer shared.
+        for i in 0..Interned::MOST {
+            interned.get(vec![Value::from(i)]);
+        }
+        let (late, later) = (interned.get(row("[true]")), interned.get(row("[true]")));
+        assert!(!Arc::ptr_eq(&late, &later));
+        assert_eq!(late, later);
+        assert!(Arc::ptr_eq(
+            &shipped,
+            &interned.get(row(r#"["shipped", 1.50]"#))
+        ));
+    }
 
     #[test]
     fn values_sort_in_jq_order() {

@@ -45,7 +45,6 @@ fn event_tab(ui: &mut Ui, view: &View, answer: &Answer, cmds: &mut Vec<Command>)
                 (
                     "Line",
                     event
-                        .event
                         .line()
                         .map_or_else(|| "- (a row)".to_owned(), |l| l.to_string()),
                 ),
