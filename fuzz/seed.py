@@ -2,14 +2,17 @@
 """Seeds each fuzz target's corpus (fuzz/corpus/TARGET/) from tests/fixtures/: whole fixtures
 and pieces of them for the store readers, single records for the scanner, pairs of payloads for
 the patches, the projections as they are, and the filters the CLI tests use. Run it before a
-campaign; docs/FUZZING.md says how. Writes only under fuzz/corpus/."""
+campaign; docs/FUZZING.md says how. Then unpacks what earlier campaigns kept (fuzz/kept/, made
+by fuzz/keep) beside the seeds. Writes only under fuzz/corpus/."""
 
 import json
 import pathlib
+import tarfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 CORPUS = ROOT / "fuzz" / "corpus"
+KEPT = ROOT / "fuzz" / "kept"
 
 FORMATS = {
     "envelope_jsonl": ["orders.jsonl", "causation.jsonl", "checkout.jsonl", "schema-drift.jsonl"],
@@ -117,6 +120,14 @@ def main():
         write("filter", str(at), text)
     for at, text in enumerate(TIMES):
         write("time", str(at), text)
+    for packed in sorted(KEPT.glob("*.tar.xz")):
+        target = packed.name.removesuffix(".tar.xz")
+        with tarfile.open(packed) as kept:
+            for member in kept.getmembers():
+                if member.isfile():
+                    # libFuzzer names an input by its hash: flat, no paths to follow.
+                    name = pathlib.PurePath(member.name).name
+                    write(target, name, kept.extractfile(member).read())
 
 
 if __name__ == "__main__":
