@@ -80,6 +80,8 @@ pub(super) struct Chunk<'b, O> {
     type_ids: FxHashMap<String, u32>,
     /// A vector for the scanner to list members in, reused from record to record.
     members: Vec<Member<'b>>,
+    /// The envelope each record is read into, reused likewise.
+    envelope: Envelope<'b>,
     /// The chunk's text when all of it is UTF-8, and where it starts in `bytes`: records are
     /// cut from it, so that each is not checked again.
     text: Option<(usize, &'b str)>,
@@ -95,6 +97,7 @@ impl<'b, O: Out<'b>> Chunk<'b, O> {
             stream_ids: FxHashMap::default(),
             type_ids: FxHashMap::default(),
             members: Vec::new(),
+            envelope: Envelope::default(),
             text: None,
             found: Indexed::default(),
         }
@@ -159,20 +162,31 @@ impl<'b, O: Out<'b>> Chunk<'b, O> {
                 .and_then(|text| scan::object_of_text(text, members)),
             None => scan::object_in(bytes, members),
         };
-        let envelope = match scanned {
+        let read = match scanned {
             Some((root, object)) => {
-                let read =
-                    envelope::read_object(&object, root, self.format, self.fields, O::PAYLOADS);
+                let read = envelope::read_object(
+                    &object,
+                    root,
+                    self.format,
+                    self.fields,
+                    O::PAYLOADS,
+                    &mut self.envelope,
+                );
                 self.members = object.into_members();
                 read
             }
             None => match self.slow_read(bytes, line) {
-                Some(read) => read,
+                Some(Ok(envelope)) => {
+                    self.envelope = envelope;
+                    Ok(())
+                }
+                Some(Err(message)) => Err(message),
                 None => return,
             },
         };
-        match envelope {
-            Ok(envelope) => {
+        let envelope = &self.envelope;
+        match read {
+            Ok(()) => {
                 let stream = intern(
                     &mut self.stream_ids,
                     envelope.stream.as_deref().unwrap_or(NO_STREAM),
@@ -184,7 +198,7 @@ impl<'b, O: Out<'b>> Chunk<'b, O> {
                 let read = Read {
                     bytes: self.bytes,
                     record,
-                    envelope: &envelope,
+                    envelope,
                     stream,
                     type_id,
                 };

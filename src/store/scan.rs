@@ -239,6 +239,7 @@ impl Scanner<'_> {
 /// How many bytes at the start of `bytes` may stand in a string as they are: up to the first
 /// `"`, `\\` or control character. Eight bytes at a time (SWAR): a byte's high bit in `flags`
 /// marks a stop, and the lowest marked byte is exact (a false mark can only follow a true one).
+/// (SSE2, sixteen at a time, measured slower: the strings of events are short.)
 fn plain_run(bytes: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
