@@ -36,204 +36,212 @@ pub fn object_of_text<'a>(
 ) -> Option<(Raw<'a>, RawObject<'a>)> {
     members.clear();
     let bytes = text.as_bytes();
-    let mut scan = Scanner { bytes, at: 0 };
-    scan.whitespace();
-    if scan.peek()? != b'{' {
+    let mut at = whitespace(bytes, 0);
+    if *bytes.get(at)? != b'{' {
         return None;
     }
-    scan.sequence(b'}', |scan| {
-        let (key_start, escaped) = scan.member_name()?;
-        let key_text = &text[key_start..scan.at];
-        let key = if escaped {
-            Cow::Owned(serde_json::from_str::<String>(key_text).ok()?)
-        } else {
-            Cow::Borrowed(&key_text[1..key_text.len() - 1])
-        };
-        scan.colon()?;
-        let value_start = scan.at;
-        scan.value(1)?;
-        members.push((key, Raw::valid(&text[value_start..scan.at])));
-        Some(())
-    })?;
-    scan.whitespace();
-    (scan.at == bytes.len()).then(|| (Raw::valid(text), RawObject::from_members(members)))
-}
-
-struct Scanner<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl Scanner<'_> {
-    #[inline]
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
-    }
-
-    #[inline]
-    fn whitespace(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.at) {
-            self.at += 1;
-        }
-    }
-
-    /// One value, inside `depth` containers.
-    fn value(&mut self, depth: usize) -> Option<()> {
-        match self.peek()? {
-            b'"' => self.string().map(drop),
-            b'{' => self.object(depth + 1),
-            b'[' => self.array(depth + 1),
-            b't' => self.literal(b"true"),
-            b'f' => self.literal(b"false"),
-            b'n' => self.literal(b"null"),
-            _ => self.number(),
-        }
-    }
-
-    /// The object at `{`, itself the `depth`th container.
-    fn object(&mut self, depth: usize) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        self.sequence(b'}', |scan| {
-            scan.member_name()?;
-            scan.colon()?;
-            scan.value(depth)
-        })
-    }
-
-    /// The array at `[`, itself the `depth`th container.
-    fn array(&mut self, depth: usize) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        self.sequence(b']', |scan| scan.value(depth))
-    }
-
-    /// The items of the object or array at its opening bracket, up to and past `close`:
-    /// none, or `item`s separated by commas.
-    fn sequence(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        self.at += 1;
-        self.whitespace();
-        if self.peek()? == close {
-            self.at += 1;
-            return Some(());
-        }
+    at = whitespace(bytes, at + 1);
+    if *bytes.get(at)? == b'}' {
+        at += 1;
+    } else {
         loop {
-            item(self)?;
-            self.whitespace();
-            match self.peek()? {
-                b',' => {
-                    self.at += 1;
-                    self.whitespace();
-                }
-                byte if byte == close => {
-                    self.at += 1;
-                    return Some(());
+            if *bytes.get(at)? != b'"' {
+                return None;
+            }
+            let key_start = at;
+            let (end, escaped) = string(bytes, at)?;
+            let key_text = &text[key_start..end];
+            let key = if escaped {
+                Cow::Owned(serde_json::from_str::<String>(key_text).ok()?)
+            } else {
+                Cow::Borrowed(&key_text[1..key_text.len() - 1])
+            };
+            at = colon(bytes, end)?;
+            let value_start = at;
+            at = value(bytes, at)?;
+            members.push((key, Raw::valid(&text[value_start..at])));
+            at = whitespace(bytes, at);
+            match *bytes.get(at)? {
+                b',' => at = whitespace(bytes, at + 1),
+                b'}' => {
+                    at += 1;
+                    break;
                 }
                 _ => return None,
             }
         }
     }
+    at = whitespace(bytes, at);
+    (at == bytes.len()).then(|| (Raw::valid(text), RawObject::from_members(members)))
+}
 
-    /// A member's name: where it starts, and whether it holds escapes.
-    fn member_name(&mut self) -> Option<(usize, bool)> {
-        if self.peek()? != b'"' {
-            return None;
+/// Past the whitespace at `at`. Most records have none between tokens: one comparison tells.
+#[inline]
+fn whitespace(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(&byte) = bytes.get(at) {
+        if byte > b' ' || !matches!(byte, b' ' | b'\n' | b'\r' | b'\t') {
+            break;
         }
-        let start = self.at;
-        Some((start, self.string()?))
+        at += 1;
     }
+    at
+}
 
-    /// The `:` after a member's name, with the whitespace around it.
-    fn colon(&mut self) -> Option<()> {
-        self.whitespace();
-        if self.peek()? != b':' {
-            return None;
-        }
-        self.at += 1;
-        self.whitespace();
-        Some(())
+/// After a member's name at `at`: the `:` and the whitespace around it; where the value starts.
+#[inline]
+fn colon(bytes: &[u8], at: usize) -> Option<usize> {
+    let at = whitespace(bytes, at);
+    if *bytes.get(at)? != b':' {
+        return None;
     }
+    Some(whitespace(bytes, at + 1))
+}
 
-    /// The string at `"`; whether it holds escapes.
-    fn string(&mut self) -> Option<bool> {
-        self.at += 1;
-        let mut escaped = false;
-        loop {
-            self.at += plain_run(&self.bytes[self.at..]);
-            match *self.bytes.get(self.at)? {
-                b'"' => {
-                    self.at += 1;
-                    return Some(escaped);
+/// The value at `at`, a member's value of the top-level object (the first level of nesting):
+/// where it ends. Nested containers are walked in one loop with a stack of bits (1: an
+/// object, 0: an array; [`MAX_DEPTH`] fits in a `u128`), not by recursion: a token's work is
+/// a few instructions, and a call for each was a good part of it.
+fn value(bytes: &[u8], mut at: usize) -> Option<usize> {
+    let mut stack: u128 = 0;
+    let mut depth = 1usize;
+    loop {
+        // At the start of a value.
+        match *bytes.get(at)? {
+            b'"' => at = string(bytes, at)?.0,
+            open @ (b'{' | b'[') => {
+                if depth + 1 > MAX_DEPTH {
+                    return None;
                 }
-                b'\\' => {
-                    escaped = true;
-                    match *self.bytes.get(self.at + 1)? {
-                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.at += 2,
-                        b'u' => {
-                            let hex = self.bytes.get(self.at + 2..self.at + 6)?;
-                            if !hex.iter().all(u8::is_ascii_hexdigit) {
-                                return None;
-                            }
-                            self.at += 6;
-                        }
-                        _ => return None,
+                at = whitespace(bytes, at + 1);
+                // `}` and `]` follow their openers two code points on.
+                let close = open + 2;
+                if *bytes.get(at)? == close {
+                    at += 1;
+                } else {
+                    depth += 1;
+                    let object = open == b'{';
+                    stack = (stack << 1) | u128::from(object);
+                    if object {
+                        at = name(bytes, at)?;
                     }
+                    continue;
                 }
-                // A control character must be escaped.
+            }
+            b't' => at = literal(bytes, at, b"true")?,
+            b'f' => at = literal(bytes, at, b"false")?,
+            b'n' => at = literal(bytes, at, b"null")?,
+            _ => at = number(bytes, at)?,
+        }
+        // After a value: a comma and the next, or the ends of containers.
+        loop {
+            if depth == 1 {
+                return Some(at);
+            }
+            at = whitespace(bytes, at);
+            let object = stack & 1 == 1;
+            match *bytes.get(at)? {
+                b',' => {
+                    at = whitespace(bytes, at + 1);
+                    if object {
+                        at = name(bytes, at)?;
+                    }
+                    break;
+                }
+                b'}' if object => {}
+                b']' if !object => {}
                 _ => return None,
             }
+            at += 1;
+            stack >>= 1;
+            depth -= 1;
         }
     }
+}
 
-    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
-    fn number(&mut self) -> Option<()> {
-        if self.peek() == Some(b'-') {
-            self.at += 1;
-        }
-        match self.peek()? {
-            b'0' => self.at += 1,
-            b'1'..=b'9' => {
-                self.digits();
+/// A member's name at `at` and its colon: where its value starts.
+#[inline]
+fn name(bytes: &[u8], at: usize) -> Option<usize> {
+    if *bytes.get(at)? != b'"' {
+        return None;
+    }
+    let (end, _) = string(bytes, at)?;
+    colon(bytes, end)
+}
+
+/// The string at `at` (a `"`): where it ends, and whether it holds escapes.
+#[inline]
+fn string(bytes: &[u8], mut at: usize) -> Option<(usize, bool)> {
+    at += 1;
+    let mut escaped = false;
+    loop {
+        at += plain_run(&bytes[at..]);
+        match *bytes.get(at)? {
+            b'"' => return Some((at + 1, escaped)),
+            b'\\' => {
+                escaped = true;
+                match *bytes.get(at + 1)? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => at += 2,
+                    b'u' => {
+                        let hex = bytes.get(at + 2..at + 6)?;
+                        if !hex.iter().all(u8::is_ascii_hexdigit) {
+                            return None;
+                        }
+                        at += 6;
+                    }
+                    _ => return None,
+                }
             }
             _ => return None,
         }
-        if self.peek() == Some(b'.') {
-            self.at += 1;
-            if self.digits() == 0 {
-                return None;
-            }
-        }
-        if let Some(b'e' | b'E') = self.peek() {
-            self.at += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.at += 1;
-            }
-            if self.digits() == 0 {
-                return None;
-            }
-        }
-        Some(())
     }
+}
 
-    fn digits(&mut self) -> usize {
-        let count = self.bytes[self.at..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        self.at += count;
-        count
-    }
+#[inline]
+fn literal(bytes: &[u8], at: usize, word: &[u8]) -> Option<usize> {
+    bytes[at..].starts_with(word).then(|| at + word.len())
+}
 
-    fn literal(&mut self, word: &[u8]) -> Option<()> {
-        if self.bytes[self.at..].starts_with(word) {
-            self.at += word.len();
-            Some(())
-        } else {
-            None
-        }
+/// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+#[inline]
+fn number(bytes: &[u8], mut at: usize) -> Option<usize> {
+    if bytes.get(at) == Some(&b'-') {
+        at += 1;
     }
+    match *bytes.get(at)? {
+        b'0' => at += 1,
+        b'1'..=b'9' => at = digits(bytes, at + 1),
+        _ => return None,
+    }
+    if bytes.get(at) == Some(&b'.') {
+        let after = digits(bytes, at + 1);
+        if after == at + 1 {
+            return None;
+        }
+        at = after;
+    }
+    if let Some(b'e' | b'E') = bytes.get(at) {
+        at += 1;
+        if let Some(b'+' | b'-') = bytes.get(at) {
+            at += 1;
+        }
+        let after = digits(bytes, at);
+        if after == at {
+            return None;
+        }
+        at = after;
+    }
+    Some(at)
+}
+
+#[inline]
+fn digits(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(byte) = bytes.get(at) {
+        if !byte.is_ascii_digit() {
+            break;
+        }
+        at += 1;
+    }
+    at
 }
 
 /// How many bytes at the start of `bytes` may stand in a string as they are: up to the first
@@ -291,6 +299,16 @@ mod tests {
             ]
         );
         assert_eq!(members("{}").unwrap(), []);
+        let nested =
+            r#"{"a":{"b":[1,{"c":[]},{}],"d":{}},"e":[[],[[ ]], {"f" : "g"}],"h":-0.5e+3}"#;
+        assert_eq!(
+            members(nested).unwrap(),
+            [
+                ("a".to_owned(), r#"{"b":[1,{"c":[]},{}],"d":{}}"#.to_owned()),
+                ("e".to_owned(), r#"[[],[[ ]], {"f" : "g"}]"#.to_owned()),
+                ("h".to_owned(), "-0.5e+3".to_owned()),
+            ]
+        );
     }
 
     #[test]
@@ -318,6 +336,19 @@ mod tests {
             "{\"a\":NaN}",
             "{\"a\":\"\u{1}\"}",
             "{\"a\" 1}",
+            // Containers closed by the other bracket, half-made members, missing commas: what
+            // the loop over nested containers must refuse at any depth.
+            "{\"a\":[1}",
+            "{\"a\":{\"b\":1]}",
+            "{\"a\":{\"b\"}}",
+            "{\"a\":{,}}",
+            "{\"a\":{\"b\":1,}}",
+            "{\"a\":[[1]2]}",
+            "{\"a\":{\"b\":{\"c\":[]}\"d\":1}}",
+            "{\"a\":{1:2}}",
+            "{\"a\":[}]}",
+            "{\"a\":[[[]]}",
+            "{\"a\":{\"b\":[]}}}",
         ] {
             assert!(members(bad).is_none(), "accepted {bad}");
             assert!(
