@@ -303,3 +303,10 @@ fn point_failure(store: &Store, error: &PointError) -> Failure {
 fn write_pretty(out: &mut dyn Write, value: &impl serde::Serialize) -> io::Result<()> {
     crate::export::write_json(out, value)
 }
+
+/// Frees `value` on a thread of its own, once a command has written what it found: the process
+/// ends meanwhile, and its memory goes back to the system at once. Freeing the 150 000 rows of
+/// `streams` one by one took 40 ms at the end of a 0.7 s run.
+fn free_aside<T: Send + 'static>(value: T) {
+    std::thread::spawn(move || drop(value));
+}

@@ -29,7 +29,9 @@ pub fn run(args: &StreamsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
             counted.skipped,
             counted.first_unreadable.as_ref(),
         );
-        return print(args, &counted.streams, out);
+        let printed = print(args, &counted.streams, out);
+        super::free_aside(counted);
+        return printed;
     }
     let store = super::read_store(reader)?;
     super::warn_skipped(store.name(), store.skipped(), store.first_unreadable());
