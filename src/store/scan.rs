@@ -76,6 +76,7 @@ pub fn object_of_text<'a>(
 }
 
 /// Past the whitespace at `at`. Most records have none between tokens: one comparison tells.
+/// (Matching the four bytes alone took `streams` 12 % more CPU, measured interleaved.)
 #[inline]
 fn whitespace(bytes: &[u8], mut at: usize) -> usize {
     while let Some(&byte) = bytes.get(at) {
