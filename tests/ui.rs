@@ -12,6 +12,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use eventlens::audit::check;
 use eventlens::gui::keys::List;
+use eventlens::gui::panels::event_list::EventList;
 use eventlens::gui::panels::streams::StreamsPanel;
 use eventlens::gui::panels::timeline::Timeline;
 use eventlens::gui::settings::{Axis, Tab};
@@ -93,6 +94,80 @@ fn streams_panel_filters_and_selects() {
         harness.state().2,
         [Command::SelectStream(1), Command::FocusList(List::Streams)]
     );
+}
+
+/// The payload search of a long stream runs on a background job (here every stream counts as
+/// long): the frame that takes the key does not wait for it, its rows come once it is done, and
+/// while another stream's rows are being found the old stream's rows are not shown.
+#[test]
+fn the_event_list_filters_long_streams_in_the_background() {
+    type State = (EventList, View, Vec<Command>);
+    let mut harness = Harness::new_ui_state(
+        |ui, (list, view, cmds): &mut State| list.ui(ui, view, cmds),
+        (
+            EventList::filtering_in_frame_up_to(0),
+            fixture_view(),
+            Vec::new(),
+        ),
+    );
+    let until_filtered = |harness: &mut Harness<'_, State>| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while harness.state().0.is_filtering() {
+            assert!(Instant::now() < deadline, "the filter never ended");
+            std::thread::sleep(Duration::from_millis(5));
+            harness.step();
+        }
+        harness.step();
+    };
+    // The events of the stream shown whose payload holds `text`, by index in the stream.
+    let holding = |view: &View, text: &str| -> Vec<u32> {
+        let events = &view.stream().events;
+        (0..events.len() as u32)
+            .filter(|&k| {
+                let event = view.store.event(events[k as usize]);
+                event.data_json().is_some_and(|d| d.contains(text))
+            })
+            .collect()
+    };
+    harness.step();
+    assert_eq!(harness.state().1.stream().id.as_ref(), "order-1");
+    assert_eq!(
+        harness.state().0.rows().len(),
+        harness.state().1.len(),
+        "without a filter, every event, within the frame"
+    );
+    assert!(!harness.state().0.is_filtering());
+
+    harness.get_by_label("Search payloads").focus();
+    harness.step();
+    harness.get_by_label("Search payloads").type_text("SKU-1");
+    harness.step();
+    assert!(
+        harness.state().0.is_filtering(),
+        "the key's frame did not wait"
+    );
+    until_filtered(&mut harness);
+    let expected = holding(&harness.state().1, "SKU-1");
+    assert!(!expected.is_empty() && expected.len() < harness.state().1.len());
+    assert_eq!(harness.state().0.rows(), expected);
+    harness.get_by_label(&format!(
+        "{} of {}",
+        expected.len(),
+        harness.state().1.len()
+    ));
+
+    // Asked between frames, as the arrow keys ask: the job cannot have answered yet.
+    let (list, view, _) = harness.state_mut();
+    view.apply(&Command::SelectStream(1));
+    assert_eq!(view.stream().id.as_ref(), "order-2");
+    assert!(
+        list.rows_for(view).is_empty(),
+        "order-1's rows are not shown as order-2's"
+    );
+    assert!(list.is_filtering());
+    until_filtered(&mut harness);
+    assert!(holding(&harness.state().1, "SKU-1").is_empty());
+    harness.get_by_label("No event of order-2 matches: payloads containing \"SKU-1\".");
 }
 
 #[test]

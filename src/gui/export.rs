@@ -76,6 +76,8 @@ pub struct Offer {
 
 /// Why the state and diffs cannot be saved yet: the answer for the cursor is on its way.
 const FOLDING: &str = "the inspector is still folding";
+/// Why the events shown cannot be saved yet: a long stream's filter is still running.
+const SEARCHING: &str = "the event list is still searching";
 /// Why the comparison cannot be saved.
 const NO_PIN: &str = "pin a point on the Compare tab first";
 
@@ -86,8 +88,9 @@ pub struct Shown<'a> {
     pub answer: Option<&'a Answer>,
     /// What folds the streams: "merge patches" or the projection's name.
     pub fold: &'a str,
-    /// Indices (in the stream) of the events the list shows, and its filters in words.
-    pub events: &'a [u32],
+    /// Indices (in the stream) of the events the list shows, and its filters in words;
+    /// `None` while a long stream is still being filtered.
+    pub events: Option<&'a [u32]>,
     pub filters: Option<String>,
     /// Indices of the findings the Audit tab shows; `None` while they are still being found.
     pub findings: Option<&'a [usize]>,
@@ -153,8 +156,10 @@ impl Shown<'_> {
                 (detail, format!("{stream}-{pin}-to-{seq}.diff"))
             }
             What::Events => {
-                let (shown, all) = (self.events.len(), view.len());
-                let detail = if shown == 0 {
+                let (shown, all) = (self.events.map_or(0, <[u32]>::len), view.len());
+                let detail = if self.events.is_none() {
+                    Err(SEARCHING.to_owned())
+                } else if shown == 0 {
                     Err("the list shows no events".to_owned())
                 } else {
                     Ok(match &self.filters {
@@ -207,6 +212,7 @@ impl Shown<'_> {
                 store: view.store.clone(),
                 indices: self
                     .events
+                    .ok_or(SEARCHING)?
                     .iter()
                     .map(|&k| view.stream().events[k as usize])
                     .collect(),

@@ -421,11 +421,13 @@ pub(super) fn shown<'a>(ready: &'a mut Ready, fold: &Fold, fold_name: &'a str) -
     let audit = &mut ready.audit;
     let found = ready.loading.is_none() && audit.is_complete(fold.id, view);
     let filters = ready.events.describe_filters();
+    ready.events.rows_for(view);
+    let searching = ready.events.is_filtering();
     Shown {
         view,
         answer,
         fold: fold_name,
-        events: ready.events.rows_for(view),
+        events: (!searching).then(|| ready.events.rows()),
         filters,
         findings: found.then(|| audit.panel.rows_for(view)),
     }

@@ -248,6 +248,7 @@ impl App {
                     && !ready.audit.is_running()
                     && !self.exports.is_saving()
                     && !self.find.is_searching()
+                    && !ready.events.is_filtering()
                     && !ready.trace.is_finding()
                     && ready.inspector.is_current()
                     && !ready.view.playback.playing

@@ -1,6 +1,7 @@
 //! The event list: a virtualized table (seq, time, type, payload preview) of the selected
 //! stream, filtered by type and by text in the payload. Events after the cursor are dimmed;
-//! clicking a row moves the cursor there.
+//! clicking a row moves the cursor there. A long stream is filtered on a background job, so
+//! that typing in the search never waits for a million payloads.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -10,25 +11,39 @@ use egui_extras::{Column, TableBuilder};
 use rayon::prelude::*;
 
 use crate::gui::command::Command;
+use crate::gui::job::{Job, Repaint, repaint_of};
 use crate::gui::keys::List;
 use crate::gui::view::View;
+use crate::store::Store;
 
 /// The color of events after the cursor.
 const DIMMED: Color32 = Color32::from_gray(105);
 /// Characters of payload shown in the preview column.
 const PREVIEW_CHARS: usize = 120;
+/// Streams of up to this many events are filtered within the frame (a few milliseconds at
+/// most); longer ones on a background job. A hot stream's million payloads took 50–90 ms a key
+/// on the UI thread (`cargo bench --bench frames`).
+const FILTER_IN_FRAME: usize = 50_000;
+/// Events a background filter goes through between two chances to stop.
+const BATCH: usize = 131_072;
 
 /// The list's view state.
-#[derive(Debug, Default)]
 pub struct EventList {
     /// Types shown; empty shows all.
     pub types: BTreeSet<String>,
     /// Text the payload must contain.
     pub text: String,
-    /// Indices (in the stream) of the rows shown, for `cached_for`: 32 bits, like an event's
+    /// Indices (in the stream) of the rows shown, for `shown_for`: 32 bits, like an event's
     /// index in the store (a hot stream's million rows are 4 MB).
     rows: Vec<u32>,
-    cached_for: Option<(usize, u32, BTreeSet<String>, String)>,
+    shown_for: Option<Filters>,
+    /// The rows for the filters as they are now, being found on a background job (a long
+    /// stream's), and the filters they are for.
+    filtering: Option<(Filters, FilterJob)>,
+    /// Streams longer than this are filtered on a background job.
+    in_frame: usize,
+    /// Wakes the window when a background filter is done; from the first frame drawn.
+    repaint: Option<Repaint>,
     /// The stream's type names, for (store, stream) = `types_for`.
     stream_types: Vec<String>,
     types_for: Option<(usize, u32)>,
@@ -38,17 +53,81 @@ pub struct EventList {
     page: usize,
 }
 
+/// A background filter: the rows it found; its progress, events gone through of how many.
+type FilterJob = Job<Vec<u32>, (usize, usize)>;
+
+impl Default for EventList {
+    fn default() -> Self {
+        Self::filtering_in_frame_up_to(FILTER_IN_FRAME)
+    }
+}
+
+/// What a list of rows is for: the store (by address), the stream and the filters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Filters {
+    store: usize,
+    stream: u32,
+    types: BTreeSet<String>,
+    text: String,
+    /// The stream's id and length then.
+    id: Arc<str>,
+    len: usize,
+}
+
+impl Filters {
+    fn is(&self, view: &View, types: &BTreeSet<String>, text: &str) -> bool {
+        (self.store, self.stream) == (Arc::as_ptr(&view.store) as usize, view.stream)
+            && self.types == *types
+            && self.text == text
+    }
+
+    /// Whether rows for these filters are rows of the stream `view` shows: the same stream,
+    /// or the same stream grown (a followed source), whose first events are the ones they
+    /// were.
+    fn is_stream_of(&self, view: &View) -> bool {
+        let stream = view.stream();
+        stream.id == self.id && stream.events.len() >= self.len
+    }
+}
+
 impl EventList {
+    /// A list that filters streams of up to `events` events within the frame, and longer ones
+    /// on a background job (tests use 0 to take the job's way on small stores).
+    pub fn filtering_in_frame_up_to(events: usize) -> Self {
+        Self {
+            types: BTreeSet::new(),
+            text: String::new(),
+            rows: Vec::new(),
+            shown_for: None,
+            filtering: None,
+            in_frame: events,
+            repaint: None,
+            stream_types: Vec::new(),
+            types_for: None,
+            scrolled_to: None,
+            page: 0,
+        }
+    }
+
     /// Draws the filters and the table.
     ///
     /// Long for a reason: the filters and the virtualized table, which share the rows they cache.
     pub fn ui(&mut self, ui: &mut Ui, view: &View, cmds: &mut Vec<Command>) {
-        self.refresh_types(view);
+        if self.repaint.is_none() {
+            self.repaint = Some(repaint_of(ui.ctx()));
+        }
         // Before the filters are drawn (they count the rows), and after (they may change).
         self.refresh(view);
         self.filters_ui(ui, view);
         self.refresh(view);
         ui.separator();
+        if self.rows.is_empty() && self.filtering.is_some() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!("Searching the events of {}…", view.stream().id));
+            });
+            return;
+        }
         if self.rows.is_empty()
             && let Some(filters) = self.describe_filters()
         {
@@ -143,11 +222,19 @@ impl EventList {
         &self.rows
     }
 
-    /// The indices (in the stream) of the rows the filters let through in `view` as it is now,
-    /// whether or not the list has been drawn since it changed.
+    /// The indices (in the stream) of the rows shown in `view` as it is now, whether or not
+    /// the list has been drawn since it changed: the rows the filters let through, or, while a
+    /// long stream is being filtered again, those shown until then (none when they were of
+    /// another stream).
     pub fn rows_for(&mut self, view: &View) -> &[u32] {
         self.refresh(view);
         &self.rows
+    }
+
+    /// Whether a long stream is being filtered on a background job; the rows shown are those
+    /// of the filters before.
+    pub fn is_filtering(&self) -> bool {
+        self.filtering.is_some()
     }
 
     /// The filters in words (`type ItemAdded, ItemRemoved · payloads containing "sku"`), or
@@ -177,6 +264,8 @@ impl EventList {
                 .selected_text(summary)
                 .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside) // pick several types
                 .show_ui(ui, |ui| {
+                    // Only when the list is open: a hot stream's types take milliseconds.
+                    self.refresh_types(view);
                     if ui
                         .selectable_label(self.types.is_empty(), "All types")
                         .clicked()
@@ -205,52 +294,153 @@ impl EventList {
                 egui::Role::TextInput,
                 "Search payloads",
             );
-            ui.weak(format!("{} of {}", self.rows.len(), view.len()));
+            match &self.filtering {
+                Some((_, job)) => {
+                    let (done, all) = job.progress();
+                    ui.spinner();
+                    ui.weak(format!("searching… {}%", done * 100 / all.max(1)));
+                }
+                None => {
+                    ui.weak(format!("{} of {}", self.rows.len(), view.len()));
+                }
+            }
         });
     }
 
     fn refresh_types(&mut self, view: &View) {
         let key = (Arc::as_ptr(&view.store) as usize, view.stream);
         if self.types_for != Some(key) {
-            let names: BTreeSet<&str> = view
-                .stream()
-                .events
-                .iter()
-                .map(|&i| view.store.event(i).type_name())
+            // By type id, not by name: a hot stream's million names took 56 ms to sort out.
+            let store = &view.store;
+            let mut used = vec![false; store.type_names().len()];
+            for &i in view.stream().events.iter() {
+                if let Some(used) = used.get_mut(store.event(i).event.type_id as usize) {
+                    *used = true;
+                }
+            }
+            let names: BTreeSet<&str> = (store.type_names().iter().zip(used))
+                .filter_map(|(name, used)| used.then_some(name.as_str()))
                 .collect();
             self.stream_types = names.into_iter().map(str::to_owned).collect();
             self.types_for = Some(key);
         }
     }
 
+    /// Brings the rows up to the filters and the stream: at once for a short stream (or no
+    /// filter), else by starting a background job, whose rows are taken here once it is done.
     fn refresh(&mut self, view: &View) {
-        let store = Arc::as_ptr(&view.store) as usize;
-        let fresh = self
-            .cached_for
+        let (types, text) = (&self.types, self.text.as_str());
+        if self
+            .shown_for
             .as_ref()
-            .is_some_and(|(s, stream, types, text)| {
-                (*s, *stream) == (store, view.stream) && *types == self.types && *text == self.text
-            });
-        if fresh {
+            .is_some_and(|f| f.is(view, types, text))
+        {
+            self.filtering = None;
             return;
         }
-        let stream = view.stream();
-        // A hot stream has a million events: both cores and a SIMD substring search keep a
-        // new filter within a frame or two.
-        let finder = memchr::memmem::Finder::new(self.text.as_bytes());
-        self.rows = (0..stream.events.len() as u32)
-            .into_par_iter()
-            .filter(|&k| {
-                let event = view.store.event(stream.events[k as usize]);
-                (self.types.is_empty() || self.types.contains(event.type_name()))
-                    && (self.text.is_empty()
-                        || event
-                            .data_json()
-                            .is_some_and(|d| finder.find(d.as_bytes()).is_some()))
-            })
-            .collect();
-        self.cached_for = Some((store, view.stream, self.types.clone(), self.text.clone()));
+        if let Some((filters, job)) = &mut self.filtering
+            && filters.is(view, types, text)
+        {
+            if let Some(rows) = job.latest() {
+                self.rows = rows;
+                self.shown_for = self.filtering.take().map(|(filters, _)| filters);
+            } else if job.is_finished() {
+                // The thread ended without an answer (it could not run): filter here.
+                self.filtering = None;
+                self.filter_in_frame(view);
+            }
+            return;
+        }
+        let len = view.stream().events.len();
+        let no_filter = types.is_empty() && text.is_empty();
+        match &self.repaint {
+            Some(repaint) if !no_filter && len > self.in_frame => {
+                let filters = self.filters(view);
+                if !self
+                    .shown_for
+                    .as_ref()
+                    .is_some_and(|f| f.is_stream_of(view))
+                {
+                    // Rows of another stream must not stay on screen.
+                    self.rows.clear();
+                    self.shown_for = None;
+                }
+                let (store, stream) = (view.store.clone(), view.stream);
+                let (types, text) = (filters.types.clone(), filters.text.clone());
+                let job = Job::spawn("event-filter", 0, repaint.clone(), move |worker| {
+                    let mut rows = Vec::new();
+                    for start in (0..len).step_by(BATCH) {
+                        let end = (start + BATCH).min(len);
+                        rows.extend(filtered(&store, stream, &types, &text, start..end));
+                        if worker.report((end, len)).is_break() {
+                            return;
+                        }
+                    }
+                    worker.send(rows);
+                });
+                match job {
+                    Ok(job) => self.filtering = Some((filters, job)),
+                    Err(_) => self.filter_in_frame(view),
+                }
+            }
+            _ => self.filter_in_frame(view),
+        }
     }
+
+    fn filter_in_frame(&mut self, view: &View) {
+        let len = view.stream().events.len();
+        self.rows = filtered(&view.store, view.stream, &self.types, &self.text, 0..len);
+        self.shown_for = Some(self.filters(view));
+        self.filtering = None;
+    }
+
+    fn filters(&self, view: &View) -> Filters {
+        Filters {
+            store: Arc::as_ptr(&view.store) as usize,
+            stream: view.stream,
+            types: self.types.clone(),
+            text: self.text.clone(),
+            id: view.stream().id.clone(),
+            len: view.stream().events.len(),
+        }
+    }
+}
+
+/// The indices (in the stream) of the events of `range` of stream `stream` whose type is one
+/// of `types` (any, when empty) and whose payload holds `text`. Both cores, and a SIMD
+/// substring search.
+fn filtered(
+    store: &Store,
+    stream: u32,
+    types: &BTreeSet<String>,
+    text: &str,
+    range: std::ops::Range<usize>,
+) -> Vec<u32> {
+    if types.is_empty() && text.is_empty() {
+        return (range.start as u32..range.end as u32).collect();
+    }
+    let events = &store.streams()[stream as usize].events;
+    // By the store's type ids: a lookup in a short list, not a comparison of names.
+    let shown_types: Vec<bool> = store
+        .type_names()
+        .iter()
+        .map(|name| types.is_empty() || types.contains(name))
+        .collect();
+    let finder = memchr::memmem::Finder::new(text.as_bytes());
+    (range.start as u32..range.end as u32)
+        .into_par_iter()
+        .filter(|&k| {
+            let event = store.event(events[k as usize]);
+            shown_types
+                .get(event.event.type_id as usize)
+                .copied()
+                .unwrap_or(false)
+                && (text.is_empty()
+                    || event
+                        .data_json()
+                        .is_some_and(|d| finder.find(d.as_bytes()).is_some()))
+        })
+        .collect()
 }
 
 /// Before a row's seq: the pin's flag where the pin is, and a badge, in the colour of the
