@@ -284,10 +284,12 @@ impl EventList {
                     }
                 });
             super::name_widget(&combo.response, egui::Role::ComboBox, "Event types");
+            // Room left for the count after it ("946948 of 946948", "searching… 40%").
+            let width = (ui.available_width() - 130.0).clamp(100.0, 220.0);
             let search = ui.add(
                 egui::TextEdit::singleline(&mut self.text)
                     .hint_text("Search payloads")
-                    .desired_width(220.0),
+                    .desired_width(width),
             );
             super::name_widget(
                 &search.on_hover_text("Show events whose payload contains this text"),
