@@ -193,19 +193,14 @@ fn moments(harness: &mut Harness<'_, App>, events: usize, jump: bool) -> Vec<(Du
                 Command::MomentForward
             };
             harness.state_mut().push(command);
-            let started = Instant::now();
-            let mut longest = Duration::ZERO;
-            loop {
-                let frame = Instant::now();
-                harness.step();
-                longest = longest.max(frame.elapsed());
-                let shown = harness.state().ready().and_then(|r| r.read_model.as_ref());
-                if shown.is_some_and(|m| m.table.is_current()) {
-                    break;
-                }
-                std::thread::sleep(Duration::from_micros(200));
-            }
-            (started.elapsed(), longest)
+            steps_until(
+                harness,
+                |_| Duration::from_micros(200),
+                |app| {
+                    let shown = app.ready().and_then(|r| r.read_model.as_ref());
+                    shown.is_some_and(|m| m.table.is_current())
+                },
+            )
         })
         .collect()
 }
@@ -290,23 +285,13 @@ fn payload_search(harness: &mut Harness<'_, App>, text: &str) -> (Vec<Duration>,
         harness
             .get_by_label("Search payloads")
             .type_text(&key.to_string());
-        let started = Instant::now();
-        let mut longest = Duration::ZERO;
-        loop {
-            let frame = Instant::now();
-            harness.step();
-            longest = longest.max(frame.elapsed());
-            if harness
-                .state()
-                .ready()
-                .is_some_and(|r| !r.events.is_filtering())
-            {
-                break;
-            }
-            // About 60 frames a second, as the window runs (its spinner asks for them).
-            std::thread::sleep(Duration::from_millis(16).saturating_sub(frame.elapsed()));
-        }
-        shown.push(started.elapsed());
+        // About 60 frames a second, as the window runs (its spinner asks for them).
+        let (until_shown, longest) = steps_until(
+            harness,
+            |frame| Duration::from_millis(16).saturating_sub(frame),
+            |app| app.ready().is_some_and(|r| !r.events.is_filtering()),
+        );
+        shown.push(until_shown);
         longest_frames.push(longest);
     }
     let typed = harness.state().ready().map(|r| r.events.text.clone());
@@ -316,6 +301,27 @@ fn payload_search(harness: &mut Harness<'_, App>, text: &str) -> (Vec<Duration>,
         "the search box holds what was typed"
     );
     (longest_frames, shown)
+}
+
+/// Steps the app until `done` says so, pausing after each frame for what `pause` makes of its
+/// time: how long that took, and the longest frame on the way.
+fn steps_until(
+    harness: &mut Harness<'_, App>,
+    pause: impl Fn(Duration) -> Duration,
+    done: impl Fn(&App) -> bool,
+) -> (Duration, Duration) {
+    let started = Instant::now();
+    let mut longest = Duration::ZERO;
+    loop {
+        let frame = Instant::now();
+        harness.step();
+        let took = frame.elapsed();
+        longest = longest.max(took);
+        if done(harness.state()) {
+            return (started.elapsed(), longest);
+        }
+        std::thread::sleep(pause(took));
+    }
 }
 
 fn settle(harness: &mut Harness<'_, App>) {
