@@ -363,7 +363,8 @@ impl EventList {
                     .as_ref()
                     .is_some_and(|f| f.is_stream_of(view))
                 {
-                    // Rows of another stream must not stay on screen.
+                    // Rows of another stream must not stay on screen; the stream's own stay
+                    // until the new ones come, so that typing does not blank the list.
                     self.rows.clear();
                     self.shown_for = None;
                 }
