@@ -309,20 +309,19 @@ impl Slot {
             .map_or_else(|| Checkpoints::new(reducer), |kept| *kept);
         let mut replay = Replay::resume(store, stream, reducer, checkpoints);
         let near = count > self.count && count - self.count < CHECKPOINT_EVERY;
-        let before = self.state.take().filter(|_| near);
-        let (state, applied) = match before.and_then(|text| serde_json::from_str(&text).ok()) {
-            Some(mut state) => {
-                replay.advance(&mut state, self.count, count);
-                (state, count - self.count)
-            }
-            None => (replay.state_after(count), count % CHECKPOINT_EVERY),
+        let (state, applied) = match self.state.take().filter(|_| near) {
+            Some(before) => (
+                replay.advance_text(&before, self.count, count),
+                count - self.count,
+            ),
+            None => (replay.text_after(count), count % CHECKPOINT_EVERY),
         };
         let built = replay.into_checkpoints();
         self.checkpoints =
             (built.covered() > 0 || !built.failures.is_empty()).then(|| Box::new(built));
         self.count = count;
         self.folded = true;
-        (applied, state.to_string().into_boxed_str())
+        (applied, state.into_boxed_str())
     }
 
     /// How many of the stream's events are applied at `moment`: as [`Point::count`] says, by

@@ -3,6 +3,7 @@
 
 mod folds;
 mod merge_patch;
+mod merge_text;
 mod point;
 mod projection;
 
@@ -84,6 +85,12 @@ pub trait Reducer: Send + Sync {
         false
     }
 
+    /// Whether the text [`Reducer::fold_text`] leaves is always what `Value::to_string` writes
+    /// of its tree, so that a caller that wants that text need not read it and write it again.
+    fn writes_tree_text(&self) -> bool {
+        false
+    }
+
     /// Whether the state between the events of a run is more than the JSON that `apply` gives
     /// for each event alone (a projection's state lives in its engine between checkpoints), so
     /// that going on from a state in the middle of a run must fold again from the run's start.
@@ -105,7 +112,8 @@ pub trait Reducer: Send + Sync {
 }
 
 /// The default reducer: state starts as `{}` and each event's data is an RFC 7396 merge patch.
-/// Events without data leave the state as it is.
+/// Events without data leave the state as it is. Between checkpoints it folds text to text
+/// ([`merge_text`]): what a patch replaces stays the text it is, never a tree.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MergePatch;
 
@@ -116,18 +124,48 @@ impl Reducer for MergePatch {
 
     fn apply(&self, state: &mut Value, event: &EventRef<'_>) -> Result<(), String> {
         match event.data_json() {
-            Some(patch) => merge_patch_text(state, patch)
-                .map_err(|error| format!("its data cannot be read: {error}")),
+            Some(patch) => merge_patch_text(state, patch).map_err(|error| unreadable(&error)),
             None => Ok(()),
         }
     }
+
+    /// Folds as [`merge_text`] does, keeping what patches replace as the text it is.
+    fn fold_text(
+        &self,
+        start: &str,
+        run: &[EventRef<'_>],
+        failed: &mut dyn FnMut(usize, String),
+    ) -> String {
+        let mut state = merge_text::State::read(start);
+        for (i, event) in run.iter().enumerate() {
+            if let Some(patch) = event.data_json()
+                && let Err(error) = state.merge(patch)
+            {
+                failed(i, unreadable(&error));
+            }
+        }
+        state.write()
+    }
+
+    fn folds_text(&self) -> bool {
+        true
+    }
+
+    fn writes_tree_text(&self) -> bool {
+        true
+    }
+}
+
+/// Why an event whose data is not JSON failed.
+fn unreadable(error: &serde_json::Error) -> String {
+    format!("its data cannot be read: {error}")
 }
 
 /// Events between checkpoints. Reaching any point parses the nearest checkpoint before it and
 /// replays at most `CHECKPOINT_EVERY - 1` events. Memory: one state, kept as compact JSON
 /// text (a third to a fifth of the same state as a tree), per `CHECKPOINT_EVERY` events of a
 /// stream that has been folded that far — for a 1 M-event stream whose state prints as 2 KB,
-/// 7 813 checkpoints ≈ 16 MB, plus one state as a tree. Replaying 127 small merge patches
+/// 7 813 checkpoints ≈ 16 MB, plus, for a reducer that folds trees, one state as a tree. Replaying 127 small merge patches
 /// takes well under 1 ms (`eventlens bench scrub` measures it).
 pub const CHECKPOINT_EVERY: usize = 128;
 
@@ -229,6 +267,52 @@ impl<'s> Replay<'s> {
         };
         self.fold(&mut state, nearest * CHECKPOINT_EVERY, count, None);
         state
+    }
+
+    /// [`Replay::state_after`] as the compact JSON text `Value::to_string` writes, without
+    /// making a tree of it where the reducer folds text (a store-wide fold keeps states so).
+    pub fn text_after(&mut self, count: usize) -> String {
+        if !self.reducer.folds_text() {
+            return self.state_after(count).to_string();
+        }
+        let count = count.min(self.stream.events.len());
+        let nearest = count / CHECKPOINT_EVERY;
+        self.extend_checkpoints(nearest);
+        let end = self.fold_text(nearest * CHECKPOINT_EVERY, count);
+        self.tree_text(end)
+    }
+
+    /// [`Replay::advance`] from and to text: `start` is the state after `from` events as
+    /// [`Replay::text_after`] writes it.
+    pub fn advance_text(&mut self, start: &str, from: usize, to: usize) -> String {
+        let to = to.min(self.stream.events.len());
+        if !self.reducer.folds_text() || self.reducer.live_within_runs() {
+            return match serde_json::from_str(start) {
+                Ok(mut state) if !self.reducer.live_within_runs() => {
+                    self.advance(&mut state, from, to);
+                    state.to_string()
+                }
+                _ => self.text_after(to),
+            };
+        }
+        let run: Vec<EventRef<'s>> = (from..to).map(|k| self.event(k)).collect();
+        let failures = &mut self.folded.failures;
+        let end = self.reducer.fold_text(start, &run, &mut |i, why| {
+            failures.insert(from + i, why);
+        });
+        self.tree_text(end)
+    }
+
+    /// Text a reducer folded, as `Value::to_string` writes it.
+    fn tree_text(&self, text: String) -> String {
+        if self.reducer.writes_tree_text() {
+            return text;
+        }
+        // Text that a reducer's own fold leaves is JSON a tree reads (see
+        // `Projection::fold_text`).
+        serde_json::from_str::<Value>(&text)
+            .unwrap_or_else(|_| self.reducer.initial())
+            .to_string()
     }
 
     /// Applies the stream's events `from..to` to `state`, the state after `from` events,
