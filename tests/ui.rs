@@ -111,13 +111,7 @@ fn the_event_list_filters_long_streams_in_the_background() {
         ),
     );
     let until_filtered = |harness: &mut Harness<'_, State>| {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while harness.state().0.is_filtering() {
-            assert!(Instant::now() < deadline, "the filter never ended");
-            std::thread::sleep(Duration::from_millis(5));
-            harness.step();
-        }
-        harness.step();
+        step_while(harness, |(list, ..)| list.is_filtering());
     };
     // The events of the stream shown whose payload holds `text`, by index in the stream.
     let holding = |view: &View, text: &str| -> Vec<u32> {
@@ -209,6 +203,95 @@ fn timeline_buttons_push_commands() {
     harness.get_by_label("Time").click();
     harness.run();
     assert_eq!(harness.state().2, Axis::Time);
+}
+
+type TimelineState = (Timeline, View, Axis, Vec<Command>);
+
+/// Steps a panel while `busy` says its background job is under way, and once more.
+fn step_while<S>(harness: &mut Harness<'_, S>, busy: impl Fn(&S) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while busy(harness.state()) {
+        assert!(Instant::now() < deadline, "the job never ended");
+        std::thread::sleep(Duration::from_millis(5));
+        harness.step();
+    }
+    harness.step();
+}
+
+/// Steps a timeline until its layout is done.
+fn until_placed(harness: &mut Harness<'_, TimelineState>) {
+    step_while(harness, |(timeline, ..)| timeline.is_placing());
+}
+
+#[test]
+fn the_timeline_lays_out_long_streams_in_the_background() {
+    // A timeline on the fixture that lays out streams of more than `in_frame` events on a job
+    // (order-1 has 5, order-2 has 2), showing order-2, drawn twice (the first frame sizes).
+    let timeline_on_order_2 = |in_frame: usize, axis: Axis| {
+        let mut view = fixture_view();
+        view.apply(&Command::SelectStream(1));
+        let mut harness = Harness::builder().with_size([900.0, 120.0]).build_ui_state(
+            |ui, (timeline, view, axis, cmds): &mut TimelineState| {
+                timeline.ui(ui, view, axis, cmds);
+            },
+            (
+                Timeline::placing_in_frame_up_to(in_frame),
+                view,
+                axis,
+                Vec::new(),
+            ),
+        );
+        harness.step();
+        harness.step();
+        harness
+    };
+    for axis in [Axis::Time, Axis::Sequence] {
+        let mut expected = timeline_on_order_2(usize::MAX, axis);
+        expected.state_mut().1.apply(&Command::SelectStream(0));
+        expected.step();
+        assert!(
+            !expected.state().0.is_placing(),
+            "laid out within the frame"
+        );
+        let expected = expected
+            .state()
+            .0
+            .layout()
+            .map(|(p, d)| (p.clone(), d.to_vec()));
+
+        let mut harness = timeline_on_order_2(2, axis);
+        assert!(!harness.state().0.is_placing(), "order-2 is short");
+        assert_eq!(harness.state().0.layout().map(|(p, _)| p.len()), Some(2));
+        // Asked between frames, as the arrow keys ask.
+        harness.state_mut().1.apply(&Command::SelectStream(0));
+        harness.step();
+        assert!(
+            harness.state().0.is_placing(),
+            "{axis:?}: the frame did not wait for the layout"
+        );
+        if axis == Axis::Time {
+            harness.get_by_label_contains("Placing the 5 events of order-1");
+            assert!(
+                harness.state().0.layout().is_none_or(|(p, _)| p.len() == 5),
+                "order-2's layout is not order-1's"
+            );
+        } else {
+            // Evenly, at once: only the density waits for the job.
+            assert_eq!(harness.state().0.layout().map(|(p, _)| p.len()), Some(5));
+        }
+        until_placed(&mut harness);
+        assert!(harness.query_by_label_contains("Placing the").is_none());
+        let layout = harness
+            .state()
+            .0
+            .layout()
+            .map(|(p, d)| (p.clone(), d.to_vec()));
+        assert_eq!(
+            layout, expected,
+            "{axis:?}: the job lays out as the frame does"
+        );
+        assert!(layout.is_some_and(|(_, density)| density.iter().any(|&d| d > 0.0)));
+    }
 }
 
 #[test]

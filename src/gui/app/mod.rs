@@ -249,6 +249,7 @@ impl App {
                     && !self.exports.is_saving()
                     && !self.find.is_searching()
                     && !ready.events.is_filtering()
+                    && !ready.timeline.is_placing()
                     && !ready.trace.is_finding()
                     && ready.inspector.is_current()
                     && !ready.view.playback.playing

@@ -3,12 +3,15 @@
 //! cursor.
 //! The axis counts events (sequence) or time.
 
+use std::sync::Arc;
+
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Ui, vec2};
 
 use crate::gui::command::Command;
+use crate::gui::job::{Job, Repaint, repaint_of};
 use crate::gui::settings::Axis;
 use crate::gui::view::{SPEEDS, View};
-use crate::store::Instant;
+use crate::store::{Instant, Store};
 
 /// Said where times would show, in a store whose events have none.
 pub const NO_TIMES: &str = "No event of this store has a time that eventlens could read. If the records keep one under another name (ts, timestamp…), map it with Fields… in the top bar.";
@@ -17,60 +20,267 @@ pub const NO_TIMES: &str = "No event of this store has a time that eventlens cou
 const STRIP_HEIGHT: f32 = 34.0;
 /// Width of one density bucket in points.
 const BUCKET_WIDTH: f32 = 3.0;
+/// Streams of up to this many events are laid out within the frame (about 3 ms for this many
+/// on the time axis); longer ones on a background job: the 10 M store's hot stream (4.7 M
+/// events) took one frame of well over 100 ms.
+const PLACE_IN_FRAME: usize = 100_000;
+/// Events laid out between two reports of a background job's progress.
+const REPORT_EVERY: usize = 1 << 16;
 
-/// The timeline's view state: where each event of the shown stream sits along the axis.
-#[derive(Debug, Default)]
+/// What a layout is for: the store (by address), the stream and the axis.
+type Key = (usize, u32, Axis);
+
+/// A layout made on a background job: the events' positions and the strip's density.
+type PlaceJob = Job<(Positions, Vec<f32>), (usize, usize)>;
+
+/// The timeline's view state: where each event of the shown stream sits along the axis, and
+/// how densely they came.
 pub struct Timeline {
-    /// From 0 to 1, one per event, for (store, stream, axis) = `positions_for`.
-    positions: Vec<f32>,
-    positions_for: Option<(usize, u32, Axis)>,
-    /// From 0 to 1, one per bucket of the strip, for (store, stream, axis, buckets) =
-    /// `density_for`.
-    density: Vec<f32>,
-    density_for: Option<(usize, u32, Axis, usize)>,
+    /// The positions of the events of the key's stream, once known.
+    positions: Option<(Key, Positions)>,
+    /// The strip's density for those positions, with its number of buckets.
+    density: Option<(Key, usize, Vec<f32>)>,
+    /// A layout being made for a long stream, for (key, buckets).
+    placing: Option<(Key, usize, PlaceJob)>,
+    in_frame: usize,
+    repaint: Option<Repaint>,
 }
 
-impl Timeline {
-    /// Draws the timeline.
-    pub fn ui(&mut self, ui: &mut Ui, view: &View, axis: &mut Axis, cmds: &mut Vec<Command>) {
-        let key = (
-            std::sync::Arc::as_ptr(&view.store) as usize,
-            view.stream,
-            *axis,
-        );
-        if !view.has_times {
-            *axis = Axis::Sequence;
-        }
-        if self.positions_for != Some(key) {
-            self.positions = event_positions(view, *axis);
-            self.positions_for = Some(key);
-        }
-        controls_ui(ui, view, axis, cmds);
-        let buckets = bucket_of(ui.available_width() / BUCKET_WIDTH, usize::MAX).max(1);
-        let density_key = (key.0, key.1, *axis, buckets);
-        if self.density_for != Some(density_key) {
-            self.density = density(view, &self.positions, *axis, buckets);
-            self.density_for = Some(density_key);
-        }
-        strip_ui(ui, view, &self.positions, &self.density, cmds);
+impl Default for Timeline {
+    fn default() -> Self {
+        Self::placing_in_frame_up_to(PLACE_IN_FRAME)
     }
 }
 
-/// How densely events came, per bucket of the strip, from 0 (none) to 1 (the densest). On the
-/// time axis that is events per bucket. On the sequence axis, where every bucket holds as many
-/// events once there are more events than buckets (a million-event stream would be one solid
-/// block), it is events per second within the bucket, on a log scale (rates span orders of
-/// magnitude): bursts stand out, quiet stretches still show. Without times, events per bucket.
-fn density(view: &View, positions: &[f32], axis: Axis, buckets: usize) -> Vec<f32> {
+/// Where each event of a stream sits along the axis, from 0 to 1.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Positions {
+    /// One after the other, evenly: the sequence axis (nothing to keep, however long).
+    Even(usize),
+    /// By time.
+    At(Arc<[f32]>),
+}
+
+impl Positions {
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Even(len) => *len,
+            Self::At(at) => at.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Where the `k`-th event sits.
+    pub fn at(&self, k: usize) -> f32 {
+        match self {
+            Self::Even(1) => 0.5,
+            Self::Even(len) => k as f32 / (len - 1) as f32,
+            Self::At(at) => at[k],
+        }
+    }
+
+    /// The last event at or before `wanted` (the first event if none is).
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // clamped to the events
+    fn last_at_or_before(&self, wanted: f32) -> usize {
+        match self {
+            Self::Even(len) => {
+                let k = (f64::from(wanted) * (len.saturating_sub(1)) as f64).floor();
+                (k.max(0.0) as usize).min(len.saturating_sub(1))
+            }
+            Self::At(at) => at.partition_point(|&p| p <= wanted).saturating_sub(1),
+        }
+    }
+}
+
+impl Timeline {
+    /// A timeline that lays out streams of up to `events` events within the frame, and longer
+    /// ones on a background job (tests use 0 to take the job's way on small stores).
+    pub fn placing_in_frame_up_to(events: usize) -> Self {
+        Self {
+            positions: None,
+            density: None,
+            placing: None,
+            in_frame: events,
+            repaint: None,
+        }
+    }
+
+    /// Draws the timeline.
+    pub fn ui(&mut self, ui: &mut Ui, view: &View, axis: &mut Axis, cmds: &mut Vec<Command>) {
+        if self.repaint.is_none() {
+            self.repaint = Some(repaint_of(ui.ctx()));
+        }
+        if !view.has_times {
+            *axis = Axis::Sequence;
+        }
+        let key = (Arc::as_ptr(&view.store) as usize, view.stream, *axis);
+        let buckets = bucket_of(ui.available_width() / BUCKET_WIDTH, usize::MAX).max(1);
+        self.refresh(view, key, buckets);
+        controls_ui(ui, view, axis, cmds);
+        let placed = self
+            .positions
+            .as_ref()
+            .is_some_and(|(placed, _)| *placed == key);
+        match self.layout().filter(|_| placed) {
+            Some((positions, density)) => strip_ui(ui, view, positions, density, cmds),
+            None => self.placing_ui(ui, view),
+        }
+    }
+
+    /// Whether a long stream is being laid out on a background job.
+    pub fn is_placing(&self) -> bool {
+        self.placing.is_some()
+    }
+
+    /// The positions of the events last shown, and the strip's density for them, once the
+    /// stream is laid out (the density may be for another width, or empty).
+    pub fn layout(&self) -> Option<(&Positions, &[f32])> {
+        let (key, positions) = self.positions.as_ref()?;
+        let density = match &self.density {
+            Some((placed, _, density)) if placed == key => density.as_slice(),
+            _ => &[],
+        };
+        Some((positions, density))
+    }
+
+    /// Brings the layout up to the stream, the axis and the width: at once for a short stream
+    /// (and the positions on the sequence axis, which cost nothing), else on a background job
+    /// whose layout is taken here once it is done. Meanwhile the strip shows what it can: the
+    /// events at their positions without the density, or the density of another width.
+    fn refresh(&mut self, view: &View, key: Key, buckets: usize) {
+        let len = view.stream().events.len();
+        if self
+            .positions
+            .as_ref()
+            .is_none_or(|(placed, _)| *placed != key)
+        {
+            self.positions = (key.2 == Axis::Sequence || len <= self.in_frame).then(|| {
+                let positions = event_positions(&view.store, view.stream, key.2, &mut |_| true);
+                (key, positions.unwrap_or(Positions::Even(len)))
+            });
+        }
+        if self
+            .density
+            .as_ref()
+            .is_some_and(|(placed, b, _)| (*placed, *b) == (key, buckets))
+        {
+            self.placing = None;
+            return;
+        }
+        if let Some((placed, b, job)) = &mut self.placing
+            && (*placed, *b) == (key, buckets)
+        {
+            if let Some((positions, density)) = job.latest() {
+                if self.positions.is_none() {
+                    self.positions = Some((key, positions));
+                }
+                self.density = Some((key, buckets, density));
+                self.placing = None;
+            } else if job.is_finished() {
+                // The thread ended without a layout (it could not run): lay out here.
+                self.placing = None;
+                self.place_in_frame(view, key, buckets);
+            }
+            return;
+        }
+        match &self.repaint {
+            Some(repaint) if len > self.in_frame => {
+                let (store, stream, has_times) = (view.store.clone(), view.stream, view.has_times);
+                let placed = self
+                    .positions
+                    .as_ref()
+                    .map(|(_, positions)| positions.clone());
+                let job = Job::spawn("timeline", 0, repaint.clone(), move |worker| {
+                    let mut going = |done: usize| worker.report((done, len)).is_continue();
+                    let Some(positions) =
+                        placed.or_else(|| event_positions(&store, stream, key.2, &mut going))
+                    else {
+                        return;
+                    };
+                    let by_rate = key.2 == Axis::Sequence && has_times;
+                    if let Some(density) =
+                        density(&store, stream, &positions, by_rate, buckets, &mut going)
+                    {
+                        worker.send((positions, density));
+                    }
+                });
+                match job {
+                    Ok(job) => self.placing = Some((key, buckets, job)),
+                    Err(_) => self.place_in_frame(view, key, buckets),
+                }
+            }
+            _ => self.place_in_frame(view, key, buckets),
+        }
+    }
+
+    fn place_in_frame(&mut self, view: &View, key: Key, buckets: usize) {
+        let (store, stream) = (&view.store, view.stream);
+        let positions = match self.positions.take() {
+            Some((placed, positions)) if placed == key => positions,
+            _ => event_positions(store, stream, key.2, &mut |_| true)
+                .unwrap_or(Positions::Even(view.stream().events.len())),
+        };
+        let by_rate = key.2 == Axis::Sequence && view.has_times;
+        let density = density(store, stream, &positions, by_rate, buckets, &mut |_| true);
+        self.density = density.map(|density| (key, buckets, density));
+        self.positions = Some((key, positions));
+        self.placing = None;
+    }
+
+    /// The strip's place while a long stream is laid out.
+    fn placing_ui(&self, ui: &mut Ui, view: &View) {
+        let (rect, _) =
+            ui.allocate_exact_size(vec2(ui.available_width(), STRIP_HEIGHT), Sense::hover());
+        ui.painter()
+            .rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+        let done = self.placing.as_ref().map_or(0, |(_, _, job)| {
+            let (done, all) = job.progress();
+            done * 100 / all.max(1)
+        });
+        let text = format!(
+            "Placing the {} events of {}… {done}%",
+            view.stream().events.len(),
+            view.stream().id
+        );
+        ui.put(rect, |ui: &mut Ui| {
+            ui.horizontal_centered(|ui| {
+                ui.spinner();
+                ui.label(text);
+            })
+            .response
+        });
+    }
+}
+
+/// How densely events came, per bucket of the strip, from 0 (none) to 1 (the densest): events
+/// per bucket, or, `by_rate` (the sequence axis of a store with times, where every bucket
+/// holds as many events once there are more events than buckets, so that a million-event
+/// stream would be one solid block), events per second within the bucket, on a log scale
+/// (rates span orders of magnitude): bursts stand out, quiet stretches still show. `going`
+/// hears how many events are done now and then, and stops the work when it says no (`None`).
+fn density(
+    store: &Store,
+    stream: u32,
+    positions: &Positions,
+    by_rate: bool,
+    buckets: usize,
+    going: &mut dyn FnMut(usize) -> bool,
+) -> Option<Vec<f32>> {
     let mut counts = vec![0u32; buckets];
     // The first and last instant of each bucket's events, for the sequence axis.
     let mut spans: Vec<Option<(Instant, Instant)>> = vec![None; buckets];
-    let by_rate = axis == Axis::Sequence && view.has_times && positions.len() > buckets;
-    let stream = view.stream();
-    for (k, &p) in positions.iter().enumerate() {
-        let b = bucket_of(p * buckets as f32, buckets - 1);
+    let by_rate = by_rate && positions.len() > buckets;
+    let events = &store.streams()[stream as usize].events;
+    for (k, &i) in events.iter().enumerate().take(positions.len()) {
+        if k % REPORT_EVERY == 0 && !going(k) {
+            return None;
+        }
+        let b = bucket_of(positions.at(k) * buckets as f32, buckets - 1);
         counts[b] += 1;
-        if by_rate && let Some(t) = view.store.events()[stream.events[k] as usize].instant() {
+        if by_rate && let Some(t) = store.events()[i as usize].instant() {
             let span = spans[b].get_or_insert((t, t));
             *span = (span.0.min(t), span.1.max(t));
         }
@@ -87,21 +297,23 @@ fn density(view: &View, positions: &[f32], axis: Axis, buckets: usize) -> Vec<f3
         })
         .collect();
     let most = levels.iter().copied().fold(0.0, f64::max);
-    levels
-        .iter()
-        .map(|&level| {
-            let scaled = if by_rate {
-                (1.0 + level).ln() / (1.0 + most).ln()
-            } else {
-                level / most
-            };
-            if level > 0.0 {
-                scaled.max(0.08) as f32
-            } else {
-                0.0
-            }
-        })
-        .collect()
+    Some(
+        levels
+            .iter()
+            .map(|&level| {
+                let scaled = if by_rate {
+                    (1.0 + level).ln() / (1.0 + most).ln()
+                } else {
+                    level / most
+                };
+                if level > 0.0 {
+                    scaled.max(0.08) as f32
+                } else {
+                    0.0
+                }
+            })
+            .collect(),
+    )
 }
 
 fn controls_ui(ui: &mut Ui, view: &View, axis: &mut Axis, cmds: &mut Vec<Command>) {
@@ -197,51 +409,50 @@ fn buttons_ui(ui: &mut Ui, view: &View, cmds: &mut Vec<Command>) {
     }
 }
 
-/// Where each event of the stream sits along the axis, from 0 to 1.
-fn event_positions(view: &View, axis: Axis) -> Vec<f32> {
-    let stream = view.stream();
-    let len = stream.events.len();
-    match axis {
-        Axis::Sequence => (0..len)
-            .map(|k| {
-                if len > 1 {
-                    k as f32 / (len - 1) as f32
-                } else {
-                    0.5
-                }
-            })
-            .collect(),
-        Axis::Time => {
-            let instants: Vec<Option<Instant>> = stream
-                .events
-                .iter()
-                .map(|&i| view.store.events()[i as usize].instant())
-                .collect();
-            let (first, last) = instants
-                .iter()
-                .flatten()
-                .fold((Instant::MAX, Instant::MIN), |(lo, hi), &t| {
-                    (lo.min(t), hi.max(t))
-                });
-            let span = (last - first).max(1) as f64;
-            let mut previous = 0.0;
-            instants
-                .iter()
-                .map(|t| {
-                    // Events without a time sit where the one before them is.
-                    previous = t.map_or(previous, |t| ((t - first) as f64 / span) as f32);
-                    previous
-                })
-                .collect()
-        }
+/// Where each event of the stream sits along the axis; `None` when `going` stopped it (see
+/// [`density`]).
+fn event_positions(
+    store: &Store,
+    stream: u32,
+    axis: Axis,
+    going: &mut dyn FnMut(usize) -> bool,
+) -> Option<Positions> {
+    let events = &store.streams()[stream as usize].events;
+    if axis == Axis::Sequence {
+        return Some(Positions::Even(events.len()));
     }
+    let instant = |i: u32| store.events()[i as usize].instant();
+    let (first, last) = events
+        .iter()
+        .filter_map(|&i| instant(i))
+        .fold((Instant::MAX, Instant::MIN), |(lo, hi), t| {
+            (lo.min(t), hi.max(t))
+        });
+    let span = (last - first).max(1) as f64;
+    let mut previous = 0.0;
+    let mut at = Vec::with_capacity(events.len());
+    for (k, &i) in events.iter().enumerate() {
+        if k % REPORT_EVERY == 0 && !going(k) {
+            return None;
+        }
+        // Events without a time sit where the one before them is.
+        previous = instant(i).map_or(previous, |t| ((t - first) as f64 / span) as f32);
+        at.push(previous);
+    }
+    Some(Positions::At(at.into()))
 }
 
 /// Events the projection failed on, in the strip and the event list.
 pub const PROJECTION_FAILED: Color32 = Color32::from_rgb(230, 80, 200);
 
 /// Long for a reason: one painter drawing the strip's layers in order (density, failures, trace, watchpoints, cursor, pin, findings), then the click.
-fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], density: &[f32], cmds: &mut Vec<Command>) {
+fn strip_ui(
+    ui: &mut Ui,
+    view: &View,
+    positions: &Positions,
+    density: &[f32],
+    cmds: &mut Vec<Command>,
+) {
     let width = ui.available_width();
     let (rect, response) =
         ui.allocate_exact_size(vec2(width, STRIP_HEIGHT), Sense::click_and_drag());
@@ -254,17 +465,20 @@ fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], density: &[f32], cmds: 
         Color32::from_rgb(35, 60, 90),
         Color32::from_rgb(90, 160, 225),
     );
+    // As wide as the strip is now: the density of another width stretches until it is made
+    // again.
+    let bucket = rect.width() / density.len().max(1) as f32;
     for (i, &level) in density.iter().enumerate().filter(|(_, l)| **l > 0.0) {
         let height = level * (rect.height() - 4.0);
-        let left = rect.left() + i as f32 * BUCKET_WIDTH;
+        let left = rect.left() + i as f32 * bucket;
         let bar = Rect::from_min_max(
             Pos2::new(left, rect.bottom() - height),
-            Pos2::new(left + BUCKET_WIDTH - 0.5, rect.bottom()),
+            Pos2::new(left + bucket - 0.5, rect.bottom()),
         );
         painter.rect_filled(bar, 0.0, faint.lerp_to_gamma(full, level));
     }
     for &k in view.failures.keys().filter(|&&k| k < positions.len()) {
-        let x = x_of(positions[k]);
+        let x = x_of(positions.at(k));
         painter.line_segment(
             [
                 Pos2::new(x, rect.bottom() - 9.0),
@@ -274,7 +488,7 @@ fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], density: &[f32], cmds: 
         );
     }
     for &k in view.trace_marks.iter().filter(|&&k| k < positions.len()) {
-        let at = Pos2::new(x_of(positions[k]), rect.bottom() - 12.0);
+        let at = Pos2::new(x_of(positions.at(k)), rect.bottom() - 12.0);
         painter.circle(
             at,
             3.5,
@@ -283,7 +497,7 @@ fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], density: &[f32], cmds: 
         );
     }
     for &k in view.watch_marks.iter().filter(|&&k| k < positions.len()) {
-        let x = x_of(positions[k]);
+        let x = x_of(positions.at(k));
         let mid = Pos2::new(x, rect.center().y);
         painter.add(egui::Shape::convex_polygon(
             vec![
@@ -296,13 +510,13 @@ fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], density: &[f32], cmds: 
             Stroke::NONE,
         ));
     }
-    let x = x_of(positions[view.cursor]);
+    let x = x_of(positions.at(view.cursor));
     painter.line_segment(
         [Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())],
         Stroke::new(2.0, ui.visuals().strong_text_color()),
     );
     if let Some(pin) = view.pin {
-        let x = x_of(positions[pin]);
+        let x = x_of(positions.at(pin));
         painter.line_segment(
             [Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())],
             Stroke::new(2.0, PIN),
@@ -312,7 +526,7 @@ fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], density: &[f32], cmds: 
     // Over the cursor and the pin, outlined: a finding next to the cursor stays in sight.
     let outline = Stroke::new(1.0, ui.visuals().extreme_bg_color);
     for marker in view.markers.get(&view.stream).into_iter().flatten() {
-        let x = x_of(positions[marker.k]);
+        let x = x_of(positions.at(marker.k));
         let top = rect.top() + 1.0;
         painter.add(egui::Shape::convex_polygon(
             vec![
@@ -330,9 +544,7 @@ fn strip_ui(ui: &mut Ui, view: &View, positions: &[f32], density: &[f32], cmds: 
     {
         let wanted = ((pointer.x - rect.left()) / rect.width()).clamp(0.0, 1.0);
         // The last event at or before the clicked place (the first event if none is).
-        let k = positions
-            .partition_point(|&p| p <= wanted)
-            .saturating_sub(1);
+        let k = positions.last_at_or_before(wanted);
         if k != view.cursor {
             cmds.push(Command::SetCursor(k));
         }
@@ -375,7 +587,6 @@ fn bucket_of(at: f32, last: usize) -> usize {
 mod tests {
     use std::fmt::Write as _;
     use std::path::Path;
-    use std::sync::Arc;
 
     use super::*;
     use crate::store::{ReadOptions, Store};
@@ -407,23 +618,46 @@ mod tests {
     #[test]
     fn the_strip_shows_a_burst_on_either_axis() {
         let view = bursty();
+        let (store, stream) = (&view.store, view.stream);
+        let place = |axis| event_positions(store, stream, axis, &mut |_| true).unwrap();
         // By sequence, each of 10 buckets holds 30 events; the last third came in a burst.
-        let by_seq = density(
-            &view,
-            &event_positions(&view, Axis::Sequence),
-            Axis::Sequence,
-            10,
-        );
+        let by_seq = density(store, stream, &place(Axis::Sequence), true, 10, &mut |_| {
+            true
+        });
+        let by_seq = by_seq.unwrap();
         assert_eq!(by_seq.len(), 10);
         assert!((by_seq[9] - 1.0).abs() < 1e-6, "{by_seq:?}");
         assert!(by_seq[0] < 0.5 * by_seq[9], "{by_seq:?}");
         assert!(by_seq[..6].iter().all(|&l| (l - by_seq[0]).abs() < 1e-6));
         // By time, the burst is all in the last bucket.
-        let by_time = density(&view, &event_positions(&view, Axis::Time), Axis::Time, 10);
+        let by_time = density(store, stream, &place(Axis::Time), false, 10, &mut |_| true);
+        let by_time = by_time.unwrap();
         assert!((by_time[9] - 1.0).abs() < 1e-6, "{by_time:?}");
         assert!(
             by_time[..9].iter().all(|&l| l > 0.0 && l < 1.0),
             "{by_time:?}"
         );
+    }
+
+    #[test]
+    fn a_click_finds_the_last_event_at_or_before_it() {
+        let even = Positions::Even(5);
+        let at = Positions::At((0..5).map(|k| k as f32 / 4.0).collect());
+        for wanted in [0.0, 0.1, 0.25, 0.3, 0.5, 0.99, 1.0] {
+            assert_eq!(
+                even.last_at_or_before(wanted),
+                at.last_at_or_before(wanted),
+                "{wanted}"
+            );
+        }
+        assert_eq!(Positions::Even(1).last_at_or_before(0.9), 0);
+        assert!((Positions::Even(1).at(0) - 0.5).abs() < f32::EPSILON);
+        let view = bursty();
+        let mut stop = |done| done == 0;
+        assert_eq!(
+            event_positions(&view.store, 0, Axis::Time, &mut |_| false),
+            None
+        );
+        assert!(event_positions(&view.store, 0, Axis::Time, &mut stop).is_some());
     }
 }
