@@ -40,14 +40,34 @@ enum Node<'a> {
     Object(Members<'a>),
 }
 
+/// Folds `patches` (`None`: an event without data) into `start`, a state as `Value::to_string`
+/// writes it, as [`super::MergePatch`] folds between checkpoints, and writes the state after
+/// them as `Value::to_string` would. A patch that fails leaves the state as it was and goes to
+/// `failed` with its index and `serde_json`'s error.
+pub fn fold_merge_patches<'a>(
+    start: &'a str,
+    patches: impl IntoIterator<Item = Option<&'a str>>,
+    failed: &mut dyn FnMut(usize, &serde_json::Error),
+) -> String {
+    let mut state = State::read(start);
+    for (i, patch) in patches.into_iter().enumerate() {
+        if let Some(patch) = patch
+            && let Err(error) = state.merge(patch)
+        {
+            failed(i, &error);
+        }
+    }
+    state.write()
+}
+
 /// A merge-patch state being folded.
 #[derive(Debug)]
-pub(super) struct State<'a>(Node<'a>);
+struct State<'a>(Node<'a>);
 
 impl<'a> State<'a> {
     /// The state `text` holds, JSON as `Value::to_string` writes it (a checkpoint); JSON that
     /// is not, or not JSON at all, reads as `serde_json` reads it, or as `{}`.
-    pub(super) fn read(text: &'a str) -> Self {
+    fn read(text: &'a str) -> Self {
         if Reader::valid(text) {
             let mut reader = Reader::new(text);
             return Self(reader.node());
@@ -58,7 +78,7 @@ impl<'a> State<'a> {
     }
 
     /// Applies one patch, as [`merge_patch_text`] does: on an error the state is as it was.
-    pub(super) fn merge(&mut self, patch: &'a str) -> Result<(), serde_json::Error> {
+    fn merge(&mut self, patch: &'a str) -> Result<(), serde_json::Error> {
         if Reader::valid(patch) {
             let mut reader = Reader::new(patch);
             reader.whitespace();
@@ -76,7 +96,7 @@ impl<'a> State<'a> {
     }
 
     /// The state as compact JSON text, as `Value::to_string` writes its tree.
-    pub(super) fn write(&self) -> String {
+    fn write(&self) -> String {
         let mut out = String::new();
         self.0.write(&mut out);
         out

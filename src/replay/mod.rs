@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 pub use folds::{Folded, Folds, Moment, Moved};
 pub use merge_patch::{merge_patch, merge_patch_text};
+pub use merge_text::fold_merge_patches;
 pub use point::{Point, PointError};
 pub use projection::{Limits, LoadError, Projection, Source};
 
@@ -129,22 +130,15 @@ impl Reducer for MergePatch {
         }
     }
 
-    /// Folds as [`merge_text`] does, keeping what patches replace as the text it is.
+    /// Folds as [`fold_merge_patches`] does, keeping what patches replace as the text it is.
     fn fold_text(
         &self,
         start: &str,
         run: &[EventRef<'_>],
         failed: &mut dyn FnMut(usize, String),
     ) -> String {
-        let mut state = merge_text::State::read(start);
-        for (i, event) in run.iter().enumerate() {
-            if let Some(patch) = event.data_json()
-                && let Err(error) = state.merge(patch)
-            {
-                failed(i, unreadable(&error));
-            }
-        }
-        state.write()
+        let patches = run.iter().map(EventRef::data_json);
+        fold_merge_patches(start, patches, &mut |i, error| failed(i, unreadable(error)))
     }
 
     fn folds_text(&self) -> bool {
