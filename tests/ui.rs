@@ -291,6 +291,20 @@ fn the_timeline_lays_out_long_streams_in_the_background() {
             "{axis:?}: the job lays out as the frame does"
         );
         assert!(layout.is_some_and(|(_, density)| density.iter().any(|&d| d > 0.0)));
+
+        // The store grown (here: read again, a new snapshot): the stream's layout stands in
+        // until the new one comes, rather than blanking the strip at every growth.
+        harness.state_mut().1.store = fixture_view().store;
+        harness.step();
+        assert!(harness.state().0.is_placing());
+        assert!(harness.query_by_label_contains("Placing the").is_none());
+        until_placed(&mut harness);
+        let layout = harness
+            .state()
+            .0
+            .layout()
+            .map(|(p, d)| (p.clone(), d.to_vec()));
+        assert_eq!(layout, expected);
     }
 }
 

@@ -30,6 +30,14 @@ const REPORT_EVERY: usize = 1 << 16;
 /// What a layout is for: the store (by address), the stream and the axis.
 type Key = (usize, u32, Axis);
 
+/// Whether a layout for `a` may stand for one for `b` until that is made: the same stream on
+/// the same axis, in the same store or in the store grown (a timeline lives as long as the
+/// store it was opened on, and a store grows with its streams keeping their index and first
+/// events). Events past the old layout's end are drawn at its end.
+fn stands_for(a: Key, b: Key) -> bool {
+    (a.1, a.2) == (b.1, b.2)
+}
+
 /// A layout made on a background job: the events' positions and the strip's density.
 type PlaceJob = Job<(Positions, Vec<f32>), (usize, usize)>;
 
@@ -73,12 +81,13 @@ impl Positions {
         self.len() == 0
     }
 
-    /// Where the `k`-th event sits.
+    /// Where the `k`-th event sits (an event past the end, where the last one does).
     pub fn at(&self, k: usize) -> f32 {
+        let k = k.min(self.len().saturating_sub(1));
         match self {
-            Self::Even(1) => 0.5,
+            Self::Even(0 | 1) => 0.5,
             Self::Even(len) => k as f32 / (len - 1) as f32,
-            Self::At(at) => at[k],
+            Self::At(at) => at.get(k).copied().unwrap_or(0.5),
         }
     }
 
@@ -123,7 +132,7 @@ impl Timeline {
         let placed = self
             .positions
             .as_ref()
-            .is_some_and(|(placed, _)| *placed == key);
+            .is_some_and(|(placed, _)| stands_for(*placed, key));
         match self.layout().filter(|_| placed) {
             Some((positions, density)) => strip_ui(ui, view, positions, density, cmds),
             None => self.placing_ui(ui, view),
@@ -136,11 +145,12 @@ impl Timeline {
     }
 
     /// The positions of the events last shown, and the strip's density for them, once the
-    /// stream is laid out (the density may be for another width, or empty).
+    /// stream is laid out (the density may be for another width or an earlier snapshot of the
+    /// store, or empty).
     pub fn layout(&self) -> Option<(&Positions, &[f32])> {
         let (key, positions) = self.positions.as_ref()?;
         let density = match &self.density {
-            Some((placed, _, density)) if placed == key => density.as_slice(),
+            Some((placed, _, density)) if stands_for(*placed, *key) => density.as_slice(),
             _ => &[],
         };
         Some((positions, density))
@@ -149,18 +159,18 @@ impl Timeline {
     /// Brings the layout up to the stream, the axis and the width: at once for a short stream
     /// (and the positions on the sequence axis, which cost nothing), else on a background job
     /// whose layout is taken here once it is done. Meanwhile the strip shows what it can: the
-    /// events at their positions without the density, or the density of another width.
+    /// events at their positions without the density, the density of another width, or the
+    /// layout of the stream before the store grew.
     fn refresh(&mut self, view: &View, key: Key, buckets: usize) {
         let len = view.stream().events.len();
-        if self
-            .positions
-            .as_ref()
-            .is_none_or(|(placed, _)| *placed != key)
-        {
-            self.positions = (key.2 == Axis::Sequence || len <= self.in_frame).then(|| {
+        let current = self.positions.as_ref().map(|(placed, _)| *placed);
+        if current != Some(key) {
+            if key.2 == Axis::Sequence || len <= self.in_frame {
                 let positions = event_positions(&view.store, view.stream, key.2, &mut |_| true);
-                (key, positions.unwrap_or(Positions::Even(len)))
-            });
+                self.positions = Some((key, positions.unwrap_or(Positions::Even(len))));
+            } else if !current.is_some_and(|placed| stands_for(placed, key)) {
+                self.positions = None;
+            }
         }
         if self
             .density
@@ -174,7 +184,11 @@ impl Timeline {
             && (*placed, *b) == (key, buckets)
         {
             if let Some((positions, density)) = job.latest() {
-                if self.positions.is_none() {
+                if self
+                    .positions
+                    .as_ref()
+                    .is_none_or(|(placed, _)| *placed != key)
+                {
                     self.positions = Some((key, positions));
                 }
                 self.density = Some((key, buckets, density));
@@ -189,10 +203,10 @@ impl Timeline {
         match &self.repaint {
             Some(repaint) if len > self.in_frame => {
                 let (store, stream, has_times) = (view.store.clone(), view.stream, view.has_times);
-                let placed = self
-                    .positions
-                    .as_ref()
-                    .map(|(_, positions)| positions.clone());
+                let placed = match &self.positions {
+                    Some((placed, positions)) if *placed == key => Some(positions.clone()),
+                    _ => None,
+                };
                 let job = Job::spawn("timeline", 0, repaint.clone(), move |worker| {
                     let mut going = |done: usize| worker.report((done, len)).is_continue();
                     let Some(positions) =
