@@ -19,15 +19,12 @@ use rustc_hash::FxBuildHasher;
 use serde_json::{Map, Value};
 
 use super::merge_patch_text;
+use crate::store::scan;
 
 /// Members by name, in the order a `serde_json::Map` keeps them (new ones last, a removed one
 /// shifting the rest), with `FxHash`: names are short, and a state's own (an attacker who picks
 /// them only slows his own fold, as with the interning of stream ids).
 type Members<'a> = IndexMap<Cow<'a, str>, Node<'a>, FxBuildHasher>;
-
-/// Deeper than this, a patch is left to `serde_json` (which stops at 128): the merge below
-/// recurses once per level.
-const MAX_DEPTH: usize = 100;
 
 /// A state, or a member of one.
 #[derive(Debug)]
@@ -213,15 +210,11 @@ impl<'a> Reader<'a> {
         Self { text, at: 0 }
     }
 
-    /// Whether `text` is one JSON value, with whitespace around it, that `serde_json` reads the
-    /// same and this reader can merge: no deeper than [`MAX_DEPTH`].
+    /// Whether `text` is JSON that this reader can merge: one value (checked as strictly as
+    /// the store checks a record, so no deeper than it lets a record be), with no backslash in
+    /// it, so that every string in it is written as it is read.
     fn valid(text: &str) -> bool {
-        let mut reader = Reader::new(text);
-        reader.whitespace();
-        reader.check(0).is_some() && {
-            reader.whitespace();
-            reader.at == text.len()
-        }
+        memchr::memchr(b'\\', text.as_bytes()).is_none() && scan::is_json(text)
     }
 
     fn peek(&self) -> Option<u8> {
@@ -239,99 +232,6 @@ impl<'a> Reader<'a> {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.at += 1;
         }
-    }
-
-    /// Checks the value here and moves past it.
-    fn check(&mut self, depth: usize) -> Option<()> {
-        match self.peek()? {
-            b'{' | b'[' if depth >= MAX_DEPTH => None,
-            b'{' => {
-                self.at += 1;
-                self.whitespace();
-                if self.eat(b'}') {
-                    return Some(());
-                }
-                loop {
-                    self.check_string()?;
-                    self.whitespace();
-                    self.eat(b':').then_some(())?;
-                    self.whitespace();
-                    self.check(depth + 1)?;
-                    self.whitespace();
-                    if self.eat(b'}') {
-                        return Some(());
-                    }
-                    self.eat(b',').then_some(())?;
-                    self.whitespace();
-                }
-            }
-            b'[' => {
-                self.at += 1;
-                self.whitespace();
-                if self.eat(b']') {
-                    return Some(());
-                }
-                loop {
-                    self.check(depth + 1)?;
-                    self.whitespace();
-                    if self.eat(b']') {
-                        return Some(());
-                    }
-                    self.eat(b',').then_some(())?;
-                    self.whitespace();
-                }
-            }
-            b'"' => self.check_string(),
-            b't' => self.word("true"),
-            b'f' => self.word("false"),
-            b'n' => self.word("null"),
-            _ => self.check_number(),
-        }
-    }
-
-    fn word(&mut self, word: &str) -> Option<()> {
-        self.text[self.at..].starts_with(word).then_some(())?;
-        self.at += word.len();
-        Some(())
-    }
-
-    /// A string with no escape and no control character in it: `serde_json` reads it as the
-    /// text between its quotes, and writes it as it is (a backslash sends the whole text to
-    /// `serde_json`).
-    fn check_string(&mut self) -> Option<()> {
-        self.eat(b'"').then_some(())?;
-        let rest = &self.text.as_bytes()[self.at..];
-        let end = rest
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-        (rest[end] == b'"').then_some(())?;
-        self.at += end + 1;
-        Some(())
-    }
-
-    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
-    fn check_number(&mut self) -> Option<()> {
-        self.eat(b'-');
-        if !self.eat(b'0') {
-            matches!(self.peek(), Some(b'1'..=b'9')).then_some(())?;
-            self.digits();
-        }
-        if self.eat(b'.') {
-            (self.digits() > 0).then_some(())?;
-        }
-        if self.eat(b'e') || self.eat(b'E') {
-            let _ = self.eat(b'+') || self.eat(b'-');
-            (self.digits() > 0).then_some(())?;
-        }
-        Some(())
-    }
-
-    fn digits(&mut self) -> usize {
-        let start = self.at;
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
-            self.at += 1;
-        }
-        self.at - start
     }
 
     // What follows reads text that `valid` has accepted.
@@ -353,7 +253,7 @@ impl<'a> Reader<'a> {
                 self.string();
             }
             Some(b'[' | b'{') => {
-                let _ = self.check(0);
+                self.at = scan::value_end(self.text, self.at).unwrap_or(self.text.len());
             }
             _ => {
                 while !matches!(
@@ -476,6 +376,17 @@ mod tests {
                 false, false, false, false, false, true, true, true, true, false
             ]
         );
+        // As deep as a record may be, and deeper (left to the tree's merge, which takes it a
+        // level at a time); arrays, which serde_json reads whole, deeper than it reads.
+        for depth in [60, 125, 126, 127, 128, 130, 300] {
+            let patch = format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth));
+            let (text, tree, _) = both("{}", &[&patch]);
+            assert_eq!(text, tree, "{depth}");
+            let patch = format!("{{\"a\":{}1{}}}", "[".repeat(depth), "]".repeat(depth));
+            let (text, tree, failed) = both("{}", &[&patch]);
+            assert_eq!(text, tree, "{depth}");
+            assert_eq!(failed, [depth >= 128], "{depth}");
+        }
         for (start, patch) in [
             ("{}", "[1, 2]"),
             ("{}", "\"s\""),

@@ -51,6 +51,21 @@ pub fn object_on_line<'a>(
     object_at::<false>(text, start, members)
 }
 
+/// Whether `text` is one JSON value (any, not only an object), with JSON's whitespace around
+/// it, accepted as strictly as a record is: what this accepts, `serde_json` reads. For a
+/// payload read on its own (the merge-patch fold checks each patch so).
+pub fn is_json(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    value::<true>(bytes, whitespace::<true>(bytes, 0))
+        .is_some_and(|end| whitespace::<true>(bytes, end) == bytes.len())
+}
+
+/// Where the value at `at` of `text` ends, for text [`is_json`] has accepted (`None` for any
+/// other).
+pub fn value_end(text: &str, at: usize) -> Option<usize> {
+    value::<true>(text.as_bytes(), at)
+}
+
 /// The object at `start` of `text` (nothing before it is looked at, nor anything after its
 /// `}`): where it ends, its text and its members. `NEWLINES`: whether a `\n` is whitespace
 /// between its tokens.
