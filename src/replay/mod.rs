@@ -159,8 +159,9 @@ fn unreadable(error: &serde_json::Error) -> String {
 /// replays at most `CHECKPOINT_EVERY - 1` events. Memory: one state, kept as compact JSON
 /// text (a third to a fifth of the same state as a tree), per `CHECKPOINT_EVERY` events of a
 /// stream that has been folded that far — for a 1 M-event stream whose state prints as 2 KB,
-/// 7 813 checkpoints ≈ 16 MB, plus, for a reducer that folds trees, one state as a tree. Replaying 127 small merge patches
-/// takes well under 1 ms (`eventlens bench scrub` measures it).
+/// 7 813 checkpoints ≈ 16 MB, plus, for a reducer that folds trees, one state as a tree.
+/// Replaying 127 small merge patches takes well under 1 ms (`eventlens bench scrub` measures
+/// it).
 pub const CHECKPOINT_EVERY: usize = 128;
 
 /// One stream being folded, with the checkpoints built so far.
