@@ -62,6 +62,8 @@ pub fn run_table(args: &TableArgs, out: &mut dyn Write) -> anyhow::Result<ExitCo
     if rows.order.is_empty() {
         nothing_found(&store, args.where_.as_deref(), "no stream");
     }
+    drop(rows);
+    super::free_aside((store, folds));
     Ok(ExitCode::SUCCESS)
 }
 
