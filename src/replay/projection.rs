@@ -22,7 +22,7 @@ use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Function, Object, Runt
 use serde::Deserialize;
 
 use super::{Each, Reducer};
-use crate::store::{EventRef, Texts};
+use crate::store::EventRef;
 
 /// What a handler call may use before it counts as failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -519,11 +519,8 @@ impl Run<'_, '_, '_> {
         let mut before = each
             .as_ref()
             .map(|_| serde_json::from_str(self.start).unwrap_or(serde_json::Value::Null));
-        // Each event's text is found before any handler runs, so that the waits on memory
-        // overlap (see `MergePatch::fold_text`).
-        let texts: Vec<Texts<'_>> = self.events.iter().map(EventRef::texts).collect();
-        for (i, (event, texts)) in self.events.iter().zip(&texts).enumerate() {
-            let mut outcome = self.step(event, *texts);
+        for (i, event) in self.events.iter().enumerate() {
+            let mut outcome = self.step(event);
             if let (Ok(()), Some(each), Some(before)) = (&outcome, each.as_mut(), before.as_mut()) {
                 match self.written().and_then(|text| {
                     serde_json::from_str(&text)
@@ -577,14 +574,14 @@ impl Run<'_, '_, '_> {
         for (i, event) in self.events[..upto].iter().enumerate() {
             if !failures.iter().any(|&(failed, _)| failed == i) {
                 // It did not fail the first time; should it now, it stays left out.
-                let _ = self.step(event, event.texts());
+                let _ = self.step(event);
             }
         }
         Ok(())
     }
 
-    /// Applies one event, whose text fields are `texts`, to the live state.
-    fn step(&self, event: &EventRef<'_>, texts: Texts<'_>) -> Result<(), String> {
+    /// Applies one event to the live state.
+    fn step(&self, event: &EventRef<'_>) -> Result<(), String> {
         let projection = self.projection;
         let ctx = self.ctx;
         let failed = |failure: Failure| {
@@ -604,6 +601,7 @@ impl Run<'_, '_, '_> {
         let Some(type_number) = self.type_number(event).map_err(failed)? else {
             return Ok(());
         };
+        let texts = event.texts();
         let refused: Option<String> = self
             .engine
             .call(ctx, projection.limits, || {
