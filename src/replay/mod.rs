@@ -140,7 +140,8 @@ impl Reducer for MergePatch {
         // The patches are found before any is merged. Each lies in a part of the store's text
         // no other step of the fold reads (a stream's events are spread over the file), so
         // finding one waits on memory; one after another, with nothing in between that needs
-        // them, those waits overlap. Found as each was merged, they cost a tenth more time.
+        // them, those waits overlap. Found as each was merged, they cost `table --at-time` 2–8 %
+        // more time.
         let patches: Vec<Option<&str>> = run.iter().map(EventRef::data_json).collect();
         fold_merge_patches(start, patches, &mut |i, error| failed(i, unreadable(error)))
     }
