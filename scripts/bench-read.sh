@@ -70,7 +70,7 @@ PY
 # ROUNDS rounds; in each, every moment is folded by eventlens and then by DuckDB, so that the
 # host's slow and fast stretches fall on both alike. Per moment, the median of the rounds.
 rounds=${ROUNDS:-3}
-read -r -a moment_list <<<"$(echo $moments)"
+mapfile -t moment_list <<<"$moments"
 declare -A el_at dk_at
 el_totals=() dk_totals=()
 for _ in $(seq "$rounds"); do
