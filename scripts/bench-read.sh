@@ -97,7 +97,7 @@ for t in "${moment_list[@]}"; do
   el=$(median ${el_at[$t]})
   # shellcheck disable=SC2086
   dk=$(median ${dk_at[$t]})
-  printf '%-22s %12s %12s %12s %8s\n' "$t" "$el" "$dk" "${in_table[$i]}" "$(echo "scale=1; $dk / $el" | bc)"
+  printf '%-22s %12s %12s %12s %8s\n' "$t" "$el" "$dk" "${in_table[$i]}" "$(ratio "$dk" "$el")"
   i=$((i + 1))
 done
 echo "the 5 moments, each round: eventlens ${el_totals[*]} s; DuckDB ${dk_totals[*]} s"
